@@ -1,0 +1,35 @@
+# The README's two commands: `make demo` and `make test`. Everything runs inside .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo demo-all test data clean
+
+help:  ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## Create .venv and install the project with its test tools
+
+demo: $(STAMP)  ## Ingest the demo state and render the board summary and one county; prints the index page last
+	$(BIN)/benchmarks demo
+
+demo-all: $(STAMP)  ## Same as demo, rendering every district of the demo state
+	$(BIN)/benchmarks demo --all
+
+data: $(STAMP)  ## Regenerate the committed demo submissions, template and data dictionary
+	$(BIN)/benchmarks demo-data
+	$(BIN)/benchmarks template
+
+test: $(STAMP)  ## Run the test suite
+	$(BIN)/python -m pytest -q
+
+clean:  ## Remove generated warehouse, quarantine and reports (keeps .venv)
+	rm -rf data/raw data/processed data/quarantine reports

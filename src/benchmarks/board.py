@@ -1,0 +1,121 @@
+"""The board summary: the state's picture and participation, with no district identifiable."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import DEFAULT_MIN_PEERS
+from .metrics import METRICS
+from .peers import check_min_peers
+from .plots import figure_html, participation_figure, state_trend_figure
+from .report import data_snapshot, resolve_warehouse
+from .store import connect
+
+
+@dataclass
+class BoardSummary:
+    school_year: str
+    state: str
+    metrics: pd.DataFrame  # district_metrics rows of the state, all years
+    min_peers: int
+    snapshot: str
+
+
+def load_board_summary(warehouse: str | Path = "", school_year: str = "", state: str = "",
+                       min_peers: int = DEFAULT_MIN_PEERS) -> BoardSummary:
+    wh = resolve_warehouse(warehouse)
+    with connect(wh, read_only=True) as con:
+        if not school_year:
+            school_year = con.execute("SELECT max(school_year) FROM district_metrics").fetchone()[0]
+        if not state:
+            state = con.execute("SELECT mode(state) FROM district_metrics WHERE school_year = ?",
+                                [school_year]).fetchone()[0]
+        frame = con.execute("SELECT * FROM district_metrics WHERE state = ? AND school_year <= ?",
+                            [state, school_year]).df()
+        snapshot = data_snapshot(con)
+    return BoardSummary(school_year, state, frame, check_min_peers(min_peers), snapshot)
+
+
+def state_quartiles(summary: BoardSummary) -> pd.DataFrame:
+    """Per metric and school year: districts with a value, 25th/50th/75th percentile (suppressed below the rule)."""
+    rows = []
+    for year, frame in summary.metrics.groupby("school_year"):
+        for m in METRICS:
+            v = frame[m.name].dropna().to_numpy()
+            ok = len(v) >= summary.min_peers
+            q = np.quantile(v, [0.25, 0.5, 0.75]) if ok else [np.nan] * 3
+            rows.append({"metric": m.name, "school_year": year, "n": len(v),
+                         "p25": q[0], "median": q[1], "p75": q[2]})
+    return pd.DataFrame(rows)
+
+
+def participation(summary: BoardSummary) -> pd.DataFrame:
+    """Districts that submitted per county; counties below the disclosure threshold are pooled."""
+    year = summary.metrics[summary.metrics["school_year"] == summary.school_year]
+    counts = year.groupby("county").size().sort_values(ascending=False)
+    big = counts[counts >= summary.min_peers]
+    small = counts[counts < summary.min_peers]
+    out = pd.DataFrame({"label": big.index.astype(str), "districts": big.to_numpy()})
+    if len(small):
+        out.loc[len(out)] = {"label": f"{len(small)} counties with fewer than {summary.min_peers} districts",
+                             "districts": int(small.sum())}
+    return out
+
+
+def overview_html(summary: BoardSummary) -> str:
+    year = summary.metrics[summary.metrics["school_year"] == summary.school_year]
+    e = html.escape
+    return (f"<header class='report-header'><p class='kicker'>District technology benchmarks · "
+            f"{e(summary.school_year)}</p><h1>Board summary: {e(summary.state)}</h1>"
+            f"<p class='meta'>{len(year)} districts in {year['county'].nunique()} counties submitted figures "
+            f"for {e(summary.school_year)}. Every figure below describes groups of at least {summary.min_peers} "
+            "districts; no district can be identified.</p></header>")
+
+
+def state_table_html(summary: BoardSummary) -> str:
+    q = state_quartiles(summary)
+    q = q[q["school_year"] == summary.school_year].set_index("metric")
+    body = []
+    for m in METRICS:
+        r = q.loc[m.name]
+        cells = "".join(f"<td class='num'>{html.escape(m.format(r[c]))}</td>" for c in ("p25", "median", "p75"))
+        body.append(f"<tr><th scope='row'>{html.escape(m.label)}</th><td class='num'>{int(r['n'])}</td>{cells}</tr>")
+    return ("<section><h2>The state at a glance</h2><table class='scorecard-table'><thead><tr>"
+            "<th scope='col'>Metric</th><th scope='col'>Districts</th><th scope='col'>25th percentile</th>"
+            "<th scope='col'>Median</th><th scope='col'>75th percentile</th></tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table></section>")
+
+
+def state_trend_html(summary: BoardSummary) -> str:
+    q = state_quartiles(summary)
+    names = [m.name for m in METRICS]
+    fig = state_trend_figure(q, names)
+    latest = q[q["school_year"] == summary.school_year].set_index("metric")
+    alt = "State distribution of each metric by school year (middle half and median of districts). " + " ".join(
+        f"{m.label}: median {m.format(latest.at[m.name, 'median'])} in {summary.school_year}." for m in METRICS)
+    return ("<section><h2>How the state has moved</h2>"
+            + figure_html(fig, alt, "Shaded band: the middle half of districts; line: the median; "
+                                    "dashed lines: goals.") + "</section>")
+
+
+def participation_html(summary: BoardSummary) -> str:
+    p = participation(summary)
+    fig = participation_figure(p)
+    alt = "Districts that submitted, by county: " + "; ".join(
+        f"{label}: {n}" for label, n in zip(p["label"], p["districts"])) + "."
+    return ("<section><h2>Participation by county</h2>"
+            + figure_html(fig, alt, f"Counties with fewer than {summary.min_peers} submitting districts are "
+                                    "pooled so that none can be singled out.") + "</section>")
+
+
+def footer_html(summary: BoardSummary) -> str:
+    from . import __version__
+    return (f"<footer class='provenance'>Data snapshot {html.escape(summary.snapshot)} · parameters: "
+            f"school_year={html.escape(summary.school_year)}, state={html.escape(summary.state)}, "
+            f"min_peers={summary.min_peers} · district-benchmarks {html.escape(__version__)} · generated "
+            f"{pd.Timestamp.now(tz='UTC').strftime('%Y-%m-%d %H:%M UTC')}</footer>")

@@ -1,0 +1,86 @@
+"""The `benchmarks` command: parses arguments and calls one library function per subcommand."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .config import DEFAULT_MIN_PEERS, key_file, paths
+
+
+@click.group()
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Project folder (default: this checkout, or $BENCHMARKS_HOME).")
+@click.pass_context
+def main(ctx: click.Context, root: Path | None) -> None:
+    """District technology benchmarks: ingest submissions, compute peer statistics, render reports."""
+    ctx.obj = paths(root)
+
+
+@main.command("demo-data")
+@click.option("--seed", type=int, default=None, help="Random seed (default: the demo's fixed seed).")
+@click.pass_obj
+def demo_data(p, seed: int | None) -> None:
+    """Regenerate the demo submission files in data/demo/."""
+    from .demo import DEMO_SEED, write_demo
+
+    for path in write_demo(p.demo, seed if seed is not None else DEMO_SEED):
+        click.echo(path)
+
+
+@main.command()
+@click.option("--all", "all_districts", is_flag=True, help="Render every district of the state, not one county.")
+@click.option("--min-peers", type=int, default=DEFAULT_MIN_PEERS, show_default=True,
+              help="Other districts needed before a group statistic is shown (never below 3).")
+@click.pass_obj
+def demo(p, all_districts: bool, min_peers: int) -> None:
+    """Ingest the demo submissions and render the reports; prints the index page last."""
+    from .workflow import run_demo
+
+    index = run_demo(p, all_districts=all_districts, min_peers=min_peers, echo=click.echo)
+    click.echo(index)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--min-peers", type=int, default=DEFAULT_MIN_PEERS, show_default=True)
+@click.pass_obj
+def ingest(p, files: tuple[Path, ...], min_peers: int) -> None:
+    """Ingest submission files (CSV) into the warehouse; bad rows go to quarantine with their reasons."""
+    from .ingest import ingest_files
+    from .privacy import load_key
+
+    results = ingest_files(list(files), p, load_key(key_file()), min_peers=min_peers)
+    for r in results:
+        click.echo(str(r))
+    if any(r.rows_quarantined for r in results):
+        click.echo(f"Quarantined rows and their reasons: {p.quarantine}", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--year", "school_year", default=None, help="School year, e.g. 2025-26 (default: the latest).")
+@click.option("--county", default=None, help="Render only this county's district reports.")
+@click.pass_obj
+def render(p, school_year: str | None, county: str | None) -> None:
+    """Render the board summary, the district reports and index.html; prints the index page last."""
+    from .render import render_reports
+
+    result = render_reports(p, school_year=school_year, county=county)
+    click.echo(result.index)
+
+
+@main.command()
+@click.pass_obj
+def template(p) -> None:
+    """Regenerate the submission template and data dictionary in data/template/ from the metric registry."""
+    from .workflow import write_template
+
+    for path in write_template(p):
+        click.echo(path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Charts for the reports: peer quartile bands with the district's marker and goal lines, never a single peer."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .metrics import METRIC_BY_NAME  # noqa: E402
+
+# Okabe–Ito: distinguishable with the common colour-vision deficiencies and in greyscale by lightness.
+PALETTE = {
+    "band": "#56B4E9",
+    "median": "#0072B2",
+    "district": "#D55E00",
+    "goal": "#009E73",
+    "muted": "#999999",
+    "text": "#222222",
+}
+GROUP_LABELS = {"county": "County", "size_band": "Size band", "state": "State"}
+
+
+def _style(ax) -> None:
+    ax.spines[["top", "right", "left"]].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+def _axis_value(metric_name: str, value: float) -> float:
+    return value * 100 if METRIC_BY_NAME[metric_name].unit == "%" else value
+
+
+def peer_band_figure(stats: pd.DataFrame, metrics: list[str]):
+    """One panel per metric: the quartile band (25th–75th) and median of each published peer group,
+    the district's own value as a marker, and the metric's goal lines.
+
+    stats: the district's peer_stats rows (columns metric, group_kind, value, p25, median, p75, published).
+    """
+    fig, axes = plt.subplots(len(metrics), 1, figsize=(7.5, 1.55 * len(metrics) + 0.3), squeeze=False)
+    for ax, name in zip(axes[:, 0], metrics):
+        m = METRIC_BY_NAME[name]
+        rows = stats[stats["metric"] == name].set_index("group_kind").reindex(list(GROUP_LABELS))
+        ys = np.arange(len(GROUP_LABELS))[::-1]
+        own = rows["value"].dropna()
+        own_v = _axis_value(name, float(own.iloc[0])) if len(own) else np.nan
+        span = []
+        for y, (kind, row) in zip(ys, rows.iterrows()):
+            if bool(row.get("published")) and np.isfinite(row["median"]):
+                p25, med, p75 = (_axis_value(name, row[c]) for c in ("p25", "median", "p75"))
+                ax.barh(y, p75 - p25, left=p25, height=0.5, color=PALETTE["band"], alpha=0.55,
+                        label="Peers' middle half (25th–75th percentile)" if kind == "county" or not span else None)
+                ax.plot([med, med], [y - 0.25, y + 0.25], color=PALETTE["median"], linewidth=2.5,
+                        label="Peers' median" if not span else None)
+                span += [p25, p75]
+            else:
+                ax.text(0.01, y, "not enough peers to show", transform=ax.get_yaxis_transform(),
+                        va="center", ha="left", fontsize=8, color=PALETTE["muted"], parse_math=False)
+        if np.isfinite(own_v):
+            ax.axvline(own_v, color=PALETTE["district"], linewidth=2, linestyle="-", label="Your district")
+            ax.plot([own_v] * len(ys), ys, marker="D", linestyle="none", color=PALETTE["district"], markersize=6)
+            span.append(own_v)
+        for goal in m.goals:
+            gv = _axis_value(name, goal.value)
+            if not span or gv <= max(span) * 1.6:
+                ax.axvline(gv, color=PALETTE["goal"], linestyle="--", linewidth=1.3,
+                           label=f"Goal: {goal.label}")
+                ax.text(gv, ys[0] + 0.45, f" {goal.label}", color=PALETTE["goal"], fontsize=8, va="bottom",
+                        parse_math=False)
+                span.append(gv)
+        ax.set_yticks(ys, [GROUP_LABELS[k] for k in rows.index])
+        unit = "%" if m.unit == "%" else m.unit
+        ax.set_title(f"{m.label} ({unit})", loc="left", fontsize=10, color=PALETTE["text"], parse_math=False)
+        if span:
+            lo, hi = min(span), max(span)
+            pad = (hi - lo) * 0.15 or abs(hi) * 0.2 or 1.0
+            ax.set_xlim(max(0.0, lo - pad) if lo >= 0 else lo - pad, hi + pad)
+        ax.set_ylim(-0.6, len(ys) - 0.2)
+        _style(ax)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    for ax in axes[1:, 0]:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False, fontsize=8)
+    fig.tight_layout(rect=(0, 0.07 + 0.02 * max(0, 4 - len(metrics)), 1, 1))
+    return fig
+
+
+def state_trend_figure(trend: pd.DataFrame, metrics: list[str]):
+    """State quartile band per school year for each metric (trend: metric, school_year, p25, median, p75)."""
+    cols = 3
+    rows_n = int(np.ceil(len(metrics) / cols))
+    fig, axes = plt.subplots(rows_n, cols, figsize=(10, 2.5 * rows_n), squeeze=False)
+    for ax, name in zip(axes.flat, metrics):
+        m = METRIC_BY_NAME[name]
+        t = trend[trend["metric"] == name].sort_values("school_year")
+        x = np.arange(len(t))
+        scale = 100 if m.unit == "%" else 1
+        ax.fill_between(x, t["p25"] * scale, t["p75"] * scale, color=PALETTE["band"], alpha=0.5,
+                        label="Middle half of districts")
+        ax.plot(x, t["median"] * scale, color=PALETTE["median"], marker="o", linewidth=2, label="Median")
+        for goal in m.goals:
+            ax.axhline(goal.value * scale, color=PALETTE["goal"], linestyle="--", linewidth=1.2,
+                       label=f"Goal: {goal.label}")
+        ax.set_xticks(x, t["school_year"])
+        ax.set_title(f"{m.label} ({m.unit})", loc="left", fontsize=9, parse_math=False)
+        ax.set_ylim(bottom=0)
+        _style(ax)
+        ax.grid(axis="y", color="#e5e5e5")
+    for ax in list(axes.flat)[len(metrics):]:
+        ax.set_visible(False)
+    handles, labels = {}, {}
+    for ax in axes.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(lab, h)
+    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=3, frameon=False, fontsize=8)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig
+
+
+def participation_figure(participation: pd.DataFrame):
+    """Horizontal bars: districts reporting per county (participation: label, districts)."""
+    fig, ax = plt.subplots(figsize=(7.5, 0.28 * len(participation) + 1.0))
+    y = np.arange(len(participation))[::-1]
+    ax.barh(y, participation["districts"], color=PALETTE["median"])
+    ax.set_yticks(y, participation["label"], fontsize=8)
+    for yi, v in zip(y, participation["districts"]):
+        ax.text(v, yi, f" {v}", va="center", fontsize=8)
+    ax.set_xlabel("Districts that submitted")
+    _style(ax)
+    fig.tight_layout()
+    return fig
+
+
+def figure_html(fig, alt: str, caption: str = "") -> str:
+    """The figure as an embedded PNG inside <figure>, with escaped alt text and caption."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return (f'<figure class="chart"><img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}">'
+            f"{cap}</figure>")

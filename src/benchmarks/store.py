@@ -1,0 +1,102 @@
+"""The warehouse: one embedded DuckDB file holding submissions, derived metrics and peer statistics."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+
+from .metrics import MEASURE_FIELDS, METRICS
+
+_MEASURE_COLUMNS = ",\n    ".join(
+    f"{f.name} {'BIGINT' if f.dtype == 'integer' else 'DOUBLE'}" for f in MEASURE_FIELDS
+)
+_METRIC_COLUMNS = ",\n    ".join(f"{m.name} DOUBLE" for m in METRICS)
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS raw_files (
+    sha256 VARCHAR PRIMARY KEY,
+    original_name VARCHAR NOT NULL,
+    stored_path VARCHAR NOT NULL,
+    size_bytes BIGINT NOT NULL,
+    ingested_at TIMESTAMP NOT NULL,
+    ingested_by VARCHAR,
+    rows_read INTEGER NOT NULL,
+    rows_accepted INTEGER NOT NULL,
+    rows_quarantined INTEGER NOT NULL
+);
+-- Who a pseudonym is: read only to put a district's own name on its own report.
+CREATE TABLE IF NOT EXISTS crosswalk (
+    pseudonym VARCHAR PRIMARY KEY,
+    district_id VARCHAR NOT NULL,
+    district_name VARCHAR NOT NULL
+);
+-- Every accepted row ever received; the latest one per district and year is the current one.
+CREATE TABLE IF NOT EXISTS submissions (
+    pseudonym VARCHAR NOT NULL,
+    school_year VARCHAR NOT NULL,
+    state VARCHAR NOT NULL,
+    county VARCHAR NOT NULL,
+    locale VARCHAR NOT NULL,
+    {_MEASURE_COLUMNS},
+    source_sha256 VARCHAR NOT NULL,
+    source_row INTEGER NOT NULL,
+    received_seq BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    source_sha256 VARCHAR NOT NULL,
+    original_name VARCHAR NOT NULL,
+    source_row INTEGER NOT NULL,
+    reasons VARCHAR NOT NULL,
+    raw_values VARCHAR NOT NULL
+);
+CREATE SEQUENCE IF NOT EXISTS received_seq;
+CREATE OR REPLACE VIEW current_submissions AS
+SELECT * EXCLUDE (rn) FROM (
+    SELECT *, row_number() OVER (PARTITION BY pseudonym, school_year ORDER BY received_seq DESC) AS rn
+    FROM submissions
+) WHERE rn = 1;
+CREATE TABLE IF NOT EXISTS district_metrics (
+    pseudonym VARCHAR NOT NULL,
+    school_year VARCHAR NOT NULL,
+    state VARCHAR NOT NULL,
+    county VARCHAR NOT NULL,
+    locale VARCHAR NOT NULL,
+    enrollment BIGINT,
+    size_band VARCHAR NOT NULL,
+    {_METRIC_COLUMNS}
+);
+"""
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse (creating it and its tables unless read-only)."""
+    if read_only and not Path(path).exists():
+        raise FileNotFoundError(f"no warehouse at {path}: run `benchmarks ingest` first")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        if not read_only:
+            con.execute(SCHEMA)
+        yield con
+    finally:
+        con.close()
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+    """Swap a derived table's whole content for `frame` (call inside a transaction)."""
+    con.register("_frame", frame)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _frame")
+    finally:
+        con.unregister("_frame")
+
+
+def query(path: Path, sql: str, params: list | None = None) -> pd.DataFrame:
+    """Run one read-only query against the warehouse."""
+    with connect(path, read_only=True) as con:
+        return con.execute(sql, params or []).df()

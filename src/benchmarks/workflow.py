@@ -1,0 +1,50 @@
+"""The steps strung together: the demo from generated submissions to rendered reports, and the dictionary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .config import DEFAULT_MIN_PEERS, Paths
+from .ingest import FileResult, ingest_files, write_atomic
+from .metrics import FIELDS, data_dictionary
+
+
+def template_files() -> dict[str, bytes]:
+    """The files of data/template/ generated from the metric registry, by name."""
+    example = ",".join(f'"{f.example}"' if "," in f.example else f.example for f in FIELDS)
+    header = ",".join(f.name for f in FIELDS)
+    return {
+        "data_dictionary.csv": data_dictionary().to_csv(index=False, lineterminator="\n").encode("utf-8"),
+        "submission_template.csv": f"{header}\n{example}\n".encode("utf-8"),
+    }
+
+
+def write_template(paths: Paths) -> list[Path]:
+    """Write the data dictionary and the CSV submission template into data/template/."""
+    written = []
+    for name, data in template_files().items():
+        write_atomic(paths.template / name, data)
+        written.append(paths.template / name)
+    return written
+
+
+def run_demo(paths: Paths, all_districts: bool = False, min_peers: int = DEFAULT_MIN_PEERS,
+             progress: bool = True, echo=print) -> Path:
+    """Ingest the committed demo submissions with the demo key and render the reports; returns index.html.
+
+    Renders the board summary and the demo county's districts, or every district with all_districts.
+    """
+    from .demo import DEMO_COUNTY
+    from .privacy import DEMO_KEY
+    from .render import render_reports
+
+    files = sorted(paths.demo.glob("submissions_*.csv"))
+    if not files:
+        raise FileNotFoundError(f"no demo submissions in {paths.demo}: run `benchmarks demo-data` first")
+    echo("Using the demo's own pseudonym key (fictional districts only; real data uses your secret key).")
+    results: list[FileResult] = ingest_files(files, paths, DEMO_KEY, min_peers=min_peers)
+    for r in results:
+        echo(str(r))
+    rendered = render_reports(paths, county=None if all_districts else DEMO_COUNTY, progress=progress)
+    echo(f"Rendered {len(rendered.pages)} pages.")
+    return rendered.index

@@ -1,0 +1,120 @@
+"""Peer statistics checked against a direct, row-by-row numpy/scipy computation."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as sps
+
+from benchmarks.metrics import METRICS
+from benchmarks.peers import (FALLBACK_ORDER, check_min_peers, compute_peer_stats, leave_one_out,
+                              reference_groups, size_band)
+
+
+def direct(group, values):
+    """The slow, obvious way: for each row, take the others of its group and ask numpy/scipy."""
+    out = {"n": [], "p25": [], "median": [], "p75": [], "below": []}
+    for i in range(len(values)):
+        others = np.array([values[j] for j in range(len(values))
+                           if j != i and group[j] == group[i] and not np.isnan(values[j])])
+        out["n"].append(len(others))
+        for name, q in (("p25", .25), ("median", .5), ("p75", .75)):
+            out[name].append(np.quantile(others, q) if len(others) else np.nan)
+        ok = len(others) and not np.isnan(values[i])
+        out["below"].append(sps.percentileofscore(others, values[i], kind="mean") / 100 if ok else np.nan)
+    return {k: np.array(v, dtype=float) for k, v in out.items()}
+
+
+def test_leave_one_out_matches_direct_computation_with_ties_and_missing():
+    group = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1, 2, 0, 1])
+    values = np.array([3.0, 1.0, 3.0, np.nan, 7.0, 2.0, 5.0, 5.0, 5.0, 9.0, 3.0, np.nan])
+    got = leave_one_out(group, values)
+    want = direct(group, values)
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], equal_nan=True, err_msg=key)
+    # spot values worked by hand: row 0 (value 3) among others [1, 3, 2, 7, 3] -> sorted 1 2 3 3 7
+    assert got["n"][0] == 5 and got["median"][0] == 3.0 and got["p25"][0] == 2.0
+    assert got["below"][0] == pytest.approx((2 + 0.5 * 2) / 5)
+    # a missing own value removes nothing: all six group-0 values count
+    assert got["n"][3] == 6
+    # alone in its group: no others, no statistics
+    assert got["n"][9] == 0 and np.isnan(got["median"][9])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.one_of(st.none(), st.integers(0, 6).map(float),
+                                                        st.floats(-1e6, 1e6))), min_size=1, max_size=40))
+def test_leave_one_out_property(rows):
+    group = np.array([g for g, _ in rows])
+    values = np.array([np.nan if v is None else v for _, v in rows])
+    got = leave_one_out(group, values)
+    want = direct(group, values)
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], equal_nan=True, rtol=1e-9, atol=1e-9, err_msg=key)
+
+
+def _fixture():
+    """Two counties in one state: 'Big' with 7 districts (6 others each) and 'Small' with 5 (4 others)."""
+    rows = []
+    for i in range(12):
+        county = "Big" if i < 7 else "Small"
+        rows.append({"school_year": "2025-26", "pseudonym": f"D{i:02d}", "state": "PS", "county": county,
+                     "locale": "Rural", "enrollment": 300 + 100 * i})
+    dm = pd.DataFrame(rows)
+    dm["size_band"] = size_band(dm["enrollment"])
+    rng = np.random.default_rng(7)
+    for m in METRICS:
+        dm[m.name] = rng.uniform(1, 10, len(dm)).round(1)
+    dm.loc[3, "devices_per_student"] = np.nan
+    return dm
+
+
+def test_compute_peer_stats_direction_threshold_and_exclusion_of_self():
+    dm = _fixture()
+    ps = compute_peer_stats(dm, min_peers=5)
+    tickets = ps[(ps.metric == "tickets_per_100_devices") & (ps.group_kind == "county")].set_index("pseudonym")
+    # Big county: 6 others >= 5, published; Small: 4 others, suppressed with no statistics at all
+    assert tickets.loc["D00", "published"] and tickets.loc["D00", "n"] == 6
+    assert not tickets.loc["D08", "published"] and tickets.loc["D08", "n"] == 4
+    assert np.isnan(tickets.loc["D08", "median"]) and np.isnan(tickets.loc["D08", "pct_better"])
+    # lower is better for tickets: better than the share of others with MORE tickets
+    big = dm[dm.county == "Big"].set_index("pseudonym")["tickets_per_100_devices"]
+    others = big.drop("D00")
+    assert tickets.loc["D00", "median"] == pytest.approx(np.median(others))
+    expected = 100 - sps.percentileofscore(others, big["D00"], kind="mean")
+    assert tickets.loc["D00", "pct_better"] == pytest.approx(expected)
+    # higher is better for devices: the mid-rank share of others below
+    dev = ps[(ps.metric == "aps_per_classroom") & (ps.group_kind == "state")].set_index("pseudonym")
+    allv = dm.set_index("pseudonym")["aps_per_classroom"]
+    assert dev.loc["D05", "n"] == 11
+    assert dev.loc["D05", "pct_better"] == pytest.approx(
+        sps.percentileofscore(allv.drop("D05"), allv["D05"], kind="mean"))
+    # a district with no value still sees its peers, and its own missing value is not counted
+    d3 = ps[(ps.metric == "devices_per_student") & (ps.pseudonym == "D03") & (ps.group_kind == "county")].iloc[0]
+    assert d3["n"] == 6 and np.isnan(d3["pct_better"])
+    d0 = ps[(ps.metric == "devices_per_student") & (ps.pseudonym == "D00") & (ps.group_kind == "county")].iloc[0]
+    assert d0["n"] == 5
+
+
+def test_fallback_order_county_then_size_band_then_state():
+    dm = _fixture()
+    ref = reference_groups(compute_peer_stats(dm, min_peers=5)).set_index(["pseudonym", "metric"])
+    assert ref.loc[("D00", "wifi6_share"), "group_kind"] == "county"
+    # Small county is suppressed; its districts fall back past the size band when that is small too
+    small_kind = ref.loc[("D08", "wifi6_share"), "group_kind"]
+    assert small_kind in FALLBACK_ORDER[1:]
+    assert ref.loc[("D08", "wifi6_share"), "fell_back"]
+
+
+def test_min_peers_never_below_three():
+    with pytest.raises(ValueError, match="at least 3"):
+        check_min_peers(2)
+    assert check_min_peers(3) == 3
+
+
+def test_size_bands():
+    bands = size_band(pd.Series([1, 499, 500, 1999, 2000, 9999, 10000, 250000]))
+    assert list(bands) == ["under 500 students", "under 500 students", "500–1,999 students",
+                           "500–1,999 students", "2,000–4,999 students", "5,000–9,999 students",
+                           "10,000 students or more", "10,000 students or more"]
