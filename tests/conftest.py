@@ -36,3 +36,11 @@ def demo_project(tmp_path_factory) -> Paths:
 @pytest.fixture
 def project(tmp_path) -> Paths:
     return make_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def county_pages(demo_project):
+    """The board summary, the demo county's nine district reports and the index, rendered once."""
+    from benchmarks.render import render_reports
+
+    return render_reports(demo_project, "2025-26", county="Kestrel County", progress=False)

@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from benchmarks.metrics import METRICS
-from benchmarks.render import ensure_kernel, render_one, render_reports, write_index
+from benchmarks.render import ensure_kernel, render_one
 from benchmarks.report import load_district_report, scorecard
 
 pytestmark = pytest.mark.slow
@@ -112,8 +112,8 @@ def test_board_summary_names_no_district(rendered):
     assert not [p for p in pseudonyms if p in text]
 
 
-def test_render_reports_for_a_county_writes_index(demo_project):
-    result = render_reports(demo_project, "2025-26", county="Kestrel County", progress=False)
+def test_render_reports_for_a_county_writes_index(county_pages):
+    result = county_pages
     pages = {p.name for p in result.pages}
     assert len(pages) == 10 and any("board" in p for p in pages)
     index = result.index.read_text()
