@@ -94,9 +94,12 @@ def test_demo_state_ingests_cleanly(demo_project):
     assert files == [(860, 860, 0)] * 3
     years = con.execute("SELECT school_year, count(*) FROM district_metrics GROUP BY 1 ORDER BY 1").fetchall()
     assert years == [("2023-24", 860), ("2024-25", 860), ("2025-26", 860)]
-    # 860 districts x 3 years x 12 metrics x 3 groups
-    assert con.execute("SELECT count(*) FROM peer_stats").fetchone()[0] == 860 * 3 * 12 * 3
-    unpublished = con.execute("SELECT count(*) FROM peer_stats WHERE NOT published AND median IS NOT NULL"
-                              ).fetchone()[0]
+    # 860 districts x 3 years x 12 metrics x 4 stored groups (county, locale, size band, state)
+    assert con.execute("SELECT count(*) FROM peer_stats").fetchone()[0] == 860 * 3 * 12 * 4
+    unpublished = con.execute("SELECT count(*) FROM peer_stats WHERE NOT published AND (median IS NOT NULL "
+                              "OR median_vs IS NOT NULL OR trend_slope IS NOT NULL)").fetchone()[0]
     assert unpublished == 0
+    # the statistics tables built beside it in the same transaction
+    for table in ("goal_gaps", "group_stats", "group_goals", "purchasing"):
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0, table
     assert np.isfinite(con.execute("SELECT median(devices_per_student) FROM district_metrics").fetchone()[0])

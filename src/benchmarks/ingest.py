@@ -16,10 +16,11 @@ import pandas as pd
 
 from .config import DEFAULT_MIN_PEERS, Paths
 from .metrics import FIELDS, MEASURE_FIELDS, compute_metrics
-from .peers import compute_peer_stats, size_band
+from .peers import size_band
 from .privacy import pseudonym
 from .schema import FIRST_DATA_ROW, Problem, missing_columns, normalize_header, validate_rows
 from .store import connect, replace_table
+from .tables import derived_tables
 
 
 @dataclass
@@ -170,7 +171,8 @@ def _rebuild_derived(con, min_peers: int) -> None:
     current = con.execute("SELECT * FROM current_submissions").df()
     dm = district_metrics_frame(current)
     replace_table(con, "district_metrics", dm)
-    replace_table(con, "peer_stats", compute_peer_stats(dm, min_peers))
+    for name, frame in derived_tables(dm, current, min_peers).items():
+        replace_table(con, name, frame)
 
 
 __all__ = ["FileResult", "ingest_files", "read_table", "write_atomic", "district_metrics_frame", "FIELDS"]
