@@ -73,6 +73,48 @@ def render(p, school_year: str | None, county: str | None) -> None:
 
 
 @main.command()
+@click.option("--district", required=True, help="District ID (as submitted) or pseudonym.")
+@click.option("--plan", "plan", multiple=True, required=True, metavar="METRIC=VALUE",
+              help="A planned value, e.g. devices_per_student=1.0; repeat for more metrics.")
+@click.option("--target-year", default="", help="School year the plan should be in place, e.g. 2027-28 "
+                                                "(default: two years after the data's year).")
+@click.option("--year", "school_year", default="", help="School year of the data (default: the latest).")
+@click.pass_obj
+def initiative(p, district: str, plan: tuple[str, ...], target_year: str, school_year: str) -> None:
+    """Check a district's planned values against its peers today and in the target year; prints the page."""
+    from .initiative import render_initiative
+
+    click.echo(render_initiative(p, district=district, plan=list(plan), target_year=target_year,
+                                 school_year=school_year))
+
+
+@main.command()
+@click.option("--district", required=True, help="District ID (as submitted) or pseudonym.")
+@click.option("--peers", "custom_peers", multiple=True, metavar="DISTRICT",
+              help="A district of a custom comparison group (ID or pseudonym); repeat, at least --min-peers.")
+@click.option("--year", "school_year", default="", help="School year (default: the latest).")
+@click.option("--min-peers", type=int, default=DEFAULT_MIN_PEERS, show_default=True)
+@click.pass_obj
+def report(p, district: str, custom_peers: tuple[str, ...], school_year: str, min_peers: int) -> None:
+    """Render one district's report, optionally with a custom peer group; prints the page."""
+    from .report import render_district
+
+    click.echo(render_district(p, district=district, custom_peers=list(custom_peers), school_year=school_year,
+                               min_peers=min_peers))
+
+
+@main.command("bench-stats")
+@click.option("--national", "national", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="ESH-format national district CSV (default: a synthetic 13,000-district frame).")
+@click.pass_obj
+def bench_stats(p, national: Path | None) -> None:
+    """Time computing every statistics table for the demo state and a national dataset."""
+    from .bench import bench_stats as run
+
+    run(p, national=national, echo=click.echo)
+
+
+@main.command()
 @click.pass_obj
 def template(p) -> None:
     """Regenerate the submission template and data dictionary in data/template/ from the metric registry."""

@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .metrics import METRIC_BY_NAME  # noqa: E402
+from .peers import PEER_GROUPS, STORED_GROUPS  # noqa: E402
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies and in greyscale by lightness.
 PALETTE = {
@@ -24,7 +25,7 @@ PALETTE = {
     "muted": "#999999",
     "text": "#222222",
 }
-GROUP_LABELS = {"county": "County", "size_band": "Size band", "state": "State"}
+GROUP_LABELS = {k: PEER_GROUPS[k].label for k in STORED_GROUPS}
 
 
 def _style(ax) -> None:
@@ -38,17 +39,20 @@ def _axis_value(metric_name: str, value: float) -> float:
     return value * 100 if METRIC_BY_NAME[metric_name].unit == "%" else value
 
 
-def peer_band_figure(stats: pd.DataFrame, metrics: list[str]):
+def peer_band_figure(stats: pd.DataFrame, metrics: list[str], kinds: list[str] | None = None):
     """One panel per metric: the quartile band (25th–75th) and median of each published peer group,
     the district's own value as a marker, and the metric's goal lines.
 
-    stats: the district's peer_stats rows (columns metric, group_kind, value, p25, median, p75, published).
+    stats: the district's peer_stats rows (columns metric, group_kind, value, p25, median, p75, published);
+    kinds: the peer groups to draw, top to bottom (default: the stored ones).
     """
-    fig, axes = plt.subplots(len(metrics), 1, figsize=(7.5, 1.55 * len(metrics) + 0.3), squeeze=False)
+    kinds = list(kinds or GROUP_LABELS)
+    fig, axes = plt.subplots(len(metrics), 1, figsize=(7.5, (0.4 * len(kinds) + 0.35) * len(metrics) + 0.3),
+                             squeeze=False)
     for ax, name in zip(axes[:, 0], metrics):
         m = METRIC_BY_NAME[name]
-        rows = stats[stats["metric"] == name].set_index("group_kind").reindex(list(GROUP_LABELS))
-        ys = np.arange(len(GROUP_LABELS))[::-1]
+        rows = stats[stats["metric"] == name].drop_duplicates("group_kind").set_index("group_kind").reindex(kinds)
+        ys = np.arange(len(kinds))[::-1]
         own = rows["value"].dropna()
         own_v = _axis_value(name, float(own.iloc[0])) if len(own) else np.nan
         span = []
@@ -56,7 +60,7 @@ def peer_band_figure(stats: pd.DataFrame, metrics: list[str]):
             if bool(row.get("published")) and np.isfinite(row["median"]):
                 p25, med, p75 = (_axis_value(name, row[c]) for c in ("p25", "median", "p75"))
                 ax.barh(y, p75 - p25, left=p25, height=0.5, color=PALETTE["band"], alpha=0.55,
-                        label="Peers' middle half (25th–75th percentile)" if kind == "county" or not span else None)
+                        label="Peers' middle half (25th–75th percentile)" if not span else None)
                 ax.plot([med, med], [y - 0.25, y + 0.25], color=PALETTE["median"], linewidth=2.5,
                         label="Peers' median" if not span else None)
                 span += [p25, p75]
@@ -75,7 +79,7 @@ def peer_band_figure(stats: pd.DataFrame, metrics: list[str]):
                 ax.text(gv, ys[0] + 0.45, f" {goal.label}", color=PALETTE["goal"], fontsize=8, va="bottom",
                         parse_math=False)
                 span.append(gv)
-        ax.set_yticks(ys, [GROUP_LABELS[k] for k in rows.index])
+        ax.set_yticks(ys, [PEER_GROUPS[k].label for k in rows.index])
         unit = "%" if m.unit == "%" else m.unit
         ax.set_title(f"{m.label} ({unit})", loc="left", fontsize=10, color=PALETTE["text"], parse_math=False)
         if span:
@@ -92,6 +96,58 @@ def peer_band_figure(stats: pd.DataFrame, metrics: list[str]):
                 labels.append(lab)
     fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False, fontsize=8)
     fig.tight_layout(rect=(0, 0.07 + 0.02 * max(0, 4 - len(metrics)), 1, 1))
+    return fig
+
+
+def initiative_figure(lines: pd.DataFrame, target_label: str):
+    """One panel per planned metric: today's peer band and median, the median projected to the target
+    year, the planned value, the district's value now and the goal lines.
+
+    lines: initiative.plan_lines rows (metric, planned, current, p25, median, p75, projected_median).
+    """
+    fig, axes = plt.subplots(len(lines), 1, figsize=(7.5, 1.25 * len(lines) + 0.6), squeeze=False)
+    for ax, (_, r) in zip(axes[:, 0], lines.iterrows()):
+        m = METRIC_BY_NAME[r["metric"]]
+        v = {k: _axis_value(r["metric"], r[k]) if np.isfinite(r[k]) else np.nan
+             for k in ("planned", "current", "p25", "median", "p75", "projected_median")}
+        span = [x for x in v.values() if np.isfinite(x)]
+        if np.isfinite(v["median"]):
+            ax.barh(0, v["p75"] - v["p25"], left=v["p25"], height=0.5, color=PALETTE["band"], alpha=0.55,
+                    label="Peers' middle half today")
+            ax.plot([v["median"]] * 2, [-0.25, 0.25], color=PALETTE["median"], linewidth=2.5,
+                    label="Peers' median today")
+        else:
+            ax.text(0.01, 0, "not enough peers to show", transform=ax.get_yaxis_transform(), va="center",
+                    fontsize=8, color=PALETTE["muted"], parse_math=False)
+        if np.isfinite(v["projected_median"]):
+            ax.plot(v["projected_median"], 0, marker="o", markersize=9, markerfacecolor="white",
+                    markeredgecolor=PALETTE["median"], markeredgewidth=2, linestyle="none",
+                    label=f"Peers' median projected to {target_label}")
+        if np.isfinite(v["current"]):
+            ax.plot(v["current"], 0, marker="X", markersize=8, color=PALETTE["muted"], linestyle="none",
+                    label="Your figure now")
+        ax.plot(v["planned"], 0, marker="D", markersize=9, color=PALETTE["district"], linestyle="none",
+                label="Your plan")
+        for goal in m.goals:
+            gv = _axis_value(r["metric"], goal.value)
+            if gv <= max(span) * 1.6:
+                ax.axvline(gv, color=PALETTE["goal"], linestyle="--", linewidth=1.3, label=f"Goal: {goal.label}")
+                ax.text(gv, 0.42, f" {goal.label}", color=PALETTE["goal"], fontsize=8, va="bottom",
+                        parse_math=False)
+                span.append(gv)
+        lo, hi = min(span), max(span)
+        pad = (hi - lo) * 0.15 or abs(hi) * 0.2 or 1.0
+        ax.set_xlim(max(0.0, lo - pad), hi + pad)
+        ax.set_ylim(-0.6, 0.9)
+        ax.set_yticks([])
+        ax.set_title(f"{m.label} ({m.unit})", loc="left", fontsize=10, color=PALETTE["text"], parse_math=False)
+        _style(ax)
+    handles: dict = {}
+    for ax in axes[:, 0]:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(lab, h)
+    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=3, frameon=False, fontsize=8)
+    fig.tight_layout(rect=(0, 0.1 + 0.03 * max(0, 3 - len(lines)), 1, 1))
     return fig
 
 

@@ -31,6 +31,7 @@ class ReportKind:
 REPORT_KINDS = {
     "district": ReportKind("district", "district_report.ipynb", "District report"),
     "board": ReportKind("board", "board_summary.ipynb", "Board summary"),
+    "initiative": ReportKind("initiative", "initiative_check.ipynb", "Initiative check"),
 }
 
 

@@ -10,16 +10,13 @@ import numpy as np
 import pandas as pd
 
 from .config import DEFAULT_MIN_PEERS, paths
-from .metrics import AREAS, METRIC_BY_NAME, METRICS
-from .peers import FALLBACK_ORDER
-from .plots import GROUP_LABELS, figure_html, peer_band_figure
+from .metrics import AREAS, METRIC_BY_NAME, METRICS, Metric
+from .peers import FALLBACK_ORDER, PEER_GROUPS, STORED_GROUPS, check_min_peers, custom_peer_stats
+from .plots import figure_html, peer_band_figure
 from .store import connect
+from .trends import school_year_label, year_start
 
-GROUP_PHRASES = {
-    "county": "districts in your county",
-    "size_band": "districts of your size in the state",
-    "state": "districts in the state",
-}
+GROUP_PHRASES = {kind: group.phrase for kind, group in PEER_GROUPS.items()}
 AREA_TITLES = {"devices": "Devices", "network": "Network", "support": "Support"}
 
 
@@ -39,6 +36,23 @@ class DistrictReport:
     min_peers: int = DEFAULT_MIN_PEERS
     snapshot: str = ""
     parameters: dict = field(default_factory=dict)
+    #: goal_gaps rows of the district (school year of the report).
+    goals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The district's purchasing row (empty when none was stored).
+    purchasing: dict = field(default_factory=dict)
+    #: How many districts the custom list named (0: no custom group).
+    custom_named: int = 0
+
+    @property
+    def group_kinds(self) -> list[str]:
+        """Peer groups on this report, in registry order."""
+        present = set(self.stats["group_kind"])
+        return [k for k in PEER_GROUPS if k in present]
+
+    @property
+    def fallback_order(self) -> tuple[str, ...]:
+        """A custom group, when given, is the first comparison; then county, size band, state."""
+        return (("custom",) if self.custom_named else ()) + FALLBACK_ORDER
 
 
 def resolve_warehouse(warehouse: str | Path = "") -> Path:
@@ -51,11 +65,28 @@ def data_snapshot(con) -> str:
     return row[0][:16]
 
 
+def resolve_custom_peers(con, members) -> list[str]:
+    """Pseudonyms of a custom peer list given as district IDs or pseudonyms; unknown entries are an error."""
+    wanted = [str(m).strip() for m in members if str(m).strip()]
+    if not wanted:
+        return []
+    cw = con.execute("SELECT pseudonym, district_id FROM crosswalk").df()
+    by_id = dict(zip(cw["district_id"], cw["pseudonym"]))
+    known = set(cw["pseudonym"])
+    unknown = [m for m in wanted if m not in by_id and m not in known]
+    if unknown:
+        raise LookupError(f"custom peer list: no district with ID or pseudonym {', '.join(map(repr, unknown))} "
+                          "has ever submitted")
+    return sorted({by_id.get(m, m) for m in wanted})
+
+
 def load_district_report(warehouse: str | Path = "", district: str = "", school_year: str = "",
-                         county: str = "") -> DistrictReport:
+                         county: str = "", custom_peers=(), min_peers: int = DEFAULT_MIN_PEERS) -> DistrictReport:
     """One district's report data. Empty district: the first district (by pseudonym) of `county`, or of the
-    state; empty school_year: the latest year on record."""
+    state; empty school_year: the latest year on record. custom_peers: district IDs or pseudonyms of a
+    custom comparison group, computed here from district_metrics with the stored groups' rules."""
     wh = resolve_warehouse(warehouse)
+    min_peers = check_min_peers(min_peers)
     with connect(wh, read_only=True) as con:
         if not school_year:
             school_year = con.execute("SELECT max(school_year) FROM district_metrics").fetchone()[0]
@@ -71,24 +102,55 @@ def load_district_report(warehouse: str | Path = "", district: str = "", school_
             raise LookupError(f"no submission for district {district!r} in school year {school_year!r}")
         stats = con.execute("SELECT * FROM peer_stats WHERE pseudonym = ? AND school_year = ?",
                             [district, school_year]).df()
+        goals = con.execute("SELECT * FROM goal_gaps WHERE pseudonym = ? AND school_year = ?",
+                            [district, school_year]).df()
+        buying = con.execute("SELECT * FROM purchasing WHERE pseudonym = ? AND school_year = ?",
+                             [district, school_year]).df()
+        members = resolve_custom_peers(con, list(custom_peers or ()))
+        if members:
+            year = con.execute("SELECT * FROM district_metrics WHERE school_year = ?", [school_year]).df()
+            custom = custom_peer_stats(year, district, school_year, members, min_peers)
+            stats = pd.concat([stats, custom.reindex(columns=stats.columns)], ignore_index=True)
         snapshot = data_snapshot(con)
     state, county_name, locale, band, enrollment, name = info
+    named = len(set(members) - {district})
+    params = {"district": district, "school_year": school_year}
+    if members:
+        params["custom_peers"] = f"{named} districts"
     return DistrictReport(district, school_year, name, state, county_name, locale, band, int(enrollment), stats,
-                          snapshot=snapshot,
-                          parameters={"district": district, "school_year": school_year})
+                          min_peers=min_peers, snapshot=snapshot, parameters=params, goals=goals,
+                          purchasing=buying.iloc[0].to_dict() if len(buying) else {}, custom_named=named)
 
 
-def _reference(rows: pd.DataFrame) -> pd.Series | None:
-    for kind in FALLBACK_ORDER:
+def _reference(rows: pd.DataFrame, order: tuple[str, ...] = FALLBACK_ORDER) -> pd.Series | None:
+    for kind in order:
         hit = rows[(rows["group_kind"] == kind) & rows["published"]]
         if len(hit):
             return hit.iloc[0]
     return None
 
 
+def noise_phrase(direction: str, verdict, n: int) -> str:
+    """The parenthetical verdict of a standing sentence: a district is called better or behind only when
+    its value lies outside the 95% interval on the peers' median (see peers.median_verdict)."""
+    if direction == "neutral":
+        return ""
+    good = "above" if direction == "higher" else "below"
+    if verdict == good:
+        return " (better than most)"
+    if verdict in ("above", "below"):
+        return " (behind most)"
+    if verdict == "within":
+        return " (typical: within noise of their median)"
+    return f" (too few others, {int(n)}, to call a difference)"
+
+
 def standing_sentence(metric_name: str, row: pd.Series | None) -> str:
     """Plain words for where the district stands against its reference group, e.g.
-    "Higher devices per student than 7 in 10 districts in your county (better than most)"."""
+    "Higher devices per student than 7 in 10 districts in your county (better than most)".
+
+    "Better than most" / "behind most" only when the value is outside the 95% interval on the peers'
+    median (row["median_vs"]); otherwise the difference is within noise and called typical."""
     m = METRIC_BY_NAME[metric_name]
     if row is None:
         return "Too few other districts reported this to compare."
@@ -102,9 +164,7 @@ def standing_sentence(metric_name: str, row: pd.Series | None) -> str:
         text = f"Higher {noun} than {int(round(below * 10))} in 10 {group}"
     else:
         text = f"Lower {noun} than {int(round((1 - below) * 10))} in 10 {group}"
-    if m.direction != "neutral":
-        text += " (better than most)" if better >= 0.6 else " (behind most)" if better <= 0.4 else " (typical)"
-    return text + "."
+    return text + noise_phrase(m.direction, row.get("median_vs"), row["n"]) + "."
 
 
 def scorecard(report: DistrictReport) -> pd.DataFrame:
@@ -112,11 +172,11 @@ def scorecard(report: DistrictReport) -> pd.DataFrame:
     out = []
     for m in METRICS:
         rows = report.stats[report.stats["metric"] == m.name]
-        ref = _reference(rows)
+        ref = _reference(rows, report.fallback_order)
         value = rows["value"].iloc[0] if len(rows) else np.nan
         rec = {"metric": m.name, "label": m.label, "area": m.area, "value": value,
                "value_text": m.format(value)}
-        for kind in GROUP_LABELS:
+        for kind in report.group_kinds:
             g = rows[rows["group_kind"] == kind]
             published = bool(len(g)) and bool(g["published"].iloc[0])
             rec[f"{kind}_median"] = g["median"].iloc[0] if published else np.nan
@@ -124,10 +184,49 @@ def scorecard(report: DistrictReport) -> pd.DataFrame:
                                    else f"fewer than {report.min_peers} others")
             rec[f"{kind}_n"] = int(g["n"].iloc[0]) if len(g) else 0
         rec["reference"] = None if ref is None else ref["group_kind"]
-        rec["fell_back"] = ref is not None and ref["group_kind"] != FALLBACK_ORDER[0]
+        rec["fell_back"] = ref is not None and ref["group_kind"] != report.fallback_order[0]
         rec["sentence"] = standing_sentence(m.name, ref)
+        rec["detail"] = detail_sentence(report, m, ref)
         out.append(rec)
     return pd.DataFrame(out)
+
+
+def _delta(m: Metric, d: float) -> str:
+    """A change in the metric's unit, without sign (percentages as points)."""
+    if m.unit == "%":
+        return f"{abs(d) * 100:,.1f} points"
+    return m.format(abs(d))
+
+
+def detail_sentence(report: DistrictReport, m: Metric, ref: pd.Series | None) -> str:
+    """Change since last year, the reference peers' median trend and each goal, in plain words."""
+    parts = []
+    rows = report.stats[report.stats["metric"] == m.name]
+    last = school_year_label(int(year_start([report.school_year])[0]) - 1)
+    if len(rows) and np.isfinite(rows["change"].iloc[0]):
+        d = rows["change"].iloc[0]
+        parts.append("No change since " + last if d == 0 else
+                     f"{'Up' if d > 0 else 'Down'} {_delta(m, d)} since {last}")
+    if ref is not None and ref["group_kind"] != "custom" and np.isfinite(ref.get("trend_slope", np.nan)):
+        slope = ref["trend_slope"]
+        move = "flat" if abs(slope) < 10 ** -(m.decimals + (2 if m.unit == "%" else 0)) else (
+            f"{'rising' if slope > 0 else 'falling'} {_delta(m, slope)} a year")
+        parts.append(f"the median of {GROUP_PHRASES[ref['group_kind']]} is {move} "
+                     f"(straight line through {int(ref['trend_years'])} yearly medians)")
+    g = report.goals
+    if len(g):
+        kind = ref["group_kind"] if ref is not None and ref["group_kind"] in set(g["group_kind"]) else "state"
+        for _, r in g[(g["metric"] == m.name) & (g["group_kind"] == kind)].iterrows():
+            if not np.isfinite(r["gap"]):
+                continue
+            where = "met" if r["meets"] else f"{_delta(m, r['gap'])} short"
+            share = (f"; {r['share_meeting'] * 100:.0f}% of {GROUP_PHRASES[kind]} meet it"
+                     if np.isfinite(r["share_meeting"]) else "")
+            parts.append(f"goal {r['goal_label']}: {where}{share}")
+    if not parts:
+        return ""
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
 
 
 def header_html(report: DistrictReport) -> str:
@@ -138,51 +237,123 @@ def header_html(report: DistrictReport) -> str:
             f'{report.enrollment:,} students ({e(report.size_band)})</p></header>')
 
 
+def _group_label(kind: str) -> str:
+    return PEER_GROUPS[kind].label
+
+
 def scorecard_html(report: DistrictReport) -> str:
-    """The summary table: every metric against county, size band and state, in plain language."""
+    """The summary table: every metric against each peer group, in plain language."""
     card = scorecard(report)
     e = html.escape
-    head = "".join(f"<th scope='col'>{e(GROUP_LABELS[k])} median</th>" for k in GROUP_LABELS)
+    kinds = report.group_kinds
+    head = "".join(f"<th scope='col'>{e(_group_label(k))} median</th>" for k in kinds)
+    first = report.fallback_order[0]
     body = []
     for _, r in card.iterrows():
         cells = "".join(
             f"<td class='num' data-metric='{e(r['metric'])}' data-group='{k}'>{e(r[f'{k}_text'])}</td>"
-            for k in GROUP_LABELS)
+            for k in kinds)
         note = ""
         if r["fell_back"]:
-            note = (f" <span class='note'>(your county has fewer than {report.min_peers} other districts with "
-                    f"this figure, so this compares with {GROUP_PHRASES[r['reference']]})</span>")
+            note = (f" <span class='note'>({e(GROUP_PHRASES[first])}: fewer than {report.min_peers} others "
+                    f"reported this, so this compares with {e(GROUP_PHRASES[r['reference']])})</span>")
         body.append(f"<tr><th scope='row'>{e(r['label'])}</th>"
                     f"<td class='num own' data-metric='{e(r['metric'])}'>{e(r['value_text'])}</td>{cells}"
                     f"<td>{e(r['sentence'])}{note}</td></tr>")
-    counts = card.iloc[0]
-    ns = ", ".join(f"{GROUP_LABELS[k].lower()}: {counts[f'{k}_n']}" for k in GROUP_LABELS)
     return (
         "<section class='scorecard'><h2>Scorecard: where you stand</h2>"
-        f"<p>Each median is over the <em>other</em> districts of the group (you are never part of your own "
-        f"peer group). Other districts reporting {e(card.iloc[0]['label'].lower())} — {e(ns)}. A group's "
-        f"figures are shown only when at least {report.min_peers} other districts reported them; otherwise "
-        "the comparison falls back from county to size band to state, and says so.</p>"
+        "<p>Each median is over the <em>other</em> districts of the group (you are never part of your own "
+        f"peer group). A group's figures are shown only when at least {report.min_peers} other districts "
+        f"reported them; otherwise the comparison falls back from {' to '.join(_group_label(k).lower() for k in report.fallback_order)}, "
+        "and says so. \u201cBetter than most\u201d and \u201cbehind most\u201d are said only when your value lies "
+        "outside the 95% range in which the peers' median could plausibly be (a distribution-free interval "
+        "from the peers' own ranks); inside it, the difference is within noise and called typical.</p>"
         f"<table class='scorecard-table'><thead><tr><th scope='col'>Metric</th><th scope='col'>Your value</th>"
         f"{head}<th scope='col'>Where you stand</th></tr></thead><tbody>{''.join(body)}</tbody></table></section>")
+
+
+def peer_groups(report: DistrictReport) -> pd.DataFrame:
+    """One row per peer group on the report: how its districts were chosen and how many there are."""
+    row = {"state": report.state, "county": report.county, "locale": report.locale, "size_band": report.size_band}
+    out = []
+    for kind in report.group_kinds:
+        n = report.stats.loc[report.stats["group_kind"] == kind, "n"]
+        group = PEER_GROUPS[kind]
+        how = (f"{report.custom_named} districts named for this report" if kind == "custom"
+               else group.describe(row))
+        out.append({"group_kind": kind, "label": group.label, "how": how,
+                    "n_min": int(n.min()) if len(n) else 0, "n_max": int(n.max()) if len(n) else 0})
+    return pd.DataFrame(out)
+
+
+def peer_groups_html(report: DistrictReport) -> str:
+    """Which peers this report compares with, how they were chosen, and n."""
+    e = html.escape
+    rows = []
+    for _, g in peer_groups(report).iterrows():
+        n = (f"{g['n_max']}" if g["n_min"] == g["n_max"] else f"{g['n_min']}\u2013{g['n_max']}")
+        rows.append(f"<tr><th scope='row'>{e(g['label'])}</th><td>{e(g['how'])}</td>"
+                    f"<td class='num' data-group='{e(g['group_kind'])}'>{e(n)}</td></tr>")
+    custom = ("" if not report.custom_named else
+              " The custom group was given as a list of districts; the report shows only how many of them "
+              "reported each figure, never which.")
+    return ("<section class='peer-groups'><h2>Who you are compared with</h2>"
+            "<p>Peer groups are fixed by the data, not chosen after seeing the results: each is a set of "
+            "<em>other</em> districts in the same school year. n is how many of them reported a figure "
+            f"(it varies by metric when some left a figure blank).{custom}</p>"
+            "<table class='scorecard-table'><thead><tr><th scope='col'>Group</th>"
+            "<th scope='col'>How the peers were chosen</th><th scope='col'>n (other districts)</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></section>")
+
+
+def purchasing_html(report: DistrictReport) -> str:
+    """Device price against the county and state, and the replacements' cost at the county median price."""
+    b = report.purchasing
+    e = html.escape
+    if not b or not np.isfinite(b.get("price", np.nan)):
+        return ("<div class='purchasing'><h3>Purchasing</h3><p>No replacement devices with a price were "
+                "reported this year, so there is nothing to compare.</p></div>")
+    money = METRIC_BY_NAME["device_price_usd"].format
+    medians = "; ".join(
+        f"{label} median {money(b[col])}" if np.isfinite(b[col]) else
+        f"{label}: fewer than {report.min_peers} others reported a price"
+        for label, col in (("county", "county_median"), ("state", "state_median")))
+    text = (f"<p>You paid {e(money(b['price']))} per device on average for {int(b['devices_replaced']):,} "
+            f"replacement devices ({e(medians)}).</p>")
+    if b.get("reference_kind") and np.isfinite(b.get("reference_median", np.nan)):
+        kind = b["reference_kind"]
+        where = ("the county median price" if kind == "county" else
+                 f"the median price of {GROUP_PHRASES[kind]} (your county has fewer than {report.min_peers} "
+                 "others with a price)")
+        diff = b["difference"]
+        verdict = ("the same" if abs(diff) < 0.5 else
+                   f"{money(abs(diff))} {'more' if diff > 0 else 'less'} than at that price")
+        text += (f"<p data-purchasing='{e(kind)}'>At {e(where)}, those devices would have cost "
+                 f"{e(money(b['spend_at_reference']))}; you spent {e(money(b['device_spend_usd']))}: "
+                 f"{e(verdict)}. Joint purchase agreements aim at closing this gap.</p>")
+    return f"<div class='purchasing'><h3>Purchasing</h3>{text}</div>"
 
 
 def area_section_html(report: DistrictReport, area: str) -> str:
     """One section (devices, network or support): the takeaway sentences and a peer-band chart."""
     names = [m.name for m in METRICS if m.area == area]
     card = scorecard(report).set_index("metric").loc[names]
-    fig = peer_band_figure(report.stats, names)
-    alt = (f"{AREA_TITLES[area]} chart: for each metric, the middle half and median of county, size-band and "
-           "state peers, with your district's value marked. " + " ".join(
+    kinds = report.group_kinds
+    fig = peer_band_figure(report.stats, names, kinds)
+    alt = (f"{AREA_TITLES[area]} chart: for each metric, the middle half and median of each peer group, "
+           "with your district's value marked. " + " ".join(
                f"{card.at[n, 'label']}: you {card.at[n, 'value_text']}; "
-               + "; ".join(f"{GROUP_LABELS[k].lower()} median {card.at[n, f'{k}_text']}" for k in GROUP_LABELS)
+               + "; ".join(f"{_group_label(k).lower()} median {card.at[n, f'{k}_text']}" for k in kinds)
                + "." for n in names))
     items = "".join(f"<li><strong>{html.escape(card.at[n, 'label'])}:</strong> "
-                    f"{html.escape(card.at[n, 'sentence'])}</li>" for n in names)
+                    f"{html.escape(card.at[n, 'sentence'])}"
+                    + (f" <span class='detail'>{html.escape(card.at[n, 'detail'])}</span>"
+                       if card.at[n, "detail"] else "") + "</li>" for n in names)
     lead = card.iloc[0]
     title = f"{AREA_TITLES[area]}: {lead['sentence'][0].lower()}{lead['sentence'][1:-1]}"
+    extra = purchasing_html(report) if area == "devices" else ""
     return (f"<section class='area area-{area}'><h2>{html.escape(title)}</h2>"
-            f"<ul>{items}</ul>{figure_html(fig, alt, caption=_caption(area))}</section>")
+            f"<ul>{items}</ul>{extra}{figure_html(fig, alt, caption=_caption(area))}</section>")
 
 
 def _caption(area: str) -> str:
@@ -199,5 +370,32 @@ def footer_html(report: DistrictReport) -> str:
             f"{pd.Timestamp.now(tz='UTC').strftime('%Y-%m-%d %H:%M UTC')}</footer>")
 
 
-__all__ = ["DistrictReport", "load_district_report", "scorecard", "scorecard_html", "area_section_html",
-           "header_html", "footer_html", "AREAS"]
+def find_district(con, district: str) -> tuple[str, str]:
+    """(pseudonym, name) of a district given by its submitted ID or its pseudonym."""
+    row = con.execute("SELECT pseudonym, district_name FROM crosswalk WHERE district_id = ? OR pseudonym = ?",
+                      [district, district]).fetchone()
+    if row is None:
+        raise LookupError(f"no district with ID or pseudonym {district!r} has submitted")
+    return row
+
+
+def render_district(paths, district: str, custom_peers=(), school_year: str = "",
+                    min_peers: int = DEFAULT_MIN_PEERS) -> Path:
+    """Render one district's report (with a custom peer group when given) to
+    reports/<year>/district_<pseudonym>[_custom].html; returns the page."""
+    from .render import latest_year, render_one
+
+    year = school_year or latest_year(paths)
+    with connect(paths.warehouse, read_only=True) as con:
+        pseudonym, name = find_district(con, district)
+        resolve_custom_peers(con, custom_peers)  # fail here, with the names, rather than inside the notebook
+    stem = f"district_{pseudonym}" + ("_custom" if custom_peers else "")
+    return render_one("district", paths, paths.reports / year, stem,
+                      {"warehouse": str(paths.warehouse), "school_year": year, "district": pseudonym,
+                       "custom_peers": list(custom_peers), "min_peers": check_min_peers(min_peers)},
+                      f"{name} — technology benchmarks {year}")
+
+
+__all__ = ["find_district", "render_district", "DistrictReport", "load_district_report", "scorecard", "scorecard_html", "area_section_html",
+           "peer_groups", "peer_groups_html", "purchasing_html", "standing_sentence", "header_html", "footer_html",
+           "AREAS", "STORED_GROUPS"]
