@@ -44,3 +44,37 @@ def county_pages(demo_project):
     from benchmarks.render import render_reports
 
     return render_reports(demo_project, "2025-26", county="Kestrel County", progress=False)
+
+
+def multi_year_metrics(seed: int = 11) -> "pd.DataFrame":
+    """A small district_metrics frame over three school years: two states, counties of 9 and 4, a district
+    missing one year, one that changes size band, missing values and ties."""
+    import numpy as np
+    import pandas as pd
+
+    from benchmarks.metrics import METRICS
+    from benchmarks.peers import size_band
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for y, year in enumerate(("2023-24", "2024-25", "2025-26")):
+        for i in range(16):
+            if i == 3 and year == "2024-25":
+                continue  # did not submit that year
+            state = "PS" if i < 13 else "QS"
+            county = "Nine" if i < 9 else "Four" if i < 13 else "Other"
+            enrollment = 400 + 150 * i + (1200 if i == 5 and y == 2 else 0)  # D05 grows into the next band
+            rows.append({"school_year": year, "pseudonym": f"D{i:02d}", "state": state, "county": county,
+                         "locale": "Rural" if i % 3 else "Town", "enrollment": enrollment})
+    dm = pd.DataFrame(rows)
+    dm["size_band"] = size_band(dm["enrollment"])
+    for m in METRICS:
+        dm[m.name] = (rng.uniform(0.5, 1.5, len(dm)) * (1 + 0.1 * dm["school_year"].str[3].astype(int))).round(2)
+    dm.loc[dm.index[::7], "devices_per_student"] = np.nan
+    dm.loc[dm.pseudonym.isin(["D01", "D02"]), "aps_per_classroom"] = 1.0
+    return dm
+
+
+@pytest.fixture
+def multi_year():
+    return multi_year_metrics()

@@ -8,13 +8,22 @@ from hypothesis import strategies as st
 from scipy import stats as sps
 
 from benchmarks.metrics import METRICS
-from benchmarks.peers import (FALLBACK_ORDER, check_min_peers, compute_peer_stats, leave_one_out,
-                              reference_groups, size_band)
+from benchmarks.peers import (FALLBACK_ORDER, PEER_GROUPS, STORED_GROUPS, check_min_peers, compute_peer_stats,
+                              custom_peer_stats, leave_one_out, median_interval_rank, median_verdict,
+                              reference_groups, size_band, what_if)
+
+
+def scipy_interval(others):
+    """scipy's distribution-free 95% interval on the median (order statistics), NaN when it has none."""
+    if len(others) == 0:
+        return np.nan, np.nan
+    ci = sps.quantile_test(others, q=float(np.median(others)), p=0.5).confidence_interval(0.95)
+    return float(ci.low), float(ci.high)
 
 
 def direct(group, values):
     """The slow, obvious way: for each row, take the others of its group and ask numpy/scipy."""
-    out = {"n": [], "p25": [], "median": [], "p75": [], "below": []}
+    out = {"n": [], "p25": [], "median": [], "p75": [], "below": [], "ci_low": [], "ci_high": []}
     for i in range(len(values)):
         others = np.array([values[j] for j in range(len(values))
                            if j != i and group[j] == group[i] and not np.isnan(values[j])])
@@ -23,7 +32,35 @@ def direct(group, values):
             out[name].append(np.quantile(others, q) if len(others) else np.nan)
         ok = len(others) and not np.isnan(values[i])
         out["below"].append(sps.percentileofscore(others, values[i], kind="mean") / 100 if ok else np.nan)
+        lo, hi = scipy_interval(others)
+        out["ci_low"].append(lo)
+        out["ci_high"].append(hi)
     return {k: np.array(v, dtype=float) for k, v in out.items()}
+
+
+def test_median_interval_rank_matches_scipy_quantile_test():
+    for n in range(1, 400):
+        x = np.arange(1.0, n + 1)
+        k = median_interval_rank(np.array([n]))[0]
+        lo, hi = scipy_interval(x)
+        if k == 0:
+            assert np.isnan(lo) and n < 6, n
+        else:
+            assert (x[k - 1], x[n - k]) == (lo, hi), n
+    # 8 others (a 9-district county): the interval is their lowest and highest value
+    assert median_interval_rank(np.array([5, 6, 8, 9]))[:].tolist() == [0, 1, 1, 2]
+
+
+def test_median_verdict_against_the_interval():
+    group = np.zeros(10, int)
+    values = np.array([1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10.0])
+    stats = leave_one_out(group, values)
+    verdict = median_verdict(values, stats)
+    # others of row 0 are 2..10 (n=9, k=2): interval [3, 9]; 1 is below it, 10 (others 1..9: [2, 8]) above
+    assert verdict[0] == "below" and verdict[9] == "above" and verdict[4] == "within"
+    # too few others for an interval: undetermined; no own value: no verdict
+    small = leave_one_out(np.zeros(5, int), np.array([1.0, 2, 3, 4, np.nan]))
+    assert list(median_verdict(np.array([1.0, 2, 3, 4, np.nan]), small)) == ["undetermined"] * 4 + [None]
 
 
 def test_leave_one_out_matches_direct_computation_with_ties_and_missing():
@@ -68,6 +105,76 @@ def _fixture():
         dm[m.name] = rng.uniform(1, 10, len(dm)).round(1)
     dm.loc[3, "devices_per_student"] = np.nan
     return dm
+
+
+def test_every_stored_group_matches_a_direct_computation_with_direction():
+    dm = _fixture()
+    dm.loc[[1, 2], "tickets_per_100_devices"] = dm.loc[0, "tickets_per_100_devices"]  # ties
+    ps = compute_peer_stats(dm, min_peers=5)
+    assert set(ps["group_kind"]) == set(STORED_GROUPS) == {"county", "locale", "size_band", "state"}
+    for kind in STORED_GROUPS:
+        keys = list(PEER_GROUPS[kind].keys)
+        codes = dm.groupby(keys).ngroup().to_numpy()
+        for m in METRICS:
+            got = ps[(ps.group_kind == kind) & (ps.metric == m.name)].set_index("pseudonym").loc[dm["pseudonym"]]
+            want = direct(codes, dm[m.name].to_numpy(dtype=float))
+            pub = want["n"] >= 5
+            np.testing.assert_array_equal(got["n"], want["n"])
+            np.testing.assert_array_equal(got["published"], pub)
+            np.testing.assert_allclose(got["median"], np.where(pub, want["median"], np.nan), equal_nan=True)
+            better = 1 - want["below"] if m.direction == "lower" else want["below"]
+            np.testing.assert_allclose(got["pct_better"], np.where(pub, better * 100, np.nan), atol=1e-9,
+                                       equal_nan=True)
+            v = dm[m.name].to_numpy(dtype=float)
+            expected = np.where(~pub | np.isnan(v), None, np.where(
+                np.isnan(want["ci_low"]), "undetermined",
+                np.where(v > want["ci_high"], "above", np.where(v < want["ci_low"], "below", "within"))))
+            assert [None if pd.isna(x) else x for x in got["median_vs"]] == list(expected), (kind, m.name)
+
+
+def test_locale_group_is_within_the_state():
+    dm = pd.concat([_fixture(), _fixture().assign(state="QS", pseudonym=lambda d: "Q" + d["pseudonym"])],
+                   ignore_index=True)
+    dm.loc[:5, "locale"] = "Town"
+    ps = compute_peer_stats(dm, min_peers=3)
+    loc = ps[(ps.group_kind == "locale") & (ps.metric == "wifi6_share")].set_index("pseudonym")
+    assert loc.loc["D00", "n"] == 5 and loc.loc["D00", "group_label"] == "Town, PS"
+    assert loc.loc["D08", "n"] == 5 and loc.loc["QD08", "n"] == 11  # Rural PS: D06-D11 ; Rural QS: all 12
+    assert PEER_GROUPS["locale"].describe(dm.iloc[0]) == "same NCES locale within the state: Town districts of PS"
+
+
+def test_custom_group_uses_the_same_rule_and_needs_min_peers_others():
+    dm = _fixture()
+    members = ["D01", "D02", "D08", "D09", "D10"]
+    rows = custom_peer_stats(dm, "D00", "2025-26", members + ["D00"], min_peers=5).set_index("metric")
+    for m in METRICS:
+        others = dm.set_index("pseudonym").loc[members, m.name].dropna().to_numpy()
+        own = dm.set_index("pseudonym").at["D00", m.name]
+        assert rows.at[m.name, "n"] == len(others)
+        assert rows.at[m.name, "median"] == pytest.approx(np.median(others))
+        below = sps.percentileofscore(others, own, kind="mean")
+        assert rows.at[m.name, "pct_better"] == pytest.approx(100 - below if m.direction == "lower" else below)
+        assert rows.at[m.name, "median_vs"] == "undetermined"  # 5 others: too few for a 95% interval
+    assert set(rows["group_kind"]) == {"custom"}
+    assert rows["group_label"].iloc[0] == "custom list of 5 districts"  # how many were named, not who
+    # at the threshold: one member without a value leaves 4 reporting -> suppressed
+    dm.loc[dm.pseudonym == "D08", "wifi6_share"] = np.nan
+    rows = custom_peer_stats(dm, "D00", "2025-26", members, min_peers=5).set_index("metric")
+    assert rows.at["wifi6_share", "n"] == 4 and not rows.at["wifi6_share", "published"]
+    assert np.isnan(rows.at["wifi6_share", "median"]) and pd.isna(rows.at["wifi6_share", "median_vs"])
+    with pytest.raises(ValueError, match="at least 5 districts other than"):
+        custom_peer_stats(dm, "D00", "2025-26", ["D00", "D01", "D02", "D03", "D04"], min_peers=5)
+
+
+def test_what_if_keeps_the_peers_and_ranks_the_planned_value():
+    dm = _fixture()
+    ps = compute_peer_stats(dm, min_peers=5)
+    stored = ps[(ps.pseudonym == "D02") & (ps.group_kind == "state") & (ps.metric == "bandwidth_kbps_per_student")]
+    hyp = what_if(dm, "D02", "2025-26", "state", "bandwidth_kbps_per_student", 4.2, min_peers=5)
+    assert hyp["n"] == stored["n"].iloc[0] and hyp["median"] == stored["median"].iloc[0]
+    others = dm.loc[dm.pseudonym != "D02", "bandwidth_kbps_per_student"]
+    assert hyp["pct_better"] == pytest.approx(sps.percentileofscore(others, 4.2, kind="mean"))
+    assert dm.loc[2, "bandwidth_kbps_per_student"] != 4.2  # the stored frame is not changed
 
 
 def test_compute_peer_stats_direction_threshold_and_exclusion_of_self():
