@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .config import DEFAULT_MIN_PEERS
-from .metrics import METRICS
+from .metrics import METRIC_BY_NAME, METRICS
 from .peers import check_min_peers
 from .plots import figure_html, participation_figure, state_trend_figure
 from .report import data_snapshot, resolve_warehouse
@@ -24,6 +24,9 @@ class BoardSummary:
     metrics: pd.DataFrame  # district_metrics rows of the state, all years
     min_peers: int
     snapshot: str
+    #: Stored group_stats and group_goals rows of the state as a whole, years up to school_year.
+    group_stats: pd.DataFrame = None
+    group_goals: pd.DataFrame = None
 
 
 def load_board_summary(warehouse: str | Path = "", school_year: str = "", state: str = "",
@@ -37,21 +40,50 @@ def load_board_summary(warehouse: str | Path = "", school_year: str = "", state:
                                 [school_year]).fetchone()[0]
         frame = con.execute("SELECT * FROM district_metrics WHERE state = ? AND school_year <= ?",
                             [state, school_year]).df()
+        stored = {t: con.execute(f"SELECT * FROM {t} WHERE group_kind = 'state' AND group_label = ? "
+                                 "AND school_year <= ? ORDER BY school_year", [state, school_year]).df()
+                  for t in ("group_stats", "group_goals")}
         snapshot = data_snapshot(con)
-    return BoardSummary(school_year, state, frame, check_min_peers(min_peers), snapshot)
+    return BoardSummary(school_year, state, frame, check_min_peers(min_peers), snapshot,
+                        stored["group_stats"], stored["group_goals"])
 
 
 def state_quartiles(summary: BoardSummary) -> pd.DataFrame:
-    """Per metric and school year: districts with a value, 25th/50th/75th percentile (suppressed below the rule)."""
-    rows = []
-    for year, frame in summary.metrics.groupby("school_year"):
-        for m in METRICS:
-            v = frame[m.name].dropna().to_numpy()
-            ok = len(v) >= summary.min_peers
-            q = np.quantile(v, [0.25, 0.5, 0.75]) if ok else [np.nan] * 3
-            rows.append({"metric": m.name, "school_year": year, "n": len(v),
-                         "p25": q[0], "median": q[1], "p75": q[2]})
-    return pd.DataFrame(rows)
+    """Per metric and school year: districts with a value, 25th/50th/75th percentile (suppressed below the
+    rule), as stored in group_stats at ingest."""
+    q = summary.group_stats[["metric", "school_year", "n", "p25", "median", "p75"]].copy()
+    q.loc[q["n"] < summary.min_peers, ["p25", "median", "p75"]] = np.nan
+    return q.reset_index(drop=True)
+
+
+def goal_shares(summary: BoardSummary) -> pd.DataFrame:
+    """Per metric goal and school year: districts with a value and the share meeting the goal (stored)."""
+    g = summary.group_goals[["metric", "goal", "goal_label", "school_year", "n", "share_meeting"]].copy()
+    g.loc[g["n"] < summary.min_peers, "share_meeting"] = np.nan
+    return g.reset_index(drop=True)
+
+
+def goals_html(summary: BoardSummary) -> str:
+    """Share of the state's districts meeting each goal line, by school year."""
+    g = goal_shares(summary)
+    years = sorted(g["school_year"].unique())
+    e = html.escape
+    head = "".join(f"<th scope='col'>{e(y)}</th>" for y in years)
+    body = []
+    for (metric, goal), rows in g.groupby(["metric", "goal"], sort=False):
+        m = METRIC_BY_NAME[metric]
+        by_year = rows.set_index("school_year")
+        cells = "".join(
+            f"<td class='num' data-metric='{e(metric)}' data-goal='{goal:g}' data-year='{e(y)}'>"
+            + (f"{by_year.at[y, 'share_meeting'] * 100:.0f}%" if y in by_year.index
+               and np.isfinite(by_year.at[y, "share_meeting"]) else "–") + "</td>" for y in years)
+        label = rows["goal_label"].iloc[0]
+        body.append(f"<tr><th scope='row'>{e(m.label)}: {e(label)}</th>{cells}</tr>")
+    return ("<section><h2>Goals: share of districts meeting each one</h2>"
+            "<p>Goal lines: 100 kbps and 1 Mbps of internet bandwidth per student (FCC, 2014), one device per "
+            "student, one wireless access point per classroom. Shares are of the districts that reported the "
+            "figure.</p><table class='scorecard-table'><thead><tr><th scope='col'>Goal</th>"
+            f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table></section>")
 
 
 def participation(summary: BoardSummary) -> pd.DataFrame:

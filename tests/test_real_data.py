@@ -1,0 +1,69 @@
+"""The statistics and the report's sentences on real public data: EducationSuperHighway's FY2015 district
+connectivity file (see shared/data/real/SOURCE.md), loaded as the issue describes, never copied here."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks.distribution import compute_group_goals, compute_group_stats
+from benchmarks.metrics import METRICS
+from benchmarks.peers import size_band
+from benchmarks.report import DistrictReport, scorecard
+from benchmarks.tables import derived_tables
+from conftest import REAL_DATA
+
+NATIONAL = REAL_DATA / "esh_districts_fy2015.csv"
+pytestmark = pytest.mark.skipif(not NATIONAL.exists(),
+                                reason=f"real ESH FY2015 file not present at {NATIONAL} (shared/data/real)")
+
+
+@pytest.fixture(scope="module")
+def esh():
+    raw = pd.read_csv(NATIONAL, encoding="cp1252", na_values="NA", dtype={"nces_cd": str})
+    dm = pd.DataFrame({
+        "pseudonym": "N" + raw["nces_cd"].str.zfill(7), "school_year": "2015-16", "state": raw["postal_cd"],
+        "county": raw["county"], "locale": raw["locale"], "enrollment": raw["num_students"]})
+    dm["size_band"] = size_band(dm["enrollment"])
+    for m in METRICS:
+        dm[m.name] = np.nan
+    dm["bandwidth_kbps_per_student"] = raw["ia_bandwidth_per_student"]
+    dm["cost_per_mbps_usd"] = raw["monthly_ia_cost_per_mbps"]
+    clean = raw["exclude_from_analysis"].astype(str).str.upper() == "FALSE"
+    return dm, raw, clean.to_numpy()
+
+
+def test_share_meeting_100_kbps_nationally_and_the_illinois_median(esh):
+    dm, _, clean = esh
+    clean_dm = dm[clean]
+    goals = compute_group_goals(clean_dm)
+    us = goals[(goals.group_kind == "all") & (goals.metric == "bandwidth_kbps_per_student") & (goals.goal == 100)]
+    assert us["share_meeting"].iloc[0] * 100 == pytest.approx(76.4, abs=0.5)
+    assert us["n"].iloc[0] == 10_119
+    stats = compute_group_stats(clean_dm)
+    il = stats[(stats.group_kind == "state") & (stats.group_label == "IL")
+               & (stats.metric == "bandwidth_kbps_per_student")].iloc[0]
+    assert il["median"] == pytest.approx(168, abs=1)
+
+
+def test_sd_u46_report_places_it_below_the_kane_county_median(esh):
+    dm, raw, _ = esh
+    kane = dm[(dm.state == "IL") & (dm.county == "KANE COUNTY")]
+    assert len(kane) == 9
+    tables = derived_tables(kane)  # the pass ingest runs: peer_stats with trends, goal gaps, ...
+    ps, goals = tables["peer_stats"], tables["goal_gaps"]
+    u46 = kane.loc[raw.loc[kane.index, "name"] == "SD U-46", "pseudonym"].iloc[0]
+    row = kane[kane.pseudonym == u46].iloc[0]
+    rep = DistrictReport(u46, "2015-16", "SD U-46", "IL", "KANE COUNTY", row.locale, row.size_band,
+                         int(row.enrollment), ps[ps.pseudonym == u46], goals=goals[goals.pseudonym == u46])
+    card = scorecard(rep).set_index("metric").loc["bandwidth_kbps_per_student"]
+    others = kane.loc[kane.pseudonym != u46, "bandwidth_kbps_per_student"]
+    assert card["value_text"] == "54 kbps" and card["value"] == pytest.approx(53.51)
+    assert card["county_median"] == pytest.approx(np.median(others))  # 145.3 kbps over the other 8
+    assert card["value"] < card["county_median"]
+    assert card["county_n"] == 8 and card["reference"] == "county"
+    # above only Aurora East (35.3): "lower than 9 in 10", and with 8 others the 95% interval on their median
+    # spans their lowest to highest value, so the report does not call it "behind most"
+    assert card["sentence"] == ("Lower bandwidth per student than 9 in 10 districts in your county "
+                                "(typical: within noise of their median).")
+    # and it falls short of the 2014 goal, which 7 of its 8 county peers meet (all but Aurora East)
+    assert "Goal 100 kbps: 46 kbps short; 88% of districts in your county meet it" in card["detail"]
