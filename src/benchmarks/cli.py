@@ -84,8 +84,11 @@ def initiative(p, district: str, plan: tuple[str, ...], target_year: str, school
     """Check a district's planned values against its peers today and in the target year; prints the page."""
     from .initiative import render_initiative
 
-    click.echo(render_initiative(p, district=district, plan=list(plan), target_year=target_year,
-                                 school_year=school_year))
+    try:
+        click.echo(render_initiative(p, district=district, plan=list(plan), target_year=target_year,
+                                     school_year=school_year))
+    except (ValueError, LookupError) as err:
+        raise click.ClickException(str(err)) from None
 
 
 @main.command()
@@ -99,8 +102,11 @@ def report(p, district: str, custom_peers: tuple[str, ...], school_year: str, mi
     """Render one district's report, optionally with a custom peer group; prints the page."""
     from .report import render_district
 
-    click.echo(render_district(p, district=district, custom_peers=list(custom_peers), school_year=school_year,
-                               min_peers=min_peers))
+    try:
+        click.echo(render_district(p, district=district, custom_peers=list(custom_peers), school_year=school_year,
+                                   min_peers=min_peers))
+    except (ValueError, LookupError) as err:
+        raise click.ClickException(str(err)) from None
 
 
 @main.command("bench-stats")

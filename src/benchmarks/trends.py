@@ -13,9 +13,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-_KEY = ["pseudonym", "group_kind", "group_label", "metric"]
-
-
 def year_start(school_year) -> np.ndarray:
     """The calendar year a school year starts in: "2025-26" -> 2025."""
     return pd.Series(school_year, dtype=str).str[:4].astype(int).to_numpy()
@@ -36,15 +33,22 @@ def parse_school_year(text: str | int) -> int:
     raise ValueError(f"target year {text!r}: expected a school year such as 2027-28, or its first year 2027")
 
 
-def _yearly_medians(peer_stats: pd.DataFrame, group_stats: pd.DataFrame, years: list[str]) -> pd.DataFrame:
-    """Wide frame indexed by _KEY, one column per school year: the peers' published median that year."""
-    idx = peer_stats.set_index([*_KEY, "school_year"])
-    own = idx["median"].unstack("school_year").reindex(columns=years)
-    present = idx["n"].unstack("school_year").reindex(columns=years).notna().to_numpy()
-    whole = (group_stats.set_index(["group_kind", "group_label", "metric", "school_year"])["median"]
-             .unstack("school_year").reindex(columns=years))
-    fill = whole.reindex(own.index.droplevel("pseudonym")).to_numpy()
-    return pd.DataFrame(np.where(present, own.to_numpy(), fill), index=own.index, columns=years)
+def _joint_codes(frames: list[pd.DataFrame], columns: list[str]) -> list[np.ndarray]:
+    """One integer code per distinct combination of `columns`, consistent across the frames."""
+    sizes = np.cumsum([0] + [len(f) for f in frames])
+    code = np.zeros(sizes[-1], np.int64)
+    for col in columns:
+        f, uniq = pd.factorize(pd.concat([fr[col] for fr in frames], ignore_index=True))
+        code = code * (len(uniq) + 1) + f
+    _, code = np.unique(code, return_inverse=True)
+    return [code[a:b] for a, b in zip(sizes[:-1], sizes[1:])]
+
+
+def _grid(codes: np.ndarray, cols: np.ndarray, values: np.ndarray, width: int) -> np.ndarray:
+    """A (code x year) matrix holding `values` at (codes, cols), NaN elsewhere."""
+    out = np.full((int(codes.max()) + 1 if len(codes) else 0, width), np.nan)
+    out[codes, cols] = values
+    return out
 
 
 def add_trends(peer_stats: pd.DataFrame, group_stats: pd.DataFrame) -> pd.DataFrame:
@@ -54,18 +58,36 @@ def add_trends(peer_stats: pd.DataFrame, group_stats: pd.DataFrame) -> pd.DataFr
     medians in the fit). Trend figures are missing where the row is unpublished or fewer than two
     years are available."""
     ps = peer_stats.reset_index(drop=True)
+    if ps.empty:
+        return ps.assign(prev_value=np.nan, change=np.nan, median_prev=np.nan, trend_slope=np.nan,
+                         trend_level=np.nan, trend_years=np.zeros(0, np.int64))
     years = sorted(ps["school_year"].unique())
     x = year_start(years).astype("float64")
     col_of = {y: i for i, y in enumerate(years)}
-    start = year_start(ps["school_year"])
-    j = ps["school_year"].map(col_of).to_numpy()
-    prev_year = pd.Series(start - 1).map({int(v): i for i, v in enumerate(x)}).to_numpy()
+    year_code, year_uniq = pd.factorize(ps["school_year"])  # a handful of distinct years: map those only
+    j = np.array([col_of[y] for y in year_uniq], dtype=np.int64)[year_code]
+    start = x[j]
+    prev_of = {v: i for i, v in enumerate(x)}
+    prev_year = np.array([prev_of.get(v - 1, np.nan) for v in x])[j]
     has_prev = ~np.isnan(prev_year)
     prev_col = np.where(has_prev, prev_year, 0).astype(int)
+    published = ps["published"].to_numpy(dtype=bool)
 
-    medians = _yearly_medians(ps, group_stats, years)
-    pos = medians.index.get_indexer(pd.MultiIndex.from_frame(ps[_KEY]))
-    y = medians.to_numpy()[pos]
+    # The peers' median of each year, per (district, group kind, group label, metric): the district's own
+    # leave-one-out median where it had a row in that group that year, else the whole group's median.
+    gs = group_stats[group_stats["school_year"].isin(years)]
+    group_ps, group_gs = _joint_codes([ps, gs], ["group_kind", "group_label", "metric"])
+    key = _joint_codes([ps.assign(_g=group_ps)], ["pseudonym", "_g"])[0]
+    own_median = _grid(key, j, ps["median"].to_numpy(dtype="float64"), len(years))
+    present = _grid(key, j, 1.0, len(years)) == 1.0
+    whole = np.full((max(int(group_ps.max()), int(group_gs.max()) if len(gs) else 0) + 1, len(years)), np.nan)
+    whole[group_gs, np.array([col_of[y] for y in gs["school_year"]], dtype=np.int64)] = gs["median"].to_numpy(
+        dtype="float64")
+    key_group = np.zeros(own_median.shape[0], np.int64)
+    key_group[key] = group_ps
+    medians = np.where(present, own_median, whole[key_group])
+
+    y = medians[key]
     use = np.isfinite(y) & (np.arange(len(years))[None, :] <= j[:, None])
     count = use.sum(axis=1)
     safe = np.maximum(count, 1)
@@ -75,18 +97,16 @@ def add_trends(peer_stats: pd.DataFrame, group_stats: pd.DataFrame) -> pd.DataFr
     y_bar = yz.sum(axis=1) / safe
     dx = np.where(use, xs - x_bar[:, None], 0.0)
     sxx = (dx * dx).sum(axis=1)
-    ok = (count >= 2) & (sxx > 0) & ps["published"].to_numpy()
+    ok = (count >= 2) & (sxx > 0) & published
     with np.errstate(invalid="ignore", divide="ignore"):
         slope = np.where(ok, (dx * (yz - y_bar[:, None])).sum(axis=1) / sxx, np.nan)
     level = np.where(ok, y_bar + slope * (start - x_bar), np.nan)
-
     rows = np.arange(len(ps))
-    median_prev = np.where(has_prev & ps["published"].to_numpy(), y[rows, prev_col], np.nan)
+    median_prev = np.where(has_prev & published, y[rows, prev_col], np.nan)
 
-    own = ps.drop_duplicates(["pseudonym", "metric", "school_year"]).set_index(
-        ["pseudonym", "metric", "school_year"])["value"].unstack("school_year").reindex(columns=years)
-    own_pos = own.index.get_indexer(pd.MultiIndex.from_frame(ps[["pseudonym", "metric"]]))
-    prev_value = np.where(has_prev, own.to_numpy()[own_pos, prev_col], np.nan)
+    own_key = _joint_codes([ps], ["pseudonym", "metric"])[0]
+    own = _grid(own_key, j, ps["value"].to_numpy(dtype="float64"), len(years))
+    prev_value = np.where(has_prev, own[own_key, prev_col], np.nan)
 
     return ps.assign(prev_value=prev_value, change=ps["value"].to_numpy() - prev_value, median_prev=median_prev,
                      trend_slope=slope, trend_level=level, trend_years=np.where(ok, count, 0).astype(np.int64))
