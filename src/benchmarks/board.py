@@ -63,6 +63,16 @@ def goal_shares(summary: BoardSummary) -> pd.DataFrame:
     return g.reset_index(drop=True)
 
 
+def share_text(share: float) -> str:
+    """A share as a whole percentage that never rounds to "all" or "none" when it is not."""
+    pct = share * 100
+    if 0 < pct < 0.5:
+        return "under 1%"
+    if 99.5 <= pct < 100:
+        return "over 99%"
+    return f"{pct:.0f}%"
+
+
 def goals_html(summary: BoardSummary) -> str:
     """Share of the state's districts meeting each goal line, by school year."""
     g = goal_shares(summary)
@@ -75,7 +85,7 @@ def goals_html(summary: BoardSummary) -> str:
         by_year = rows.set_index("school_year")
         cells = "".join(
             f"<td class='num' data-metric='{e(metric)}' data-goal='{goal:g}' data-year='{e(y)}'>"
-            + (f"{by_year.at[y, 'share_meeting'] * 100:.0f}%" if y in by_year.index
+            + (share_text(by_year.at[y, "share_meeting"]) if y in by_year.index
                and np.isfinite(by_year.at[y, "share_meeting"]) else "–") + "</td>" for y in years)
         label = rows["goal_label"].iloc[0]
         body.append(f"<tr><th scope='row'>{e(m.label)}: {e(label)}</th>{cells}</tr>")

@@ -298,8 +298,8 @@ def peer_groups_html(report: DistrictReport) -> str:
               " The custom group was given as a list of districts; the report shows only how many of them "
               "reported each figure, never which.")
     return ("<section class='peer-groups'><h2>Who you are compared with</h2>"
-            "<p>Peer groups are fixed by the data, not chosen after seeing the results: each is a set of "
-            "<em>other</em> districts in the same school year. n is how many of them reported a figure "
+            "<p>Each group is a set of <em>other</em> districts in the same school year; county, locale, size "
+            "band and state follow from the districts' own submissions. n is how many of them reported a figure "
             f"(it varies by metric when some left a figure blank).{custom}</p>"
             "<table class='scorecard-table'><thead><tr><th scope='col'>Group</th>"
             "<th scope='col'>How the peers were chosen</th><th scope='col'>n (other districts)</th></tr></thead>"
