@@ -13,7 +13,7 @@ from benchmarks.metrics import FIELDS
 from benchmarks.privacy import DEMO_KEY, pseudonym
 
 HEADER = ",".join(f.name for f in FIELDS)
-GOOD = "2025-26,9900001,Alpha SD 1,PS,Test County,Rural,1200,60,1250,300,90000,1000,2500,70,40,700,18,2.5"
+GOOD = "2025-26,9900001,Alpha SD 1,PS,Test County,Rural,1200,60,1250,300,90000,1000,2500,0.8,70,40,700,18,2.5"
 
 
 def _write(tmp_path, name, text):

@@ -51,6 +51,9 @@ _TIERS = np.array([10, 20, 50, 100, 150, 200, 250, 300, 400, 500, 750, 1000, 150
 _BANDWIDTH_GROWTH = (0.56, 0.77, 1.0)
 #: Log-shift of bandwidth per student by locale: rural districts buy minimum circuits for few students.
 _LOCALE_BANDWIDTH = {"City": -0.35, "Suburb": -0.2, "Town": 0.05, "Rural": 0.35}
+#: E-rate Category One discount bands and how common each is among the demo's districts.
+_ERATE_BANDS = np.array([0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
+_ERATE_P = (0.05, 0.15, 0.2, 0.2, 0.2, 0.12, 0.08)
 #: Text written for money (fixed cents) and other numbers (rounded, trailing zeros dropped as typed).
 _MONEY = ("device_spend_usd", "internet_monthly_cost_usd")
 
@@ -156,6 +159,11 @@ def generate(seed: int = DEMO_SEED) -> pd.DataFrame:
     tickets = np.exp(np.log(55) + rng.normal(0, 0.3, n))
     hours = np.exp(np.log(20) + rng.normal(0, 0.5, n))
     staff = np.exp(np.log(0.85) + rng.normal(0, 0.35, n))
+    # E-rate discount bands (Category One, by poverty and locale), drawn from a stream of their own so that
+    # adding this field left every other demo value unchanged.
+    erate_rng = np.random.default_rng([seed, 1])
+    discount = erate_rng.choice(_ERATE_BANDS, n, p=_ERATE_P)
+    discount = np.minimum(0.9, discount + 0.1 * ((locale == "Rural") & (discount < 0.9)))
 
     # Enrollment and contracted bandwidth first: contracts rarely shrink, so an earlier year never has
     # more bandwidth than the next one.
@@ -189,7 +197,8 @@ def generate(seed: int = DEMO_SEED) -> pd.DataFrame:
             "state": np.full(n, DEMO_STATE, dtype=object), "county": counties, "locale": locale,
             "enrollment": e, "classrooms": rooms, "student_devices": dev, "devices_replaced": rep,
             "device_spend_usd": np.round(rep * unit, 2), "bandwidth_mbps": bw,
-            "internet_monthly_cost_usd": np.round(per_mbps * bw, 2), "access_points": aps,
+            "internet_monthly_cost_usd": np.round(per_mbps * bw, 2), "erate_discount": discount,
+            "access_points": aps,
             "wifi6_access_points": w6, "helpdesk_tickets": tick, "median_resolution_hours": hrs,
             "tech_staff_fte": fte,
         })

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-import io
 import json
 import os
+import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -18,26 +19,10 @@ from .config import DEFAULT_MIN_PEERS, Paths
 from .metrics import FIELDS, MEASURE_FIELDS, compute_metrics
 from .peers import size_band
 from .privacy import pseudonym
-from .schema import FIRST_DATA_ROW, Problem, missing_columns, normalize_header, validate_rows
+from .reader import SourceTable, read_submission
+from .schema import CONVERSION_COLUMNS, Problem, validate_rows
 from .store import connect, replace_table
 from .tables import derived_tables
-
-
-@dataclass
-class FileResult:
-    file: str
-    sha256: str
-    rows_read: int
-    rows_accepted: int
-    rows_quarantined: int
-    already_ingested: bool = False
-
-    def __str__(self) -> str:
-        if self.already_ingested:
-            return f"{self.file}: already ingested (sha256 {self.sha256[:12]}), nothing changed"
-        return (f"{self.file}: {self.rows_read} rows read = {self.rows_accepted} accepted "
-                f"+ {self.rows_quarantined} quarantined")
-
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -57,21 +42,111 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def read_table(data: bytes, file: str) -> tuple[pd.DataFrame, list[Problem]]:
-    """The file's cells as text, headers normalized, indexed by spreadsheet row number."""
+@dataclass
+class Checked:
+    """One file read and validated: every row it holds is either accepted or has at least one problem."""
+
+    file: str
+    table: SourceTable
+    accepted: pd.DataFrame
+    problems: list[Problem]
+    conversions: pd.DataFrame
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.table.frame)
+
+    @property
+    def quarantined_rows(self) -> list[int]:
+        if self.table.file_problems:
+            return list(self.table.frame.index)
+        return sorted({p.row for p in self.problems if p.row is not None})
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        return (f"{self.file}: {self.rows_read} rows read = {len(self.accepted)} accepted "
+                f"+ {len(self.quarantined_rows)} quarantined")
+
+    def lines(self, limit: int | None = None) -> list[str]:
+        """What a person needs to read: notes on how the file was read, then each problem."""
+        out = [f"{self.file}: note: {n}" for n in self.table.notes]
+        if len(self.conversions):
+            rules = self.conversions["rule"].value_counts()
+            out.append(f"{self.file}: note: {len(self.conversions)} values converted on reading ("
+                       + ", ".join(f"{rule}: {n}" for rule, n in rules.items()) + ")")
+        shown = self.problems if limit is None else self.problems[:limit]
+        out += [str(p) for p in shown]
+        if len(shown) < len(self.problems):
+            out.append(f"{self.file}: ... and {len(self.problems) - len(shown)} more problems")
+        return out
+
+
+def check_file(data: bytes, file: str) -> Checked:
+    """Read and validate one file's bytes; never raises on bad content."""
+    table = read_submission(data, file)
+    if table.file_problems:
+        return Checked(file, table, table.frame.iloc[:0], table.problems, pd.DataFrame(columns=CONVERSION_COLUMNS))
+    broken = {p.row for p in table.problems}
+    result = validate_rows(table.frame.drop(index=list(broken)), file, table.context)
+    problems = sorted(table.problems + result.problems, key=lambda p: p.row or 0)
+    checked = Checked(file, table, result.accepted, problems, result.conversions)
+    if checked.rows_read != len(checked.accepted) + len(checked.quarantined_rows):
+        raise AssertionError(f"{file}: rows read != accepted + quarantined")  # an invariant, not bad input
+    return checked
+
+
+def _read_bytes(file: Path) -> tuple[bytes, Problem | None]:
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return pd.DataFrame(), [Problem(file, None, "(file)", "", "a CSV file encoded as UTF-8")]
-    if not text.strip():
-        return pd.DataFrame(), [Problem(file, None, "(file)", "", "a header row and at least one data row")]
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True)
-    frame.columns = [normalize_header(c) for c in frame.columns]
-    frame.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame))
-    missing = missing_columns(list(frame.columns))
-    if missing:
-        return frame, [Problem(file, None, col, "", "this column in the header row") for col in missing]
-    return frame, []
+        return file.read_bytes(), None
+    except OSError as exc:
+        return b"", Problem(str(file), None, "(file)", "", f"a file that can be read ({exc.strerror})")
+
+
+def validate_files(files: list[Path]) -> list[Checked]:
+    """Check every row of every file without storing anything (what a director runs before submitting)."""
+    results = []
+    for file in map(Path, files):
+        data, problem = _read_bytes(file)
+        if problem:
+            table = SourceTable(str(file), pd.DataFrame(), [problem])
+            results.append(Checked(str(file), table, pd.DataFrame(), [problem], pd.DataFrame()))
+        else:
+            results.append(check_file(data, str(file)))
+    return results
+
+
+@dataclass
+class FileResult:
+    file: str
+    sha256: str
+    rows_read: int
+    rows_accepted: int
+    rows_quarantined: int
+    already_ingested: bool = False
+    checked: Checked | None = field(default=None, repr=False)
+    quarantine_file: Path | None = None
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.checked.problems if self.checked else []
+
+    def __str__(self) -> str:
+        if self.already_ingested:
+            return f"{self.file}: already ingested (sha256 {self.sha256[:12]}), nothing changed"
+        return (f"{self.file}: {self.rows_read} rows read = {self.rows_accepted} accepted "
+                f"+ {self.rows_quarantined} quarantined")
+
+    def lines(self, limit: int = 10) -> list[str]:
+        """The per-file line, notes, the first problems and where the quarantined rows are."""
+        out = [str(self)]
+        if self.checked:
+            out += self.checked.lines(limit)
+        if self.quarantine_file:
+            out.append(f"{self.file}: quarantined rows with their reasons: {self.quarantine_file}")
+        return out
 
 
 def _store_raw(paths: Paths, data: bytes, sha: str, name: str) -> Path:
@@ -83,63 +158,117 @@ def _store_raw(paths: Paths, data: bytes, sha: str, name: str) -> Path:
     return target
 
 
-def _quarantine_frame(frame: pd.DataFrame, problems: list[Problem], sha: str, name: str) -> pd.DataFrame:
-    rows = sorted({p.row for p in problems if p.row is not None}) if len(frame) else []
-    file_level = [p for p in problems if p.row is None]
-    if file_level:
-        rows = list(frame.index)
-    reasons = {}
-    for p in problems:
-        for row in ([p.row] if p.row is not None else rows):
-            reasons.setdefault(row, []).append(str(p).split(", ", 1)[-1])
-    return pd.DataFrame({
-        "source_sha256": sha,
-        "original_name": name,
-        "source_row": rows,
-        "reasons": ["; ".join(reasons.get(r, [])) for r in rows],
-        "raw_values": [json.dumps(frame.loc[r].to_dict(), ensure_ascii=False) for r in rows],
-    })
+def _write_manifest(path: Path, manifest: dict) -> None:
+    target = path / "manifest.json"
+    write_atomic(target, (json.dumps(manifest, indent=1, default=str) + "\n").encode())
+    target.chmod(0o444)
+
+
+def _safe_stem(name: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", Path(name).stem)[:60] or "file"
+
+
+def quarantine_rows(checked: Checked) -> pd.DataFrame:
+    """One row per quarantined row: its spreadsheet row, the reasons, and the cells as sent (text)."""
+    rows = checked.quarantined_rows
+    file_level = [p.where() for p in checked.table.file_problems]
+    reasons: dict[int, list[str]] = {r: list(file_level) for r in rows}
+    for p in checked.problems:
+        if p.row is not None and p.row in reasons:
+            reasons[p.row].append(p.where())
+    cells = checked.table.frame.loc[rows] if rows else checked.table.frame.iloc[:0]
+    out = pd.DataFrame({"source_row": pd.Series(rows, dtype="int64"),
+                        "problems": ["; ".join(reasons[r]) for r in rows]})
+    return pd.concat([out, cells.reset_index(drop=True).astype(str)], axis=1)
 
 
 def ingest_files(files: list[Path], paths: Paths, key: bytes, min_peers: int = DEFAULT_MIN_PEERS) -> list[FileResult]:
-    """Ingest submission files in one transaction and rebuild the derived tables."""
+    """Ingest submission files (CSV or XLSX) in one transaction and rebuild the derived tables.
+
+    Quarantine files and raw-file manifests are written once the transaction has committed, so a failure
+    halfway leaves the warehouse and data/quarantine as they were (the raw copies are kept either way).
+    """
     results: list[FileResult] = []
+    after_commit: list[Callable[[], None]] = []
     with connect(paths.warehouse) as con:
         con.execute("BEGIN TRANSACTION")
         try:
             for file in map(Path, files):
-                results.append(_ingest_one(con, file, paths, key))
+                results.append(_ingest_one(con, file, paths, key, after_commit))
             _rebuild_derived(con, min_peers)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+    for write in after_commit:
+        write()
     return results
 
 
-def _ingest_one(con, file: Path, paths: Paths, key: bytes) -> FileResult:
-    data = file.read_bytes()
+def _ingest_one(con, file: Path, paths: Paths, key: bytes, after_commit: list) -> FileResult:
+    data, problem = _read_bytes(file)
+    if problem:
+        table = SourceTable(str(file), pd.DataFrame(), [problem])
+        return FileResult(str(file), "", 0, 0, 0, checked=Checked(str(file), table, pd.DataFrame(), [problem],
+                                                                 pd.DataFrame()))
     sha = hashlib.sha256(data).hexdigest()
     if con.execute("SELECT 1 FROM raw_files WHERE sha256 = ?", [sha]).fetchone():
-        return FileResult(file.name, sha, 0, 0, 0, already_ingested=True)
+        return FileResult(str(file), sha, 0, 0, 0, already_ingested=True)
     stored = _store_raw(paths, data, sha, file.name)
-    frame, problems = read_table(data, file.name)
-    accepted = pd.DataFrame()
-    if not problems:
-        accepted, problems = validate_rows(frame, file.name)
-    quarantined = _quarantine_frame(frame, problems, sha, file.name)
+    checked = check_file(data, str(file))
+    quarantined = quarantine_rows(checked)
     if len(quarantined):
-        con.register("_q", quarantined)
-        con.execute("INSERT INTO quarantine SELECT * FROM _q")
-        con.unregister("_q")
-        write_atomic(paths.quarantine / f"{sha[:12]}-{Path(file.name).stem}.csv",
-                     quarantined[["source_row", "reasons", "raw_values"]].to_csv(index=False).encode())
-    if len(accepted):
-        _insert_accepted(con, accepted, sha, key)
-    con.execute("INSERT INTO raw_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-        sha, file.name, str(stored), len(data), datetime.now(timezone.utc).replace(tzinfo=None),
-        getpass.getuser(), len(frame), len(accepted), len(quarantined)])
-    return FileResult(file.name, sha, len(frame), len(accepted), len(quarantined))
+        raw = quarantined.drop(columns=["source_row", "problems"])
+        db = pd.DataFrame({"source_sha256": sha, "original_name": file.name,
+                           "source_row": quarantined["source_row"], "reasons": quarantined["problems"],
+                           "raw_values": [json.dumps(r, ensure_ascii=False) for r in raw.to_dict("records")]})
+        _insert(con, "quarantine", db)
+    if checked.problems:
+        _insert(con, "problems", pd.DataFrame({
+            "source_sha256": sha, "source_row": [p.row for p in checked.problems],
+            "column_name": [p.column for p in checked.problems], "value": [p.value for p in checked.problems],
+            "expected": [p.expected for p in checked.problems]}))
+    if len(checked.conversions):
+        conv = checked.conversions.rename(columns={"column": "column_name"})
+        _insert(con, "conversions", conv.assign(source_sha256=sha))
+    if len(checked.accepted):
+        _insert_accepted(con, checked.accepted, sha, key)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    manifest = {
+        "sha256": sha, "original_name": file.name, "stored_path": str(stored), "size_bytes": len(data),
+        "ingested_at": now, "ingested_by": getpass.getuser(), "rows_read": checked.rows_read,
+        "rows_accepted": len(checked.accepted), "rows_quarantined": len(checked.quarantined_rows),
+        "kind": "submission", "source_path": str(file.resolve()), "read_as": checked.table.describe,
+        "notes": "; ".join(checked.table.notes),
+        "file_problems": "; ".join(p.where() for p in checked.table.file_problems)}
+    _insert(con, "raw_files", pd.DataFrame([manifest]))
+    after_commit.append(lambda: _write_manifest(stored.parent, manifest))
+    result = FileResult(str(file), sha, checked.rows_read, len(checked.accepted), len(checked.quarantined_rows),
+                        checked=checked)
+    if len(quarantined):
+        target = paths.quarantine / f"{sha[:12]}-{_safe_stem(file.name)}.csv"
+        result.quarantine_file = target
+        after_commit.append(lambda: _write_quarantine(target, quarantined, checked.table.sheet != ""))
+    return result
+
+
+def _write_quarantine(target: Path, quarantined: pd.DataFrame, as_xlsx_too: bool) -> None:
+    """The analyst's file: reasons and the cells as sent, neutralized so no spreadsheet evaluates them."""
+    from .cells import csv_bytes, xlsx_bytes
+
+    write_atomic(target, csv_bytes(quarantined))
+    if as_xlsx_too:
+        write_atomic(target.with_suffix(".xlsx"), xlsx_bytes(quarantined, "Quarantined rows"))
+
+
+def _insert(con, table: str, frame: pd.DataFrame) -> None:
+    """Insert frame's columns by name (the table may have more columns, e.g. added in later versions)."""
+    con.register("_ins", frame)
+    try:
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _ins")
+    finally:
+        con.unregister("_ins")
 
 
 def _insert_accepted(con, accepted: pd.DataFrame, sha: str, key: bytes) -> None:
@@ -154,8 +283,8 @@ def _insert_accepted(con, accepted: pd.DataFrame, sha: str, key: bytes) -> None:
     cols = ["pseudonym", "school_year", "state", "county", "locale", *[f.name for f in MEASURE_FIELDS],
             "source_sha256", "source_row"]
     con.register("_rows", rows[cols])
-    con.execute(f"INSERT INTO submissions SELECT {', '.join(cols)}, nextval('received_seq') FROM _rows "
-                "ORDER BY source_row")
+    con.execute(f"INSERT INTO submissions ({', '.join(cols)}, received_seq) SELECT {', '.join(cols)}, "
+                "nextval('received_seq') FROM _rows ORDER BY source_row")
     con.unregister("_rows")
 
 
@@ -175,4 +304,21 @@ def _rebuild_derived(con, min_peers: int) -> None:
         replace_table(con, name, frame)
 
 
-__all__ = ["FileResult", "ingest_files", "read_table", "write_atomic", "district_metrics_frame", "FIELDS"]
+def submission_history(paths: Paths, key: bytes, district_id: str) -> pd.DataFrame:
+    """Every accepted submission of one district, oldest first, saying which one counts in the benchmarks."""
+    from .schema import NCES_ID_DIGITS
+    from .store import query
+
+    did = district_id.strip()
+    if did.isdigit() and len(did) == NCES_ID_DIGITS - 1:
+        did = did.zfill(NCES_ID_DIGITS)
+    return query(paths.warehouse, """
+        SELECT s.school_year, r.ingested_at, r.original_name AS file, s.source_row AS row,
+               CASE WHEN row_number() OVER (PARTITION BY s.school_year ORDER BY s.received_seq DESC) = 1
+                    THEN 'current' ELSE 'replaced' END AS status
+        FROM submissions s JOIN raw_files r ON r.sha256 = s.source_sha256
+        WHERE s.pseudonym = ? ORDER BY s.school_year, s.received_seq""", [pseudonym(key, did)])
+
+
+__all__ = ["Checked", "FileResult", "check_file", "validate_files", "ingest_files", "write_atomic",
+           "district_metrics_frame", "submission_history", "FIELDS"]

@@ -28,6 +28,8 @@ class Field:
     min: float | None = None
     max: float | None = None
     example: str = ""
+    #: The registry's unit: values sent in another unit (or as a percentage) are converted to it on reading.
+    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,18 @@ ID_FIELDS: tuple[Field, ...] = (
     Field("locale", "Locale", "text", "NCES locale: City, Suburb, Town or Rural.", example="Rural"),
 )
 
+LOCALES = ("City", "Suburb", "Town", "Rural")
+#: Older NCES locale names (still used by E-rate and Connect K-12 data) and the current name each maps to.
+LOCALE_ALIASES = {"Urban": "City", "Suburban": "Suburb", "Small Town": "Town"}
+#: US postal codes of the states, DC and the territories that take part in E-rate; "PS" is the demo's
+#: fictional Prairie State, listed so the demo goes through the same validation as real submissions.
+STATES = ("AK", "AL", "AR", "AS", "AZ", "CA", "CO", "CT", "DC", "DE", "FL", "GA", "GU", "HI", "IA", "ID", "IL",
+          "IN", "KS", "KY", "LA", "MA", "MD", "ME", "MI", "MN", "MO", "MP", "MS", "MT", "NC", "ND", "NE", "NH",
+          "NJ", "NM", "NV", "NY", "OH", "OK", "OR", "PA", "PR", "RI", "SC", "SD", "TN", "TX", "UT", "VA", "VI",
+          "VT", "WA", "WI", "WV", "WY", "PS")
+#: Text fields whose values come from a fixed list (the template offers them as a drop-down).
+CHOICES: dict[str, tuple[str, ...]] = {"state": STATES, "locale": LOCALES}
+
 MEASURE_FIELDS: tuple[Field, ...] = (
     Field("enrollment", "Enrollment", "integer", "Students enrolled on the official count day.", min=1, max=1_500_000,
           example="1200"),
@@ -88,13 +102,17 @@ MEASURE_FIELDS: tuple[Field, ...] = (
           "Student devices bought this school year to replace older ones.", min=0, max=2_000_000, example="300"),
     Field("device_spend_usd", "Spend on replacement devices (USD)", "number",
           "Total purchase price of the devices replaced this year, in US dollars.", min=0, max=1e10,
-          example="90000"),
+          example="90000", unit="USD"),
     Field("bandwidth_mbps", "Internet bandwidth (Mbps)", "number",
-          "Contracted internet access bandwidth for the whole district, in megabits per second.", min=0, max=1e6,
-          example="1000"),
+          "Contracted internet access bandwidth for the whole district, in megabits per second "
+          "(500 Mbps or 1 Gbps are read too).", min=0, max=1e6, example="1000", unit="Mbps"),
     Field("internet_monthly_cost_usd", "Internet monthly cost (USD)", "number",
           "Monthly recurring cost of internet access before E-rate discount, in US dollars.", min=0, max=1e8,
-          example="2500"),
+          example="2500", unit="USD"),
+    Field("erate_discount", "E-rate discount", "number",
+          "Category One E-rate discount rate on the district's internet access (Form 471), as a share: "
+          "0.8 or 80%. Leave empty if the district does not apply for E-rate.", required=False, min=0, max=0.9,
+          example="0.8", unit="%"),
     Field("access_points", "Wireless access points", "integer", "Wireless access points in service.", min=0,
           max=1_000_000, example="70"),
     Field("wifi6_access_points", "Wi-Fi 6 or newer access points", "integer",
@@ -109,7 +127,6 @@ MEASURE_FIELDS: tuple[Field, ...] = (
 
 FIELDS: tuple[Field, ...] = ID_FIELDS + MEASURE_FIELDS
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
-LOCALES = ("City", "Suburb", "Town", "Rural")
 
 
 def _ratio(num: pd.Series, den: pd.Series, scale: float = 1.0) -> pd.Series:
@@ -201,7 +218,8 @@ def data_dictionary() -> pd.DataFrame:
     rows = []
     for f in FIELDS:
         rng = "" if f.min is None else f"{f.min:g} to {f.max:g}"
-        rows.append({"kind": "submitted field", "name": f.name, "label": f.label, "unit_or_type": f.dtype,
+        kind = f"{f.dtype}, {f.unit}" if f.unit else f.dtype
+        rows.append({"kind": "submitted field", "name": f.name, "label": f.label, "unit_or_type": kind,
                      "definition": f.description, "valid_range": rng, "direction": "", "goals": "",
                      "required": "yes" if f.required else "no"})
     for m in METRICS:

@@ -1,18 +1,23 @@
-"""Checks a submission table against the template's fields, row by row, and says what was expected."""
+"""The submission schema, derived from the metric registry and checked with pandera, row by row and cell by cell."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import pandas as pd
 
-from .metrics import FIELDS, ID_FIELDS, LOCALES, MEASURE_FIELDS, Field
+from .metrics import CHOICES, FIELDS, ID_FIELDS, LOCALE_ALIASES, MEASURE_FIELDS, METRICS, Field, Metric
+from .units import Context, parse_column
 
 #: First data row as the person sees it in a spreadsheet (row 1 is the header).
 FIRST_DATA_ROW = 2
+#: NCES district identifiers have 7 digits; spreadsheets drop the leading zero of states 01-09.
+NCES_ID_DIGITS = 7
 _YEAR = re.compile(r"^(\d{4})-(\d{2})$")
+KEY = ["district_id", "school_year"]
 
 
 @dataclass(frozen=True)
@@ -26,13 +31,42 @@ class Problem:
     expected: str
 
     def __str__(self) -> str:
-        where = f"{self.file}, row {self.row}" if self.row is not None else self.file
+        return f"{self.file}, {self.where()}"
+
+    def where(self) -> str:
+        """The problem without the file name: row, column(s), value and what was expected."""
+        noun = "columns" if ", " in self.column else "column"
+        at = f"row {self.row}, {noun} {self.column}" if self.row is not None else f"{noun} {self.column}"
         shown = f" value {self.value!r}:" if self.value != "" else ""
-        return f"{where}, column {self.column}:{shown} expected {self.expected}"
+        return f"{at}:{shown} expected {self.expected}"
+
+
+@dataclass
+class Validation:
+    """What validating one table gave: the rows that passed (typed), the problems, the values converted."""
+
+    accepted: pd.DataFrame
+    problems: list[Problem]
+    conversions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CONVERSION_COLUMNS))
+
+
+CONVERSION_COLUMNS = ["source_row", "column", "submitted", "stored", "rule"]
 
 
 def normalize_header(name: str) -> str:
-    return re.sub(r"[\s\-]+", "_", str(name).strip().lstrip("\ufeff").lower())
+    """Header as a field name: case, spaces, dashes and a byte-order mark do not matter."""
+    text = str(name).strip().lstrip("\ufeff").strip().lower()
+    return re.sub(r"_+", "_", re.sub(r"[\s\-]+", "_", text))
+
+
+@cache
+def header_aliases() -> dict[str, str]:
+    """Every accepted spelling of a column (its name or its label, normalized) -> field name."""
+    aliases = {}
+    for f in FIELDS:
+        aliases[normalize_header(f.name)] = f.name
+        aliases[normalize_header(re.sub(r"[()]", " ", f.label))] = f.name
+    return aliases
 
 
 def missing_columns(columns: list[str]) -> list[str]:
@@ -40,66 +74,194 @@ def missing_columns(columns: list[str]) -> list[str]:
     return [f.name for f in FIELDS if f.required and f.name not in present]
 
 
-def _expected(f: Field) -> str:
+def _fmt(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,g}"
+
+
+def _number_words(f: Field) -> str:
+    if f.unit == "%":
+        example = float(f.example or f.max)
+        return (f"a share from {_fmt(f.min)} to {_fmt(f.max)} ({f.max * 100:g}%), written as {example:g} or "
+                f"{example * 100:g}%")
     kind = "a whole number" if f.dtype == "integer" else "a number"
-    return f"{kind} from {f.min:g} to {f.max:g}"
+    unit = f" {f.unit}" if f.unit and f.unit != "USD" else ""
+    return f"{kind} from {_fmt(f.min)} to {_fmt(f.max)}{unit}"
 
 
-def _check_measure(f: Field, text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Parsed values and a boolean mask of bad cells."""
-    stripped = text.str.strip()
-    values = pd.to_numeric(stripped, errors="coerce").astype("float64")
-    bad = values.isna() | ~np.isfinite(values) | (values < f.min) | (values > f.max)
-    if f.dtype == "integer":
-        bad |= values.notna() & (values != np.round(values))
-    bad &= ~((stripped == "") & (not f.required))
-    return values, bad
+def _metric_words(m: Metric) -> str:
+    lo, hi = m.valid_range
+    unit = f" {m.unit}" if m.unit and m.unit not in ("%", "$") else ""
+    return f"{m.label.lower()} ({m.formula_text}) from {_fmt(lo)} to {_fmt(hi)}{unit}"
 
 
-def _check_id(f: Field, text: pd.Series) -> pd.Series:
-    stripped = text.str.strip()
-    bad = stripped == ""
-    if f.name == "locale":
-        bad |= ~stripped.isin(LOCALES)
-    elif f.name == "state":
-        bad |= ~stripped.str.fullmatch(r"[A-Z]{2}")
-    elif f.name == "school_year":
-        parts = stripped.str.extract(_YEAR).astype("float64")
-        bad |= parts[0].isna() | (((parts[0] + 1) % 100) != parts[1])
-    return bad
+# ---- pandera schema -------------------------------------------------------------------------------------
+
+def _school_year_ok(s: pd.Series) -> pd.Series:
+    parts = s.astype(str).str.extract(_YEAR).astype("float64")
+    return parts[0].notna() & (((parts[0] + 1) % 100) == parts[1])
 
 
-_ID_EXPECTED = {
-    "locale": "one of " + ", ".join(LOCALES),
-    "state": "a two-letter state code such as IL",
-    "school_year": "a school year written YYYY-YY, such as 2025-26",
-}
+def _metric_ok(m: Metric):
+    lo, hi = m.valid_range
+
+    def check(frame: pd.DataFrame) -> pd.Series:
+        values = m.compute(frame)
+        return values.isna() | values.between(lo, hi)
+
+    return check
 
 
-def validate_rows(frame: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Problem]]:
-    """Typed rows that passed and the problems of those that did not.
+def _is_whole(s: pd.Series) -> pd.Series:
+    return s == np.floor(s)
 
-    frame holds the file's cells as text with normalized headers; its index is the spreadsheet row number.
-    The returned frame keeps only rows without any problem, measure columns parsed to numbers.
-    """
-    problems: list[Problem] = []
-    typed = pd.DataFrame(index=frame.index)
-    for f in ID_FIELDS:
-        text = frame[f.name].astype(str)
-        bad = _check_id(f, text)
-        for row in frame.index[bad.to_numpy()]:
-            problems.append(Problem(file, int(row), f.name, frame.at[row, f.name],
-                                    _ID_EXPECTED.get(f.name, "a non-empty text")))
-        typed[f.name] = text.str.strip()
+
+#: What each check expects, in words a district's director understands, by the check's error key.
+@cache
+def expectations() -> dict[str, str]:
+    words = {"not_nullable": "a value (this column must be filled in)",
+             "school_year": "a school year written YYYY-YY, such as 2025-26",
+             "state": "a two-letter state code such as IL",
+             "locale": "one of " + ", ".join(CHOICES["locale"]),
+             "unique": "one row per district and school year"}
     for f in MEASURE_FIELDS:
-        values, bad = _check_measure(f, frame[f.name].astype(str))
-        for row in frame.index[bad.to_numpy()]:
-            problems.append(Problem(file, int(row), f.name, frame.at[row, f.name], _expected(f)))
-        typed[f.name] = values
-    dup = typed.duplicated(["district_id", "school_year"], keep=False)
-    for row in typed.index[dup.to_numpy()]:
-        problems.append(Problem(file, int(row), "district_id", typed.at[row, "district_id"],
-                                f"one row per district and school year (district appears more than once for "
-                                f"{typed.at[row, 'school_year']})"))
-    bad_rows = {p.row for p in problems}
-    return typed.loc[[r not in bad_rows for r in typed.index]], problems
+        words[f"range:{f.name}"] = _number_words(f)
+        words[f"whole:{f.name}"] = _number_words(f)
+    for m in METRICS:
+        words[f"metric:{m.name}"] = _metric_words(m)
+    return words
+
+
+@cache
+def submission_schema():
+    """One pandera schema for a submission table, derived from the registry (fields, choices, metric ranges)."""
+    import pandera.pandas as pa
+
+    columns = {}
+    for f in ID_FIELDS:
+        checks = []
+        if f.name == "school_year":
+            checks.append(pa.Check(_school_year_ok, error="school_year"))
+        if f.name in CHOICES:
+            checks.append(pa.Check.isin(CHOICES[f.name], error=f.name))
+        columns[f.name] = pa.Column(None, checks, nullable=not f.required)
+    for f in MEASURE_FIELDS:
+        checks = [pa.Check.in_range(f.min, f.max, error=f"range:{f.name}")]
+        if f.dtype == "integer":
+            checks.append(pa.Check(_is_whole, error=f"whole:{f.name}"))
+        columns[f.name] = pa.Column("float64", checks, nullable=not f.required)
+    wide = [pa.Check(_metric_ok(m), error=f"metric:{m.name}") for m in METRICS]
+    return pa.DataFrameSchema(columns, checks=wide, unique=KEY, report_duplicates="all", strict=False)
+
+
+# ---- from text cells to typed values --------------------------------------------------------------------
+
+def _type_text(f: Field, text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Stripped text (NaN where empty) and the rule used where a value was normalized."""
+    stripped = text.astype(str).str.strip()
+    notes = pd.Series("", index=text.index, dtype=object)
+    if f.name in CHOICES:
+        canon = {c.lower(): c for c in CHOICES[f.name]}
+        if f.name == "locale":
+            canon.update({alias.lower(): c for alias, c in LOCALE_ALIASES.items()})
+        mapped = stripped.str.lower().map(canon)
+        changed = mapped.notna() & (mapped != stripped)
+        notes[changed] = np.where(stripped[changed].str.lower().isin([c.lower() for c in CHOICES[f.name]]),
+                                  "capitalization", "NCES locale name")
+        stripped = stripped.where(~changed, mapped)
+    if f.name == "district_id":
+        short = stripped.str.fullmatch(r"\d{%d}" % (NCES_ID_DIGITS - 1))
+        notes[short] = "leading zero restored (7-digit NCES id)"
+        stripped = stripped.where(~short, stripped.str.zfill(NCES_ID_DIGITS))
+    return stripped.where(stripped != "", np.nan), notes
+
+
+def type_cells(frame: pd.DataFrame, file: str, ctx: Context) -> tuple[pd.DataFrame, list[Problem], pd.DataFrame]:
+    """Typed columns for every field, the cells that could not be read, and the conversions made."""
+    typed = pd.DataFrame(index=frame.index)
+    problems: list[Problem] = []
+    conversions = []
+    for f in FIELDS:
+        text = frame[f.name].astype(str) if f.name in frame else pd.Series("", index=frame.index, dtype=object)
+        if f.dtype == "text":
+            typed[f.name], notes = _type_text(f, text)
+            stored = typed[f.name]
+        else:
+            parsed = parse_column(f, text, ctx)
+            typed[f.name], notes, stored = parsed.values, parsed.notes, parsed.values
+            for row in parsed.unreadable.index[parsed.unreadable]:
+                problems.append(Problem(file, int(row), f.name, text[row], parsed.errors[row] or _number_words(f)))
+        changed = notes != ""
+        if changed.any():
+            conversions.append(pd.DataFrame({
+                "source_row": frame.index[changed].astype("int64"), "column": f.name,
+                "submitted": text[changed].astype(str).to_numpy(),
+                "stored": [v if isinstance(v, str) else f"{v:.15g}" for v in stored[changed]],
+                "rule": notes[changed].to_numpy()}))
+    conv = pd.concat(conversions, ignore_index=True) if conversions else pd.DataFrame(columns=CONVERSION_COLUMNS)
+    return typed, problems, conv
+
+
+# ---- running the schema and saying what was wrong -------------------------------------------------------
+
+def _schema_failures(typed: pd.DataFrame) -> pd.DataFrame:
+    import pandera.errors
+
+    try:
+        submission_schema().validate(typed, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        return cases[cases["index"].notna()]
+    return pd.DataFrame(columns=["column", "check", "index"])
+
+
+def _duplicate_words(typed: pd.DataFrame, row: int) -> str:
+    same = typed.index[(typed["district_id"] == typed.at[row, "district_id"])
+                       & (typed["school_year"] == typed.at[row, "school_year"])]
+    others = ", ".join(str(r) for r in same if r != row)
+    return (f"one row per district and school year (district {typed.at[row, 'district_id']} appears again "
+            f"for {typed.at[row, 'school_year']} in row {others})")
+
+
+def validate_rows(frame: pd.DataFrame, file: str, ctx: Context | None = None) -> Validation:
+    """Typed rows that passed, the problems of those that did not, and the values converted on reading.
+
+    frame holds the file's cells as text under field-name headers; its index is the spreadsheet row number.
+    """
+    ctx = ctx or Context()
+    typed, problems, conversions = type_cells(frame, file, ctx)
+    unreadable = {(p.row, p.column) for p in problems}
+    words = expectations()
+    seen = set(unreadable)
+    failures = _schema_failures(typed)
+    for case in failures.itertuples(index=False):
+        row, check, column = int(case.index), str(case.check), case.column
+        if check.startswith("metric:"):
+            m = next(m for m in METRICS if m.name == check.split(":", 1)[1])
+            if (row, m.name) in seen or any((row, c) in seen for c in m.inputs):
+                continue  # an input is already reported; the metric of a wrong input says nothing new
+            seen.add((row, m.name))
+            value = ", ".join(f"{c} {frame.at[row, c] if c in frame else ''}".strip() for c in m.inputs)
+            got = m.compute(typed.loc[[row]]).iloc[0]
+            problems.append(Problem(file, row, ", ".join(m.inputs), value, f"{words[check]}; these give {got:,.4g}"))
+            continue
+        if check == "multiple_fields_uniqueness":
+            if (row, "unique") in seen:
+                continue
+            seen.add((row, "unique"))
+            problems.append(Problem(file, row, "district_id", str(typed.at[row, "district_id"]),
+                                    _duplicate_words(typed, row)))
+            continue
+        if (row, column) in seen:
+            continue
+        seen.add((row, column))
+        shown = str(frame.at[row, column]) if column in frame else ""
+        expected = words.get(check, f"to pass the check {check}")
+        problems.append(Problem(file, row, str(column), shown, expected))
+    bad = {p.row for p in problems}
+    accepted = typed.loc[[r not in bad for r in typed.index]]
+    conversions = conversions[~conversions["source_row"].isin(bad)].reset_index(drop=True)
+    problems.sort(key=lambda p: (p.row or 0, _FIELD_ORDER.get(p.column.split(", ")[0], 99)))
+    return Validation(accepted, problems, conversions)
+
+
+_FIELD_ORDER = {f.name: i for i, f in enumerate(FIELDS)}

@@ -15,6 +15,10 @@ _MEASURE_COLUMNS = ",\n    ".join(
     f"{f.name} {'BIGINT' if f.dtype == 'integer' else 'DOUBLE'}" for f in MEASURE_FIELDS
 )
 _METRIC_COLUMNS = ",\n    ".join(f"{m.name} DOUBLE" for m in METRICS)
+#: Fields added to the template after a warehouse was made are added to its submissions table.
+_ADD_MEASURES = "\n".join(
+    f"ALTER TABLE submissions ADD COLUMN IF NOT EXISTS {f.name} {'BIGINT' if f.dtype == 'integer' else 'DOUBLE'};"
+    for f in MEASURE_FIELDS)
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS raw_files (
@@ -28,6 +32,12 @@ CREATE TABLE IF NOT EXISTS raw_files (
     rows_accepted INTEGER NOT NULL,
     rows_quarantined INTEGER NOT NULL
 );
+-- Added with the submission intake; ALTER keeps warehouses made by earlier versions working.
+ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS kind VARCHAR DEFAULT 'submission';
+ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS source_path VARCHAR;
+ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS read_as VARCHAR;
+ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS notes VARCHAR;
+ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS file_problems VARCHAR;
 -- Who a pseudonym is: read only to put a district's own name on its own report.
 CREATE TABLE IF NOT EXISTS crosswalk (
     pseudonym VARCHAR PRIMARY KEY,
@@ -46,12 +56,47 @@ CREATE TABLE IF NOT EXISTS submissions (
     source_row INTEGER NOT NULL,
     received_seq BIGINT NOT NULL
 );
+{_ADD_MEASURES}
 CREATE TABLE IF NOT EXISTS quarantine (
     source_sha256 VARCHAR NOT NULL,
     original_name VARCHAR NOT NULL,
     source_row INTEGER NOT NULL,
     reasons VARCHAR NOT NULL,
     raw_values VARCHAR NOT NULL
+);
+-- Each problem found, one per cell (row NULL: the whole file). Counts by column and expectation feed the
+-- data-quality report; the value column stays here for the analyst and is never shown in a report.
+CREATE TABLE IF NOT EXISTS problems (
+    source_sha256 VARCHAR NOT NULL,
+    source_row INTEGER,
+    column_name VARCHAR NOT NULL,
+    value VARCHAR NOT NULL,
+    expected VARCHAR NOT NULL
+);
+-- Values of accepted rows that were read with a conversion (1 Gbps -> 1000 Mbps, 25% -> 0.25, 1,200 -> 1200).
+CREATE TABLE IF NOT EXISTS conversions (
+    source_sha256 VARCHAR NOT NULL,
+    source_row INTEGER NOT NULL,
+    column_name VARCHAR NOT NULL,
+    submitted VARCHAR NOT NULL,
+    stored VARCHAR NOT NULL,
+    rule VARCHAR NOT NULL
+);
+-- Public district connectivity data (Connect K-12 / EducationSuperHighway format), one row per district and
+-- funding year, under the same keyed pseudonyms as submissions; the name and NCES id are in the crosswalk.
+CREATE TABLE IF NOT EXISTS public_bandwidth (
+    pseudonym VARCHAR NOT NULL,
+    funding_year INTEGER NOT NULL,
+    state VARCHAR NOT NULL,
+    county VARCHAR,
+    locale VARCHAR,
+    enrollment BIGINT,
+    bandwidth_kbps_per_student DOUBLE,
+    cost_per_mbps_usd DOUBLE,
+    total_bandwidth_mbps DOUBLE,
+    exclude_from_analysis BOOLEAN NOT NULL,
+    source_sha256 VARCHAR NOT NULL,
+    source_row INTEGER NOT NULL
 );
 CREATE SEQUENCE IF NOT EXISTS received_seq;
 CREATE OR REPLACE VIEW current_submissions AS
