@@ -78,3 +78,36 @@ def multi_year_metrics(seed: int = 11) -> "pd.DataFrame":
 @pytest.fixture
 def multi_year():
     return multi_year_metrics()
+
+
+#: A plausible submission row (not the template's example, which validation rejects as left-over).
+GOOD_ROW = {"school_year": "2025-26", "district_id": "9900001", "district_name": "Alpha SD 1", "state": "PS",
+            "county": "Test County", "locale": "Rural", "enrollment": "1200", "classrooms": "60",
+            "student_devices": "1250", "devices_replaced": "300", "device_spend_usd": "90000",
+            "bandwidth_mbps": "1000", "internet_monthly_cost_usd": "2500", "erate_discount": "0.8",
+            "access_points": "70", "wifi6_access_points": "40", "helpdesk_tickets": "700",
+            "median_resolution_hours": "18", "tech_staff_fte": "2.5"}
+
+
+def row(**changes) -> dict:
+    """GOOD_ROW with some cells changed; district n gets id 99000nn and name 'District n'."""
+    out = dict(GOOD_ROW)
+    if "n" in changes:
+        n = changes.pop("n")
+        out.update(district_id=f"99{n:05d}", district_name=f"District {n}")
+    out.update(changes)
+    return out
+
+
+def csv_text(rows: list[dict], delimiter: str = ",", header: list[str] | None = None) -> str:
+    """Rows as CSV text (cells quoted where they must be), header from the first row or given."""
+    import csv
+    import io
+
+    header = header or list(GOOD_ROW)
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(header)
+    for r in rows:
+        writer.writerow([r.get(h, "") for h in header])
+    return buf.getvalue()

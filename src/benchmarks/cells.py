@@ -48,12 +48,13 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str = "Rows") -> bytes:
     safe = neutralize_frame(frame)
 
     def cell(value):
-        c = WriteOnlyCell(ws, value=None if value is None or (isinstance(value, float) and value != value)
-                          else value)
-        if isinstance(value, str):
-            c.value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)  # control characters cannot be stored in XLSX
+        if value is None or (isinstance(value, float) and value != value):
+            return WriteOnlyCell(ws, value=None)
+        if isinstance(value, str):  # control characters cannot be stored in XLSX
+            c = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
             c.data_type = "s"
-        return c
+            return c
+        return WriteOnlyCell(ws, value=value)
 
     ws.append([cell(str(c)) for c in safe.columns])
     for row in safe.itertuples(index=False):

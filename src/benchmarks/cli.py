@@ -43,21 +43,85 @@ def demo(p, all_districts: bool, min_peers: int) -> None:
     click.echo(index)
 
 
+_FILES = click.argument("files", nargs=-1, required=True,
+                        type=click.Path(exists=True, dir_okay=False, path_type=Path))
+
+
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_FILES
 @click.option("--min-peers", type=int, default=DEFAULT_MIN_PEERS, show_default=True)
 @click.pass_obj
 def ingest(p, files: tuple[Path, ...], min_peers: int) -> None:
-    """Ingest submission files (CSV) into the warehouse; bad rows go to quarantine with their reasons."""
+    """Ingest submission files (CSV or XLSX): raw files kept, good rows stored, bad rows quarantined with reasons.
+
+    Prints, per file, rows read = accepted + quarantined; exits with status 1 when any row was quarantined.
+    """
     from .ingest import ingest_files
     from .privacy import load_key
 
     results = ingest_files(list(files), p, load_key(key_file()), min_peers=min_peers)
     for r in results:
-        click.echo(str(r))
-    if any(r.rows_quarantined for r in results):
-        click.echo(f"Quarantined rows and their reasons: {p.quarantine}", err=True)
+        click.echo("\n".join(r.lines()))
+    if any(r.problems for r in results):
         sys.exit(1)
+
+
+@main.command()
+@_FILES
+@click.pass_obj
+def validate(p, files: tuple[Path, ...]) -> None:
+    """Check every row of submission files (CSV or XLSX) without storing anything.
+
+    Prints each problem with file, row (as Excel numbers it), column, value and what was expected;
+    exits with status 1 when anything is wrong, 0 when every file is clean.
+    """
+    from .ingest import validate_files
+
+    results = validate_files(list(files))
+    for r in results:
+        click.echo("\n".join([r.summary(), *r.lines()]))
+    sys.exit(0 if all(r.ok for r in results) else 1)
+
+
+@main.command("import-bandwidth")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--year", "funding_year", type=int, default=None,
+              help="E-rate funding year of the file (default: read from a name such as ..._fy2015.csv).")
+@click.pass_obj
+def import_bandwidth(p, file: Path, funding_year: int | None) -> None:
+    """Import public district bandwidth data (Connect K-12 / EducationSuperHighway district CSV)."""
+    from .connectivity import PublicFileError, import_bandwidth as run
+    from .privacy import load_key
+
+    try:
+        click.echo(str(run(file, p, load_key(key_file()), funding_year=funding_year)))
+    except PublicFileError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@click.argument("district_id")
+@click.pass_obj
+def history(p, district_id: str) -> None:
+    """List every submission received from one district and which one counts in the benchmarks."""
+    from .ingest import submission_history
+    from .privacy import load_key
+
+    frame = submission_history(p, load_key(key_file()), district_id)
+    if frame.empty:
+        raise click.ClickException(f"no accepted submission from district {district_id!r}")
+    click.echo(frame.to_string(index=False))
+
+
+@main.command("intake-timing")
+@click.option("--naive-sample", type=int, default=100, show_default=True,
+              help="Rows validated one at a time to estimate the naive way.")
+@click.pass_obj
+def intake_timing(p, naive_sample: int) -> None:
+    """Time validating and ingesting the whole demo state, against validating row by row."""
+    from .intake_timing import measure_intake
+
+    click.echo("\n".join(measure_intake(p, naive_sample=naive_sample).lines()))
 
 
 @main.command()
@@ -123,7 +187,7 @@ def bench_stats(p, national: Path | None) -> None:
 @main.command()
 @click.pass_obj
 def template(p) -> None:
-    """Regenerate the submission template and data dictionary in data/template/ from the metric registry."""
+    """Regenerate the submission templates (XLSX and CSV) and the data dictionary in data/template/."""
     from .workflow import write_template
 
     for path in write_template(p):

@@ -21,7 +21,7 @@ from .peers import size_band
 from .privacy import pseudonym
 from .reader import SourceTable, read_submission
 from .schema import CONVERSION_COLUMNS, Problem, validate_rows
-from .store import connect, replace_table
+from .store import connect, insert_frame, replace_table
 from .tables import derived_tables
 
 _UMASK = os.umask(0)
@@ -102,7 +102,7 @@ def _read_bytes(file: Path) -> tuple[bytes, Problem | None]:
     try:
         return file.read_bytes(), None
     except OSError as exc:
-        return b"", Problem(str(file), None, "(file)", "", f"a file that can be read ({exc.strerror})")
+        return b"", Problem(str(file), None, "(file)", "", f"a file that can be read ({exc.strerror})", "unreadable file")
 
 
 def validate_files(files: list[Path]) -> list[Checked]:
@@ -149,7 +149,7 @@ class FileResult:
         return out
 
 
-def _store_raw(paths: Paths, data: bytes, sha: str, name: str) -> Path:
+def store_raw(paths: Paths, data: bytes, sha: str, name: str) -> Path:
     """Keep the file byte for byte under its hash, read-only."""
     target = paths.raw / sha / Path(name).name
     if not target.exists():
@@ -158,7 +158,7 @@ def _store_raw(paths: Paths, data: bytes, sha: str, name: str) -> Path:
     return target
 
 
-def _write_manifest(path: Path, manifest: dict) -> None:
+def write_manifest(path: Path, manifest: dict) -> None:
     target = path / "manifest.json"
     write_atomic(target, (json.dumps(manifest, indent=1, default=str) + "\n").encode())
     target.chmod(0o444)
@@ -214,7 +214,7 @@ def _ingest_one(con, file: Path, paths: Paths, key: bytes, after_commit: list) -
     sha = hashlib.sha256(data).hexdigest()
     if con.execute("SELECT 1 FROM raw_files WHERE sha256 = ?", [sha]).fetchone():
         return FileResult(str(file), sha, 0, 0, 0, already_ingested=True)
-    stored = _store_raw(paths, data, sha, file.name)
+    stored = store_raw(paths, data, sha, file.name)
     checked = check_file(data, str(file))
     quarantined = quarantine_rows(checked)
     if len(quarantined):
@@ -222,15 +222,15 @@ def _ingest_one(con, file: Path, paths: Paths, key: bytes, after_commit: list) -
         db = pd.DataFrame({"source_sha256": sha, "original_name": file.name,
                            "source_row": quarantined["source_row"], "reasons": quarantined["problems"],
                            "raw_values": [json.dumps(r, ensure_ascii=False) for r in raw.to_dict("records")]})
-        _insert(con, "quarantine", db)
+        insert_frame(con, "quarantine", db)
     if checked.problems:
-        _insert(con, "problems", pd.DataFrame({
+        insert_frame(con, "problems", pd.DataFrame({
             "source_sha256": sha, "source_row": [p.row for p in checked.problems],
             "column_name": [p.column for p in checked.problems], "value": [p.value for p in checked.problems],
-            "expected": [p.expected for p in checked.problems]}))
+            "expected": [p.expected for p in checked.problems], "reason": [p.reason for p in checked.problems]}))
     if len(checked.conversions):
         conv = checked.conversions.rename(columns={"column": "column_name"})
-        _insert(con, "conversions", conv.assign(source_sha256=sha))
+        insert_frame(con, "conversions", conv.assign(source_sha256=sha))
     if len(checked.accepted):
         _insert_accepted(con, checked.accepted, sha, key)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -241,8 +241,8 @@ def _ingest_one(con, file: Path, paths: Paths, key: bytes, after_commit: list) -
         "kind": "submission", "source_path": str(file.resolve()), "read_as": checked.table.describe,
         "notes": "; ".join(checked.table.notes),
         "file_problems": "; ".join(p.where() for p in checked.table.file_problems)}
-    _insert(con, "raw_files", pd.DataFrame([manifest]))
-    after_commit.append(lambda: _write_manifest(stored.parent, manifest))
+    insert_frame(con, "raw_files", pd.DataFrame([manifest]))
+    after_commit.append(lambda: write_manifest(stored.parent, manifest))
     result = FileResult(str(file), sha, checked.rows_read, len(checked.accepted), len(checked.quarantined_rows),
                         checked=checked)
     if len(quarantined):
@@ -259,16 +259,6 @@ def _write_quarantine(target: Path, quarantined: pd.DataFrame, as_xlsx_too: bool
     write_atomic(target, csv_bytes(quarantined))
     if as_xlsx_too:
         write_atomic(target.with_suffix(".xlsx"), xlsx_bytes(quarantined, "Quarantined rows"))
-
-
-def _insert(con, table: str, frame: pd.DataFrame) -> None:
-    """Insert frame's columns by name (the table may have more columns, e.g. added in later versions)."""
-    con.register("_ins", frame)
-    try:
-        cols = ", ".join(f'"{c}"' for c in frame.columns)
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _ins")
-    finally:
-        con.unregister("_ins")
 
 
 def _insert_accepted(con, accepted: pd.DataFrame, sha: str, key: bytes) -> None:

@@ -47,8 +47,8 @@ class SourceTable:
         return ", ".join(p for p in parts if p)
 
 
-def _empty(file: str, problem: str, **kw) -> SourceTable:
-    return SourceTable(file, pd.DataFrame(), [Problem(file, None, "(file)", "", problem)], **kw)
+def _empty(file: str, problem: str, reason: str, **kw) -> SourceTable:
+    return SourceTable(file, pd.DataFrame(), [Problem(file, None, "(file)", "", problem, reason)], **kw)
 
 
 def read_submission(data: bytes, file: str) -> SourceTable:
@@ -57,10 +57,10 @@ def read_submission(data: bytes, file: str) -> SourceTable:
         return _read_xlsx(data, file)
     if data.startswith(_OLE_MAGIC):
         return _empty(file, "a CSV file or an .xlsx workbook (this is an old .xls workbook or another Office "
-                            "file: save it as .xlsx or CSV)")
+                            "file: save it as .xlsx or CSV)", "not a CSV or XLSX file")
     text, encoding, problem = decode(data)
     if problem:
-        return _empty(file, problem)
+        return _empty(file, problem, "not readable as text")
     return _read_csv(text, file, encoding)
 
 
@@ -101,12 +101,14 @@ def _sniff_delimiter(header_line: str) -> str:
 def _read_csv(text: str, file: str, encoding: str) -> SourceTable:
     first = next((line for line in text.splitlines() if line.strip()), "")
     if not first:
-        return _empty(file, "a header row and at least one data row (the file is empty)", encoding=encoding)
+        return _empty(file, "a header row and at least one data row (the file is empty)", "empty file",
+                      encoding=encoding)
     delimiter = _sniff_delimiter(first)
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
     except csv.Error as exc:
-        return _empty(file, f"a CSV file that can be read ({exc})", encoding=encoding, delimiter=delimiter)
+        return _empty(file, f"a CSV file that can be read ({exc})", "not readable as CSV", encoding=encoding,
+                      delimiter=delimiter)
     table = _table(records, file, 1)
     table.encoding, table.delimiter = encoding, delimiter
     table.context = Context(decimal_comma_possible=delimiter != ",")
@@ -139,9 +141,9 @@ def _read_xlsx(data: bytes, file: str) -> SourceTable:
         values = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         formulas = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        return _empty(file, f"an .xlsx workbook that opens ({type(exc).__name__}: {exc})")
+        return _empty(file, f"an .xlsx workbook that opens ({type(exc).__name__}: {exc})", "broken workbook")
     except Exception as exc:  # openpyxl raises its own InvalidFileException and XML errors on broken files
-        return _empty(file, f"an .xlsx workbook that opens ({type(exc).__name__}: {exc})")
+        return _empty(file, f"an .xlsx workbook that opens ({type(exc).__name__}: {exc})", "broken workbook")
     try:
         name = _pick_sheet(values)
         rows_v = _sheet_rows(values[name])
@@ -159,7 +161,7 @@ def _read_xlsx(data: bytes, file: str) -> SourceTable:
                 if v is None:
                     problems.append(Problem(file, n, f"(column {i + 1})", f, "a typed value; this cell holds a "
                                             "formula that Excel has not calculated (open and save the file in "
-                                            "Excel, or type the value)"))
+                                            "Excel, or type the value)", "formula without a calculated value"))
         header_seen = header_seen or any(c.strip() for c in cells)
         records.append(cells)
     table = _table(records, file, 1)
@@ -177,7 +179,7 @@ def _name_formula_columns(table: SourceTable) -> None:
     for p in table.problems:
         if p.column.startswith("(column ") and p.row is not None:
             i = int(p.column[8:-1]) - 1
-            p = Problem(p.file, p.row, cols[i] if i < len(cols) else p.column, p.value, p.expected)
+            p = Problem(p.file, p.row, cols[i] if i < len(cols) else p.column, p.value, p.expected, p.reason)
         fixed.append(p)
     table.problems = fixed
 
@@ -205,7 +207,7 @@ def _table(records: list[list[str]], file: str, first_row: int) -> SourceTable:
     numbered = [(first_row + i, r) for i, r in enumerate(records)]
     nonblank = [(n, r) for n, r in numbered if any(str(c).strip() for c in r)]
     if not nonblank:
-        return _empty(file, "a header row and at least one data row (the file is empty)")
+        return _empty(file, "a header row and at least one data row (the file is empty)", "empty file")
     header_row, header = nonblank[0]
     while header and not str(header[-1]).strip():
         header = header[:-1]  # trailing empty header cells (",,," left by spreadsheets)
@@ -221,7 +223,7 @@ def _table(records: list[list[str]], file: str, first_row: int) -> SourceTable:
             notes.append(f"column {i + 1} has no name in the header row and was ignored")
         elif col in seen:
             problems.append(Problem(file, None, col, "", f"each column once in the header row (it appears as "
-                                    f"column {seen[col] + 1} and column {i + 1})"))
+                                    f"column {seen[col] + 1} and column {i + 1})", "column appears twice"))
         elif col not in aliases.values():
             notes.append(f"column {str(raw).strip()!r} is not part of the template and was ignored")
         seen.setdefault(col, i)
@@ -232,10 +234,11 @@ def _table(records: list[list[str]], file: str, first_row: int) -> SourceTable:
         extra = cells[width:]
         if any(c.strip() for c in extra):
             ragged.append(Problem(file, n, "(row)", "", f"{width} cells like the header row, but the row has "
-                                  f"{len(cells)} (an unquoted comma, as in 1,200, splits a cell in two)"))
-        elif len(cells) < width and n != header_row:
+                                  f"{len(cells)} (an unquoted comma, as in 1,200, splits a cell in two)",
+                                  "more cells than the header"))
+        elif len(cells) < width:
             ragged.append(Problem(file, n, "(row)", "", f"{width} cells like the header row, but the row has "
-                                  f"{len(cells)}"))
+                                  f"{len(cells)}", "fewer cells than the header"))
         rows.append(cells[:width] + [""] * (width - len(cells[:width])) + ["\x1f".join(extra).strip("\x1f")])
         index.append(n)
     frame = pd.DataFrame(rows, index=pd.Index(index, dtype="int64"), columns=columns + [EXTRA_CELLS], dtype=object)
@@ -244,9 +247,9 @@ def _table(records: list[list[str]], file: str, first_row: int) -> SourceTable:
     frame = frame.loc[:, ~pd.Index(frame.columns).duplicated()]
     if frame.empty:
         problems.append(Problem(file, None, "(file)", "", f"at least one data row below the header (row "
-                                f"{header_row})"))
+                                f"{header_row})", "no data rows"))
     if header_row != FIRST_DATA_ROW - 1:
         notes.append(f"the header is on row {header_row}")
     missing = missing_columns(list(frame.columns))
-    problems += [Problem(file, None, col, "", "this column in the header row") for col in missing]
+    problems += [Problem(file, None, col, "", "this column in the header row", "missing column") for col in missing]
     return SourceTable(file, frame, problems + ragged, notes)

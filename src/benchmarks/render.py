@@ -32,6 +32,7 @@ REPORT_KINDS = {
     "district": ReportKind("district", "district_report.ipynb", "District report"),
     "board": ReportKind("board", "board_summary.ipynb", "Board summary"),
     "initiative": ReportKind("initiative", "initiative_check.ipynb", "Initiative check"),
+    "quality": ReportKind("quality", "data_quality.ipynb", "Data quality"),
 }
 
 
@@ -130,12 +131,23 @@ def render_reports(paths: Paths, school_year: str | None = None, county: str | N
         pages.append(render_one("district", paths, out_dir, f"district_{row.pseudonym}",
                                 {"warehouse": warehouse, "school_year": year, "district": row.pseudonym},
                                 f"{row.district_name} — technology benchmarks {year}"))
-    index = write_index(out_dir, year, pages[0], districts)
+    # The analyst's data-quality page, rendered apart from the district batch above.
+    quality = render_quality(paths, out_dir, year)
+    pages.append(quality)
+    index = write_index(out_dir, year, pages[0], districts, quality_page=quality)
     return RenderResult(index, pages)
 
 
-def write_index(out_dir: Path, year: str, board_page: Path, districts: pd.DataFrame) -> Path:
-    """index.html: the board summary first, then the district reports grouped by county."""
+def render_quality(paths: Paths, out_dir: Path, year: str) -> Path:
+    """The data-quality report (files, quarantine reasons, coverage) for the analyst."""
+    return render_one("quality", paths, out_dir, f"data_quality_{year}",
+                      {"warehouse": str(paths.warehouse), "school_year": year}, f"Data quality {year}")
+
+
+def write_index(out_dir: Path, year: str, board_page: Path, districts: pd.DataFrame,
+                quality_page: Path | None = None) -> Path:
+    """index.html: the board summary first, then the district reports grouped by county (and the analyst's
+    data-quality page last, when given)."""
     css = (TEMPLATES / "offline" / "static" / "report.css").read_text()
     e = html.escape
     groups = []
@@ -152,7 +164,10 @@ def write_index(out_dir: Path, year: str, board_page: Path, districts: pd.DataFr
         f"<p class='meta'>Generated {pd.Timestamp.now(tz='UTC').strftime('%Y-%m-%d %H:%M UTC')} · "
         f"{len(districts)} district reports</p>"
         f"<h2>For the board</h2><ul><li><a href='{e(board_page.name)}'>Board summary {e(year)}</a></li></ul>"
-        f"<h2>District reports by county</h2>{''.join(groups)}</main></body></html>")
+        f"<h2>District reports by county</h2>{''.join(groups)}"
+        + (f"<h2>For the analyst</h2><ul><li><a href='{e(quality_page.name)}'>Data quality {e(year)}</a></li></ul>"
+           if quality_page else "")
+        + "</main></body></html>")
     index = out_dir / "index.html"
     write_atomic(index, page.encode("utf-8"))
     return index

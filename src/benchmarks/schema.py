@@ -9,7 +9,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from .metrics import CHOICES, FIELDS, ID_FIELDS, LOCALE_ALIASES, MEASURE_FIELDS, METRICS, Field, Metric
+from .metrics import CHOICES, FIELD_BY_NAME, FIELDS, ID_FIELDS, LOCALE_ALIASES, MEASURE_FIELDS, METRICS, Field, Metric
 from .units import Context, parse_column
 
 #: First data row as the person sees it in a spreadsheet (row 1 is the header).
@@ -29,16 +29,21 @@ class Problem:
     column: str
     value: str
     expected: str
+    #: What kind of problem, in words that hold no submitted value (the data-quality report counts these).
+    reason: str = "not readable"
 
     def __str__(self) -> str:
-        return f"{self.file}, {self.where()}"
+        return f"{self.file}, {self.where()}" if self.row is not None or self.column != "(file)" else \
+            f"{self.file}: {self.where()}"
 
     def where(self) -> str:
         """The problem without the file name: row, column(s), value and what was expected."""
-        noun = "columns" if ", " in self.column else "column"
-        at = f"row {self.row}, {noun} {self.column}" if self.row is not None else f"{noun} {self.column}"
+        parts = [f"row {self.row}"] if self.row is not None else []
+        if not self.column.startswith("("):  # "(row)" and "(file)": the whole row or file
+            parts.append(f"{'columns' if ', ' in self.column else 'column'} {self.column}")
+        at = ", ".join(parts)
         shown = f" value {self.value!r}:" if self.value != "" else ""
-        return f"{at}:{shown} expected {self.expected}"
+        return f"{at}:{shown} expected {self.expected}" if at else f"expected {self.expected}"
 
 
 @dataclass
@@ -54,9 +59,9 @@ CONVERSION_COLUMNS = ["source_row", "column", "submitted", "stored", "rule"]
 
 
 def normalize_header(name: str) -> str:
-    """Header as a field name: case, spaces, dashes and a byte-order mark do not matter."""
+    """Header as a field name: case, spaces, punctuation and a byte-order mark do not matter."""
     text = str(name).strip().lstrip("\ufeff").strip().lower()
-    return re.sub(r"_+", "_", re.sub(r"[\s\-]+", "_", text))
+    return re.sub(r"[^0-9a-z]+", "_", text).strip("_")
 
 
 @cache
@@ -65,7 +70,7 @@ def header_aliases() -> dict[str, str]:
     aliases = {}
     for f in FIELDS:
         aliases[normalize_header(f.name)] = f.name
-        aliases[normalize_header(re.sub(r"[()]", " ", f.label))] = f.name
+        aliases[normalize_header(f.label)] = f.name
     return aliases
 
 
@@ -111,6 +116,12 @@ def _metric_ok(m: Metric):
     return check
 
 
+def _not_example(frame: pd.DataFrame) -> pd.Series:
+    """The template's example row, left in a filled-in template, is not a district's submission."""
+    example = FIELD_BY_NAME["district_id"].example, FIELD_BY_NAME["district_name"].example
+    return ~((frame["district_id"] == example[0]) & (frame["district_name"] == example[1]))
+
+
 def _is_whole(s: pd.Series) -> pd.Series:
     return s == np.floor(s)
 
@@ -122,7 +133,8 @@ def expectations() -> dict[str, str]:
              "school_year": "a school year written YYYY-YY, such as 2025-26",
              "state": "a two-letter state code such as IL",
              "locale": "one of " + ", ".join(CHOICES["locale"]),
-             "unique": "one row per district and school year"}
+             "unique": "one row per district and school year",
+             "example": "your district's own figures: this is the template's example row (delete it)"}
     for f in MEASURE_FIELDS:
         words[f"range:{f.name}"] = _number_words(f)
         words[f"whole:{f.name}"] = _number_words(f)
@@ -150,6 +162,7 @@ def submission_schema():
             checks.append(pa.Check(_is_whole, error=f"whole:{f.name}"))
         columns[f.name] = pa.Column("float64", checks, nullable=not f.required)
     wide = [pa.Check(_metric_ok(m), error=f"metric:{m.name}") for m in METRICS]
+    wide.append(pa.Check(_not_example, error="example"))
     return pa.DataFrameSchema(columns, checks=wide, unique=KEY, report_duplicates="all", strict=False)
 
 
@@ -189,7 +202,8 @@ def type_cells(frame: pd.DataFrame, file: str, ctx: Context) -> tuple[pd.DataFra
             parsed = parse_column(f, text, ctx)
             typed[f.name], notes, stored = parsed.values, parsed.notes, parsed.values
             for row in parsed.unreadable.index[parsed.unreadable]:
-                problems.append(Problem(file, int(row), f.name, text[row], parsed.errors[row] or _number_words(f)))
+                problems.append(Problem(file, int(row), f.name, text[row], parsed.errors[row] or _number_words(f),
+                                        parsed.reasons[row]))
         changed = notes != ""
         if changed.any():
             conversions.append(pd.DataFrame({
@@ -210,7 +224,9 @@ def _schema_failures(typed: pd.DataFrame) -> pd.DataFrame:
         submission_schema().validate(typed, lazy=True)
     except pandera.errors.SchemaErrors as exc:
         cases = exc.failure_cases
-        return cases[cases["index"].notna()]
+        cases = cases[cases["index"].notna()]
+        # Cell checks first, so that a metric of an input already reported is recognized and skipped.
+        return cases.sort_values("schema_context", key=lambda c: c != "Column", kind="stable")
     return pd.DataFrame(columns=["column", "check", "index"])
 
 
@@ -242,21 +258,29 @@ def validate_rows(frame: pd.DataFrame, file: str, ctx: Context | None = None) ->
             seen.add((row, m.name))
             value = ", ".join(f"{c} {frame.at[row, c] if c in frame else ''}".strip() for c in m.inputs)
             got = m.compute(typed.loc[[row]]).iloc[0]
-            problems.append(Problem(file, row, ", ".join(m.inputs), value, f"{words[check]}; these give {got:,.4g}"))
+            problems.append(Problem(file, row, ", ".join(m.inputs), value, f"{words[check]}; these give {got:,.4g}",
+                                    f"{m.label.lower()} outside its valid range"))
+            continue
+        if check == "example":
+            if (row, "example") not in seen:
+                seen.add((row, "example"))
+                problems.append(Problem(file, row, "district_id, district_name",
+                                        f"{frame.at[row, 'district_id']}, {frame.at[row, 'district_name']}",
+                                        words[check], "the template's example row"))
             continue
         if check == "multiple_fields_uniqueness":
             if (row, "unique") in seen:
                 continue
             seen.add((row, "unique"))
             problems.append(Problem(file, row, "district_id", str(typed.at[row, "district_id"]),
-                                    _duplicate_words(typed, row)))
+                                    _duplicate_words(typed, row), "the same district and school year twice"))
             continue
         if (row, column) in seen:
             continue
         seen.add((row, column))
         shown = str(frame.at[row, column]) if column in frame else ""
         expected = words.get(check, f"to pass the check {check}")
-        problems.append(Problem(file, row, str(column), shown, expected))
+        problems.append(Problem(file, row, str(column), shown, expected, _REASONS.get(check.split(":")[0], check)))
     bad = {p.row for p in problems}
     accepted = typed.loc[[r not in bad for r in typed.index]]
     conversions = conversions[~conversions["source_row"].isin(bad)].reset_index(drop=True)
@@ -265,3 +289,5 @@ def validate_rows(frame: pd.DataFrame, file: str, ctx: Context | None = None) ->
 
 
 _FIELD_ORDER = {f.name: i for i, f in enumerate(FIELDS)}
+_REASONS = {"not_nullable": "empty but required", "range": "outside the valid range", "whole": "not a whole number",
+            "school_year": "not a school year", "state": "not a state code", "locale": "not a listed locale"}

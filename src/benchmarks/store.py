@@ -71,7 +71,8 @@ CREATE TABLE IF NOT EXISTS problems (
     source_row INTEGER,
     column_name VARCHAR NOT NULL,
     value VARCHAR NOT NULL,
-    expected VARCHAR NOT NULL
+    expected VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL
 );
 -- Values of accepted rows that were read with a conversion (1 Gbps -> 1000 Mbps, 25% -> 0.25, 1,200 -> 1200).
 CREATE TABLE IF NOT EXISTS conversions (
@@ -139,6 +140,16 @@ def replace_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame
         con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _frame")
     finally:
         con.unregister("_frame")
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Insert frame's columns by name (the table may have more columns, e.g. ones added by later versions)."""
+    con.register("_insert", frame)
+    try:
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _insert")
+    finally:
+        con.unregister("_insert")
 
 
 def query(path: Path, sql: str, params: list | None = None) -> pd.DataFrame:

@@ -33,8 +33,13 @@ _CURRENCY = re.compile(r"^\$\s*(?P<num>.+)$|^(?P<num2>.+?)\s*(?:\$|USD|usd)$")
 class Unreadable(ValueError):
     """A cell that cannot be read as a number without guessing; the message says what was expected.
 
-    An empty message means "not a number at all": the caller says what the field expects.
+    An empty message means "not a number at all": the caller says what the field expects. reason names
+    the kind of problem without repeating the value.
     """
+
+    def __init__(self, expected: str, reason: str = "not a number"):
+        super().__init__(expected)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -54,11 +59,11 @@ def parse_number(text: str, ctx: Context) -> tuple[float, str]:
     if _PLAIN.match(t):
         if ctx.decimal_comma_possible and _ONE_GROUP.match(t) and "." in t:
             raise Unreadable(f"a number written without a thousands separator: {t} could mean "
-                             f"{t.replace('.', '')} or {float(t):g}")
+                             f"{t.replace('.', '')} or {float(t):g}", "ambiguous thousands separator")
         return float(t), ""
     if _ONE_GROUP.match(t) and ctx.decimal_comma_possible:
         raise Unreadable(f"a number written without a thousands separator: {t} could mean "
-                         f"{t.replace(',', '')} or {float(t.replace(',', '.')):g}")
+                         f"{t.replace(',', '')} or {float(t.replace(',', '.')):g}", "ambiguous thousands separator")
     if _US_GROUPED.match(t):
         return float(t.replace(",", "")), "thousands separator"
     if _SPACE_GROUPED.match(t):
@@ -71,9 +76,10 @@ def parse_number(text: str, ctx: Context) -> tuple[float, str]:
         if _DECIMAL_COMMA.match(t):
             return float(t.replace(",", ".")), "decimal comma"
     if t.startswith("="):
-        raise Unreadable("a number, not a formula (formulas are never evaluated)")
+        raise Unreadable("a number, not a formula (formulas are never evaluated)", "a formula instead of a number")
     if t.lower().lstrip("+-") in ("nan", "inf", "infinity", "na", "n/a", "none", "null"):
-        raise Unreadable("a number (leave the cell empty if the figure is unknown and the field is optional)")
+        raise Unreadable("a number (leave the cell empty if the figure is unknown and the field is optional)",
+                         "a placeholder (NA, NaN, inf) instead of a number")
     if _DECIMAL_COMMA.match(t):
         raise Unreadable("a number with a decimal point, such as 2.5")
     raise Unreadable("")  # the caller names the field's own expectation
@@ -110,7 +116,8 @@ def _bandwidth(text: str, ctx: Context) -> tuple[float, str]:
     try:
         return parse_number(text, ctx)
     except Unreadable:
-        raise Unreadable("a bandwidth in Mbps, such as 500, 500 Mbps or 1 Gbps (in bits, not bytes)") from None
+        raise Unreadable("a bandwidth in Mbps, such as 500, 500 Mbps or 1 Gbps (in bits, not bytes)",
+                         "not a bandwidth") from None
 
 
 #: How a value of each registry unit is read; units not listed are plain numbers.
@@ -129,26 +136,34 @@ class ParsedColumn:
     values: pd.Series
     unreadable: pd.Series  # True where a cell holds something that is not a number
     errors: pd.Series  # what was expected where a cell was unreadable ("" means: the field's own words)
+    reasons: pd.Series  # the kind of problem, without the value
     notes: pd.Series  # rule used where a cell was converted, else ""
 
 
 def parse_column(f: Field, text: pd.Series, ctx: Context) -> ParsedColumn:
     """Read a column of cells typed by people; plainly written numbers take a vectorized fast path."""
     stripped = text.astype(str).str.strip()
-    values = pd.Series(np.nan, index=text.index, dtype="float64")
-    errors = pd.Series("", index=text.index, dtype=object)
-    unreadable = pd.Series(False, index=text.index)
-    notes = pd.Series("", index=text.index, dtype=object)
-    plain = stripped.str.fullmatch(_NUM) & ~(stripped.str.fullmatch(r"[+-]?\d{1,3}\.\d{3}") & ctx.decimal_comma_possible)
-    values[plain] = pd.to_numeric(stripped[plain], errors="coerce").astype("float64")
+    n = len(stripped)
+    values = np.full(n, np.nan)
+    unreadable = np.zeros(n, dtype=bool)
+    errors, reasons, notes = [""] * n, [""] * n, [""] * n
+    plain = stripped.str.fullmatch(_NUM).to_numpy(dtype=bool)
+    if ctx.decimal_comma_possible:  # 1.200 could be 1200 there: leave it to the careful path
+        plain = plain & ~stripped.str.fullmatch(r"[+-]?\d{1,3}\.\d{3}").to_numpy(dtype=bool)
+    cells = stripped.to_numpy(dtype=object)
+    if plain.any():
+        values[plain] = cells[plain].astype("float64")  # float() of each text: 1e400 gives inf, caught below
     parser = PARSERS.get(f.unit, _plain)
-    for idx in stripped.index[~plain & (stripped != "")]:
+    for i in np.flatnonzero(~plain & (cells != "")):
         try:
-            values[idx], notes[idx] = parser(stripped[idx], ctx)
+            values[i], notes[i] = parser(cells[i], ctx)
         except Unreadable as exc:
-            unreadable[idx], errors[idx] = True, str(exc)
+            unreadable[i], errors[i], reasons[i] = True, str(exc), exc.reason
     # Absurdly long digit strings overflow to inf; a number that big was never a real figure.
-    overflow = ~np.isfinite(values) & values.notna()
-    unreadable[overflow], errors[overflow] = True, "a number of realistic size"
-    values[overflow] = np.nan
-    return ParsedColumn(values, unreadable, errors, notes)
+    for i in np.flatnonzero(np.isinf(values)):
+        unreadable[i], errors[i], reasons[i] = True, "a number of realistic size", "absurdly large"
+        values[i] = np.nan
+    index = text.index
+    return ParsedColumn(pd.Series(values, index=index), pd.Series(unreadable, index=index),
+                        pd.Series(errors, index=index, dtype=object), pd.Series(reasons, index=index, dtype=object),
+                        pd.Series(notes, index=index, dtype=object))

@@ -5,27 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from .config import DEFAULT_MIN_PEERS, Paths
-from .ingest import FileResult, ingest_files, write_atomic
-from .metrics import FIELDS, data_dictionary
-
-
-def template_files() -> dict[str, bytes]:
-    """The files of data/template/ generated from the metric registry, by name."""
-    example = ",".join(f'"{f.example}"' if "," in f.example else f.example for f in FIELDS)
-    header = ",".join(f.name for f in FIELDS)
-    return {
-        "data_dictionary.csv": data_dictionary().to_csv(index=False, lineterminator="\n").encode("utf-8"),
-        "submission_template.csv": f"{header}\n{example}\n".encode("utf-8"),
-    }
+from .ingest import FileResult, ingest_files
+from .template import template_files  # noqa: F401  (re-exported: data/template/ is checked against it)
 
 
 def write_template(paths: Paths) -> list[Path]:
-    """Write the data dictionary and the CSV submission template into data/template/."""
-    written = []
-    for name, data in template_files().items():
-        write_atomic(paths.template / name, data)
-        written.append(paths.template / name)
-    return written
+    """Write the data dictionary and the CSV and XLSX submission templates into data/template/."""
+    from .template import write_template as write
+
+    return write(paths.template)
 
 
 def run_demo(paths: Paths, all_districts: bool = False, min_peers: int = DEFAULT_MIN_PEERS,
