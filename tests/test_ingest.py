@@ -137,7 +137,7 @@ def test_windows_1252_semicolon_file_with_units_is_read_converted_and_recorded(p
     assert conv == [("bandwidth_mbps", "1 Gbps", "1000", "Gbps converted to Mbps"),
                     ("erate_discount", "80%", "0.8", "percentage divided by 100"),
                     ("tech_staff_fte", "2,5", "2.5", "decimal comma")]
-    assert _rows(con, "SELECT read_as FROM raw_files") == [("Windows-1252, semicolon",)]
+    assert _rows(con, "SELECT read_as FROM raw_files") == [("Windows-1252, semicolon-separated",)]
 
 
 def test_manifest_says_who_when_and_which_file(project, tmp_path):

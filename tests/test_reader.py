@@ -38,7 +38,7 @@ def test_delimiter_is_taken_from_the_header(delimiter, name):
     table = read_submission(csv_text([row()], delimiter=delimiter).encode(), "f.csv")
     assert not table.problems and table.frame.at[2, "enrollment"] == "1200"
     assert table.context.decimal_comma_possible == (delimiter != ",")
-    assert (f"columns separated by {name}s" in table.notes) == bool(name)
+    assert table.describe == f"UTF-8, {name or 'comma'}-separated"
 
 
 def test_header_case_spaces_order_and_labels_do_not_matter():

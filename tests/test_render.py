@@ -115,7 +115,7 @@ def test_board_summary_names_no_district(rendered):
 def test_render_reports_for_a_county_writes_index(county_pages):
     result = county_pages
     pages = {p.name for p in result.pages}
-    assert len(pages) == 10 and any("board" in p for p in pages)
+    assert len(pages) == 11 and any("board" in p for p in pages) and "data_quality_2025-26.html" in pages
     index = result.index.read_text()
     for name in pages:
         assert f"href='{name}'" in index

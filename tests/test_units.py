@@ -37,9 +37,11 @@ def test_one_group_of_three_digits_is_ambiguous_where_a_comma_may_be_decimal(tex
     assert info.value.reason == "ambiguous thousands separator"
 
 
+PLACEHOLDER = "a placeholder (NA, NaN, inf) instead of a number"
+
+
 @pytest.mark.parametrize("text,reason", [
-    ("NaN", "a placeholder (NA, NaN, inf) instead of a number"), ("inf", "a placeholder (NA, NaN, inf) instead of a number"),
-    ("-Infinity", "a placeholder (NA, NaN, inf) instead of a number"), ("NA", "a placeholder (NA, NaN, inf) instead of a number"),
+    ("NaN", PLACEHOLDER), ("inf", PLACEHOLDER), ("-Infinity", PLACEHOLDER), ("NA", PLACEHOLDER),
     ("=1+1", "a formula instead of a number"), ("abc", "not a number"), ("2,5", "not a number"),
     ("1,20", "not a number"), ("(500)", "not a number"), ("12-3", "not a number"), ("1,2,3", "not a number"),
 ])

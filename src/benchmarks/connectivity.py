@@ -151,8 +151,8 @@ def import_bandwidth(file: Path, paths: Paths, key: bytes, funding_year: int | N
         manifest = {"sha256": sha, "original_name": file.name, "stored_path": str(stored), "size_bytes": len(data),
                     "ingested_at": now, "ingested_by": getpass.getuser(), "rows_read": len(records) - 1,
                     "rows_accepted": len(rows), "rows_quarantined": len(rejected), "kind": "public_bandwidth",
-                    "source_path": str(file.resolve()), "read_as": f"funding year {year}", "notes": "",
-                    "file_problems": ""}
+                    "source_path": str(file.resolve()), "read_as": f"public bandwidth data, funding year {year}",
+                    "notes": "", "file_problems": ""}
         con.execute("BEGIN TRANSACTION")
         try:
             states = sorted(rows["state"].unique())

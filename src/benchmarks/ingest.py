@@ -72,7 +72,9 @@ class Checked:
 
     def lines(self, limit: int | None = None) -> list[str]:
         """What a person needs to read: notes on how the file was read, then each problem."""
-        out = [f"{self.file}: note: {n}" for n in self.table.notes]
+        read_as = self.table.describe
+        out = [f"{self.file}: note: read as {read_as}"] if read_as not in ("", "UTF-8, comma-separated") else []
+        out += [f"{self.file}: note: {n}" for n in self.table.notes]
         if len(self.conversions):
             rules = self.conversions["rule"].value_counts()
             out.append(f"{self.file}: note: {len(self.conversions)} values converted on reading ("
@@ -102,7 +104,8 @@ def _read_bytes(file: Path) -> tuple[bytes, Problem | None]:
     try:
         return file.read_bytes(), None
     except OSError as exc:
-        return b"", Problem(str(file), None, "(file)", "", f"a file that can be read ({exc.strerror})", "unreadable file")
+        return b"", Problem(str(file), None, "(file)", "", f"a file that can be read ({exc.strerror})",
+                            "unreadable file")
 
 
 def validate_files(files: list[Path]) -> list[Checked]:

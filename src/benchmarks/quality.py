@@ -90,9 +90,11 @@ def files_html(q: QualityReport) -> str:
         return "<section><h2>Files received</h2><p>No file has been ingested yet.</p></section>"
     f = q.files.copy()
     f["ingested_at"] = pd.to_datetime(f["ingested_at"]).dt.strftime("%Y-%m-%d %H:%M")
-    f = f.rename(columns={"ingested_at": "received (UTC)", "ingested_by": "by", "read_as": "read as",
-                          "rows_read": "rows read", "rows_accepted": "accepted", "rows_quarantined": "quarantined",
-                          "file_problems": "whole-file problems"})
+    f["read_as"] = [f"{r}; {n}" if n else r for r, n in zip(f["read_as"], f["notes"])]
+    f = f[["file", "ingested_at", "ingested_by", "read_as", "rows_read", "rows_accepted", "rows_quarantined",
+           "file_problems"]].rename(columns={
+        "ingested_at": "received (UTC)", "ingested_by": "by", "read_as": "how it was read", "rows_read": "rows read",
+        "rows_accepted": "accepted", "rows_quarantined": "quarantined", "file_problems": "whole-file problems"})
     return ("<section><h2>Files received</h2>"
             + _table(f, {"rows read", "accepted", "quarantined"},
                      "Each file is kept unchanged under its SHA-256 in data/raw/; rows read = accepted + quarantined.")
@@ -124,13 +126,19 @@ def coverage_html(q: QualityReport) -> str:
     by_metric = pd.DataFrame({"metric": [labels[m.name] for m in METRICS],
                               "districts with a value": [int(totals[m.name]) for m in METRICS],
                               "without": [int(totals["districts"] - totals[m.name]) for m in METRICS]})
-    short = q.coverage.rename(columns=labels)
+    names = [m.name for m in METRICS]
+    gaps = q.coverage[names].rsub(q.coverage["districts"], axis=0)
+    by_county = pd.DataFrame({
+        "county": q.coverage["county"], "districts": q.coverage["districts"],
+        "missing metric values": gaps.sum(axis=1),
+        "metrics with gaps": [", ".join(labels[n] for n in names if row[n] > 0) or "none"
+                              for _, row in gaps.iterrows()]})
     return (f"<section><h2>Coverage by metric, {html.escape(q.school_year)}</h2>"
             + _table(by_metric, {"districts with a value", "without"},
                      "A metric is missing where an optional input was left empty or its denominator is zero.")
             + f"<h2>Coverage by county, {html.escape(q.school_year)}</h2>"
-            + _table(short, set(short.columns) - {"county"}, "Districts with a current submission and, per metric, "
-                                                             "how many of them have a value.")
+            + _table(by_county, {"districts", "missing metric values"},
+                     "Districts with a current submission, and the metrics some of them lack.")
             + "</section>")
 
 

@@ -43,7 +43,8 @@ class SourceTable:
     @property
     def describe(self) -> str:
         """How the file was read, in a few words for the manifest."""
-        parts = [self.encoding, DELIMITERS.get(self.delimiter, ""), f"sheet {self.sheet!r}" if self.sheet else ""]
+        delimiter = f"{DELIMITERS[self.delimiter]}-separated" if self.delimiter else ""
+        parts = [self.encoding, delimiter, f"sheet {self.sheet!r}" if self.sheet else ""]
         return ", ".join(p for p in parts if p)
 
 
@@ -112,10 +113,6 @@ def _read_csv(text: str, file: str, encoding: str) -> SourceTable:
     table = _table(records, file, 1)
     table.encoding, table.delimiter = encoding, delimiter
     table.context = Context(decimal_comma_possible=delimiter != ",")
-    if encoding == "Windows-1252":
-        table.notes.append("read as Windows-1252 (the file is not UTF-8)")
-    if delimiter != ",":
-        table.notes.append(f"columns separated by {DELIMITERS[delimiter]}s")
     return table
 
 

@@ -1,4 +1,4 @@
-"""The submission template (XLSX with Excel's own data validation, and CSV) and the data dictionary, from the registry."""
+"""The submission template (XLSX with Excel's own data validation, and CSV) and data dictionary, from the registry."""
 
 from __future__ import annotations
 
