@@ -83,7 +83,7 @@ def test_hostile_district_name_renders_as_text(browser, project, tmp_path):
     for i in range(6):
         name = HOSTILE_NAME if i == 0 else f"Plain District {i}"
         rows.append(f'2025-26,98000{i:02d},"{name}",PS,Test County,Rural,{1000 + 50 * i},50,1100,250,'
-                    f"75000,1000,2000,50,20,600,18,1.2")
+                    f"75000,1000,2000,0.8,50,20,600,18,1.2")
     src = tmp_path / "hostile.csv"
     src.write_text("\n".join(rows) + "\n", encoding="utf-8")
     ingest_files([src], project, DEMO_KEY)

@@ -91,3 +91,13 @@ def test_notebook_renders_the_page_and_the_index_links_it(warehouse, project):
     districts = pd.DataFrame({"pseudonym": ["Dx"], "county": ["C"], "district_name": ["<script>x</script>"]})
     index = write_index(out, "2025-26", out / "board.html", districts, quality_page=page).read_text()
     assert f"href='{page.name}'" in index and "&lt;script&gt;x&lt;/script&gt;" in index and "<script>" not in index
+
+
+@pytest.mark.slow
+def test_rendered_with_the_reports_offline_and_linked_from_the_index(county_pages):
+    page = next(p for p in county_pages.pages if p.name == "data_quality_2025-26.html")
+    text = page.read_text()
+    assert "Content-Security-Policy" in text and not re.search(r"(?i)(src|href)=['\"]?(https?:)?//", text)
+    assert "load_quality_report" not in text  # code hidden
+    assert "3 submission files: 2,580 rows read = 2,580 accepted + 0 quarantined" in text
+    assert f"href='{page.name}'" in county_pages.index.read_text()
