@@ -106,7 +106,7 @@ def csv_text(rows: list[dict], delimiter: str = ",", header: list[str] | None = 
 
     header = header or list(GOOD_ROW)
     buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
+    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")  # as Excel writes it; quotes a lone \r
     writer.writerow(header)
     for r in rows:
         writer.writerow([r.get(h, "") for h in header])

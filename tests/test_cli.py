@@ -43,7 +43,8 @@ BAD_FILES = {
                                  "column erate_discount: value '95%': expected a share from 0 to 0.9"),
     "unquoted_thousands.csv": ((HEADER + "\n" + ",".join(row().values()).replace(",1200,", ",1,200,") + "\n").encode(),
                                "row 2: expected 19 cells like the header row, but the row has 20"),
-    "not_text.csv": (b"\x00\x01PNG\x00", "not_text.csv: expected a CSV text file or an .xlsx workbook"),
+    "not_text.csv": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00",
+                     "not_text.csv: expected a CSV text file or an .xlsx workbook"),
     "old_excel.xls": (b"\xd0\xcf\x11\xe0" + b"\x00" * 64, "save it as .xlsx or CSV"),
     "broken.xlsx": (b"PK\x03\x04garbage", "broken.xlsx: expected an .xlsx workbook that opens"),
 }

@@ -28,7 +28,9 @@ def test_bytes_that_are_neither_utf8_nor_windows_1252_are_refused():
 
 
 def test_binary_and_old_excel_files_are_refused_with_a_reason():
-    assert "binary" in read_submission(b"\x00\x01\x02abc", "x.csv").problems[0].expected
+    assert "binary" in read_submission(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "x.png").problems[0].expected
+    stray = read_submission(csv_text([row(district_name="A\x00B")]).encode(), "x.csv")  # one NUL: a row problem
+    assert not stray.problems and stray.frame.at[2, "district_name"] == "A\x00B"
     old = read_submission(b"\xd0\xcf\x11\xe0" + b"\x00" * 100, "x.xls").problems[0]
     assert ".xls" in old.expected and old.row is None
 

@@ -34,7 +34,8 @@ def test_schema_is_derived_from_the_registry():
         assert (rng.statistics["min_value"], rng.statistics["max_value"]) == (f.min, f.max)
     assert {c.error for c in schema.checks} == {f"metric:{m.name}" for m in METRICS} | {"example"}
     assert schema.unique == ["district_id", "school_year"]
-    assert tuple(schema.columns["locale"].checks[0].statistics["allowed_values"]) == CHOICES["locale"]
+    [isin] = [c for c in schema.columns["locale"].checks if c.error == "locale"]
+    assert tuple(isin.statistics["allowed_values"]) == CHOICES["locale"]
 
 
 def test_a_good_row_passes_with_typed_values():
@@ -60,6 +61,8 @@ def test_a_good_row_passes_with_typed_values():
     ("school_year", "2025", "not a school year", "a school year written YYYY-YY, such as 2025-26"),
     ("county", " ", "empty but required", "a value (this column must be filled in)"),
     ("device_spend_usd", "=1+1", "a formula instead of a number", None),
+    ("district_name", "Alpha\x00SD", "control characters in text", None),
+    ("county", "Kane\x1b[31m", "control characters in text", None),
 ])
 def test_each_bad_cell_gets_one_clear_problem(column, value, reason, expected):
     result = check(row(n=1), row(n=2, **{column: value}))

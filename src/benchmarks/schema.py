@@ -116,6 +116,13 @@ def _metric_ok(m: Metric):
     return check
 
 
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
+def _no_control_characters(s: pd.Series) -> pd.Series:
+    return ~s.astype(str).str.contains(_CONTROL, regex=True)
+
+
 def _not_example(frame: pd.DataFrame) -> pd.Series:
     """The template's example row, left in a filled-in template, is not a district's submission."""
     example = FIELD_BY_NAME["district_id"].example, FIELD_BY_NAME["district_name"].example
@@ -134,6 +141,7 @@ def expectations() -> dict[str, str]:
              "state": "a two-letter state code such as IL",
              "locale": "one of " + ", ".join(CHOICES["locale"]),
              "unique": "one row per district and school year",
+             "control": "text without control characters (a NUL or escape byte, as left by a broken export)",
              "example": "your district's own figures: this is the template's example row (delete it)"}
     for f in MEASURE_FIELDS:
         words[f"range:{f.name}"] = _number_words(f)
@@ -150,7 +158,7 @@ def submission_schema():
 
     columns = {}
     for f in ID_FIELDS:
-        checks = []
+        checks = [pa.Check(_no_control_characters, error="control")]
         if f.name == "school_year":
             checks.append(pa.Check(_school_year_ok, error="school_year"))
         if f.name in CHOICES:
@@ -290,4 +298,5 @@ def validate_rows(frame: pd.DataFrame, file: str, ctx: Context | None = None) ->
 
 _FIELD_ORDER = {f.name: i for i, f in enumerate(FIELDS)}
 _REASONS = {"not_nullable": "empty but required", "range": "outside the valid range", "whole": "not a whole number",
-            "school_year": "not a school year", "state": "not a state code", "locale": "not a listed locale"}
+            "school_year": "not a school year", "state": "not a state code", "locale": "not a listed locale",
+            "control": "control characters in text"}
