@@ -120,6 +120,24 @@ def test_workbook_cells_read_as_a_person_sees_them():
     assert "the header is on row 3" in table.notes
 
 
+def test_workbook_formula_with_a_value_excel_calculated_is_read_as_that_value():
+    import re
+    import zipfile
+
+    cells = [row()[n] for n in NAMES]
+    data = _workbook([cells[:8] + ["=G2*1"] + cells[9:]])
+    src, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:  # what Excel leaves: the formula and its cached result
+        for item in src.infolist():
+            content = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = re.sub(rb"(<f>G2\*1</f>)<v\s*/>", rb"\1<v>1250</v>", content)
+            dst.writestr(item, content)
+    table = read_submission(out.getvalue(), "w.xlsx")
+    assert not table.problems and table.frame.at[2, "student_devices"] == "1250"
+    assert "1 cells hold formulas: the values Excel calculated were read" in table.notes[0]
+
+
 def test_workbook_entry_sheet_is_found_by_its_header():
     wb = openpyxl.Workbook()
     wb.active.append(["Read me first"])

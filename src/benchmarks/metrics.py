@@ -204,7 +204,11 @@ def metric(name: str) -> Metric:
 
 
 def compute_metrics(submissions: pd.DataFrame) -> pd.DataFrame:
-    """One column per metric, computed from the submitted fields; values outside the valid range are missing."""
+    """One column per metric, computed from the submitted fields; values outside the valid range are missing.
+
+    Ingest quarantines rows whose metric falls outside its range (benchmarks.schema), so this blanking is only
+    a guard for rows stored by earlier versions.
+    """
     out = pd.DataFrame(index=submissions.index)
     for m in METRICS:
         values = m.compute(submissions)

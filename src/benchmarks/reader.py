@@ -150,10 +150,12 @@ def _read_xlsx(data: bytes, file: str) -> SourceTable:
     problems: list[Problem] = []
     records: list[list[str]] = []
     header_seen = False
+    calculated = 0
     for n, (vals, forms) in enumerate(zip(rows_v, rows_f), start=1):
         cells = [_cell_text(v) for v in vals]
         for i, (v, f) in enumerate(zip(vals, forms)):
             if isinstance(f, str) and f.startswith("=") and v != f and header_seen:
+                calculated += v is not None
                 if v is None:
                     problems.append(Problem(file, n, f"(column {i + 1})", f, "a typed value; this cell holds a "
                                             "formula that Excel has not calculated (open and save the file in "
@@ -162,6 +164,9 @@ def _read_xlsx(data: bytes, file: str) -> SourceTable:
         records.append(cells)
     table = _table(records, file, 1)
     table.problems = problems + table.problems
+    if calculated:
+        table.notes.append(f"{calculated} cells hold formulas: the values Excel calculated were read, the formulas "
+                           "were not evaluated")
     _name_formula_columns(table)
     table.sheet, table.encoding = name, "XLSX"
     table.context = Context(decimal_comma_possible=True)  # text cells in a workbook carry no separator hint
