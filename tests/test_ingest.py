@@ -107,7 +107,6 @@ def test_demo_state_ingests_cleanly(demo_project):
 
 # ---- the intake in full: formats, manifest, quarantine files, history, conversions --------------------------
 
-import io  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 

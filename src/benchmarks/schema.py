@@ -9,7 +9,8 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from .metrics import CHOICES, FIELD_BY_NAME, FIELDS, ID_FIELDS, LOCALE_ALIASES, MEASURE_FIELDS, METRICS, Field, Metric
+from .metrics import (CHOICES, FIELD_BY_NAME, FIELDS, ID_FIELDS, LOCALE_ALIASES, MEASURE_FIELDS, METRIC_BY_NAME,
+                      METRICS, Field, Metric)
 from .units import Context, parse_column
 
 #: First data row as the person sees it in a spreadsheet (row 1 is the header).
@@ -246,49 +247,66 @@ def _duplicate_words(typed: pd.DataFrame, row: int) -> str:
             f"for {typed.at[row, 'school_year']} in row {others})")
 
 
+@dataclass(frozen=True)
+class _Failure:
+    """One pandera failure case with what is needed to say it in words."""
+
+    file: str
+    frame: pd.DataFrame  # cells as sent
+    typed: pd.DataFrame
+    row: int
+    check: str
+    column: str
+
+
+def _metric_problem(f: _Failure) -> tuple[tuple, Problem]:
+    m = METRIC_BY_NAME[f.check.split(":", 1)[1]]
+    value = ", ".join(f"{c} {f.frame.at[f.row, c] if c in f.frame else ''}".strip() for c in m.inputs)
+    got = m.compute(f.typed.loc[[f.row]]).iloc[0]
+    return (f.row, m.name), Problem(f.file, f.row, ", ".join(m.inputs), value,
+                                    f"{expectations()[f.check]}; these give {got:,.4g}",
+                                    f"{m.label.lower()} outside its valid range")
+
+
+def _example_problem(f: _Failure) -> tuple[tuple, Problem]:
+    shown = f"{f.frame.at[f.row, 'district_id']}, {f.frame.at[f.row, 'district_name']}"
+    return (f.row, "example"), Problem(f.file, f.row, "district_id, district_name", shown, expectations()["example"],
+                                       "the template's example row")
+
+
+def _duplicate_problem(f: _Failure) -> tuple[tuple, Problem]:
+    return (f.row, "unique"), Problem(f.file, f.row, "district_id", str(f.typed.at[f.row, "district_id"]),
+                                      _duplicate_words(f.typed, f.row), "the same district and school year twice")
+
+
+def _cell_problem(f: _Failure) -> tuple[tuple, Problem]:
+    shown = str(f.frame.at[f.row, f.column]) if f.column in f.frame else ""
+    expected = expectations().get(f.check, f"to pass the check {f.check}")
+    return (f.row, f.column), Problem(f.file, f.row, str(f.column), shown, expected,
+                                      _REASONS.get(f.check.split(":")[0], f.check))
+
+
+#: How each kind of failed check is put into words (by the check's error key before ":"); cells otherwise.
+_DESCRIBE = {"metric": _metric_problem, "example": _example_problem, "multiple_fields_uniqueness": _duplicate_problem}
+
+
 def validate_rows(frame: pd.DataFrame, file: str, ctx: Context | None = None) -> Validation:
     """Typed rows that passed, the problems of those that did not, and the values converted on reading.
 
     frame holds the file's cells as text under field-name headers; its index is the spreadsheet row number.
+    Each cell or rule is reported once; a metric whose input is already reported is not reported again.
     """
-    ctx = ctx or Context()
-    typed, problems, conversions = type_cells(frame, file, ctx)
-    unreadable = {(p.row, p.column) for p in problems}
-    words = expectations()
-    seen = set(unreadable)
-    failures = _schema_failures(typed)
-    for case in failures.itertuples(index=False):
-        row, check, column = int(case.index), str(case.check), case.column
-        if check.startswith("metric:"):
-            m = next(m for m in METRICS if m.name == check.split(":", 1)[1])
-            if (row, m.name) in seen or any((row, c) in seen for c in m.inputs):
-                continue  # an input is already reported; the metric of a wrong input says nothing new
-            seen.add((row, m.name))
-            value = ", ".join(f"{c} {frame.at[row, c] if c in frame else ''}".strip() for c in m.inputs)
-            got = m.compute(typed.loc[[row]]).iloc[0]
-            problems.append(Problem(file, row, ", ".join(m.inputs), value, f"{words[check]}; these give {got:,.4g}",
-                                    f"{m.label.lower()} outside its valid range"))
-            continue
-        if check == "example":
-            if (row, "example") not in seen:
-                seen.add((row, "example"))
-                problems.append(Problem(file, row, "district_id, district_name",
-                                        f"{frame.at[row, 'district_id']}, {frame.at[row, 'district_name']}",
-                                        words[check], "the template's example row"))
-            continue
-        if check == "multiple_fields_uniqueness":
-            if (row, "unique") in seen:
-                continue
-            seen.add((row, "unique"))
-            problems.append(Problem(file, row, "district_id", str(typed.at[row, "district_id"]),
-                                    _duplicate_words(typed, row), "the same district and school year twice"))
-            continue
-        if (row, column) in seen:
-            continue
-        seen.add((row, column))
-        shown = str(frame.at[row, column]) if column in frame else ""
-        expected = words.get(check, f"to pass the check {check}")
-        problems.append(Problem(file, row, str(column), shown, expected, _REASONS.get(check.split(":")[0], check)))
+    typed, problems, conversions = type_cells(frame, file, ctx or Context())
+    seen = {(p.row, p.column) for p in problems}
+    for case in _schema_failures(typed).itertuples(index=False):
+        f = _Failure(file, frame, typed, int(case.index), str(case.check), case.column)
+        kind = f.check.split(":", 1)[0]
+        if kind == "metric" and any((f.row, c) in seen for c in METRIC_BY_NAME[f.check.split(":")[1]].inputs):
+            continue  # the metric of a wrong input says nothing new
+        key, problem = _DESCRIBE.get(kind, _cell_problem)(f)
+        if key not in seen:
+            seen.add(key)
+            problems.append(problem)
     bad = {p.row for p in problems}
     accepted = typed.loc[[r not in bad for r in typed.index]]
     conversions = conversions[~conversions["source_row"].isin(bad)].reset_index(drop=True)
