@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,15 @@ from benchmarks.privacy import DEMO_KEY
 
 REPO = paths()
 REAL_DATA = REPO.root.parent / "shared" / "data" / "real"
+
+
+_VOLATILE = re.compile(r"[Gg]enerated \d{4}-\d\d-\d\d \d\d:\d\d UTC|cell-id=[0-9a-f-]+")
+
+
+def comparable(page: str) -> str:
+    """A page without what differs between two renders of the same inputs: the generated-at stamp and the
+    random id papermill gives its injected-parameters cell."""
+    return _VOLATILE.sub("", page)
 
 
 def make_project(root: Path) -> Paths:

@@ -89,7 +89,8 @@ def test_notebook_renders_the_page_and_the_index_links_it(warehouse, project):
     for value in SECRET_VALUES:
         assert value not in text, value
     districts = pd.DataFrame({"pseudonym": ["Dx"], "county": ["C"], "district_name": ["<script>x</script>"]})
-    index = write_index(out, "2025-26", out / "board.html", districts, quality_page=page).read_text()
+    index = write_index(out, "2025-26", {"For the analyst": [("Data quality 2025-26", page.name)]},
+                        districts).read_text()
     assert f"href='{page.name}'" in index and "&lt;script&gt;x&lt;/script&gt;" in index and "<script>" not in index
 
 

@@ -30,17 +30,43 @@ def demo_data(p, seed: int | None) -> None:
         click.echo(path)
 
 
+def batch_options(command):
+    """Options shared by the commands that render a batch of reports."""
+    for option in reversed([
+        click.option("--workers", type=click.IntRange(min=1), default=None,
+                     help="Reports rendered at once on this machine (default: one per core)."),
+        click.option("--scheduler", metavar="ADDRESS", default=None,
+                     help="Render on a Dask cluster instead, e.g. tcp://scheduler:8786 (shared filesystem)."),
+        click.option("--force", is_flag=True, help="Re-render reports whose inputs did not change."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _finish(result) -> None:
+    """Print the run summary and the index page last; exit 1 when a report failed."""
+    for line in result.summary():
+        click.echo(line)
+    click.echo(result.index)
+    if not result.ok:
+        sys.exit(1)
+
+
 @main.command()
 @click.option("--all", "all_districts", is_flag=True, help="Render every district of the state, not one county.")
 @click.option("--min-peers", type=int, default=DEFAULT_MIN_PEERS, show_default=True,
               help="Other districts needed before a group statistic is shown (never below 3).")
+@batch_options
 @click.pass_obj
-def demo(p, all_districts: bool, min_peers: int) -> None:
+def demo(p, all_districts: bool, min_peers: int, workers: int | None, scheduler: str | None, force: bool) -> None:
     """Ingest the demo submissions and render the reports; prints the index page last."""
     from .workflow import run_demo
 
-    index = run_demo(p, all_districts=all_districts, min_peers=min_peers, echo=click.echo)
-    click.echo(index)
+    try:
+        _finish(run_demo(p, all_districts=all_districts, min_peers=min_peers, echo=click.echo, workers=workers,
+                         scheduler=scheduler, force=force))
+    except KeyboardInterrupt:
+        sys.exit(130)
 
 
 _FILES = click.argument("files", nargs=-1, required=True,
@@ -127,13 +153,31 @@ def intake_timing(p, naive_sample: int) -> None:
 @main.command()
 @click.option("--year", "school_year", default=None, help="School year, e.g. 2025-26 (default: the latest).")
 @click.option("--county", default=None, help="Render only this county's district reports.")
+@batch_options
 @click.pass_obj
-def render(p, school_year: str | None, county: str | None) -> None:
-    """Render the board summary, the district reports and index.html; prints the index page last."""
+def render(p, school_year: str | None, county: str | None, workers: int | None, scheduler: str | None,
+           force: bool) -> None:
+    """Render the year's reports and index.html, only those whose inputs changed; prints the index page last."""
     from .render import render_reports
 
-    result = render_reports(p, school_year=school_year, county=county)
-    click.echo(result.index)
+    try:
+        _finish(render_reports(p, school_year=school_year, county=county, workers=workers, scheduler=scheduler,
+                               force=force))
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+@main.command()
+@click.option("--sample", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Demo districts rendered both ways.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Workers of the batch renderer (default: one per core).")
+@click.pass_obj
+def bench(p, sample: int, workers: int | None) -> None:
+    """Time the naive per-district papermill + nbconvert loop against the batch renderer on the demo state."""
+    from .render_bench import run_benchmark
+
+    run_benchmark(p, sample=sample, workers=workers, echo=click.echo)
 
 
 @main.command()

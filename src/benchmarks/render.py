@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import glob
 import html
 import json
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,18 +24,29 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 @dataclass(frozen=True)
 class ReportKind:
-    """A kind of report: which notebook renders it and what its output file is called."""
+    """A kind of report: which notebook renders it, its title, its scope and where the index lists it.
+
+    scope names an entry of benchmarks.batch.SCOPES: "year" renders one report per school year (file
+    `<stem or name>_<year>.html`), "district" one per district (`<stem or name>_<pseudonym>.html`),
+    "on_request" none in a batch (rendered by its own command). section: the index heading of a
+    year-wide report (INDEX_SECTIONS gives their order).
+    """
 
     name: str
     notebook: str
     title: str
+    scope: str = "year"
+    stem: str = ""
+    section: str = "For the board"
 
 
 REPORT_KINDS = {
-    "district": ReportKind("district", "district_report.ipynb", "District report"),
-    "board": ReportKind("board", "board_summary.ipynb", "Board summary"),
-    "initiative": ReportKind("initiative", "initiative_check.ipynb", "Initiative check"),
-    "quality": ReportKind("quality", "data_quality.ipynb", "Data quality"),
+    "board": ReportKind("board", "board_summary.ipynb", "Board summary", stem="board_summary"),
+    "district": ReportKind("district", "district_report.ipynb", "District report", scope="district"),
+    # rendered on request with a plan (benchmarks initiative), not in the batch
+    "initiative": ReportKind("initiative", "initiative_check.ipynb", "Initiative check", scope="on_request"),
+    "quality": ReportKind("quality", "data_quality.ipynb", "Data quality", stem="data_quality",
+                          section="For the analyst"),
 }
 
 
@@ -53,47 +67,123 @@ def ensure_kernel() -> str:
     return KERNEL_NAME
 
 
-def execute(notebook: Path, output: Path, parameters: dict, kernel_name: str | None = None) -> nbformat.NotebookNode:
-    """Run a notebook with papermill, keeping the executed copy as the record of what was computed."""
+def failed_record(output: Path) -> Path:
+    """Where the executed notebook of a failed run is kept (beside the record of the last good run)."""
+    return output.with_name(f"{output.stem}.failed.ipynb")
+
+
+def execute(notebook: Path, output: Path, parameters: dict, kernel_name: str | None = None,
+            engine: str | None = None) -> nbformat.NotebookNode:
+    """Run a notebook with papermill, keeping the executed copy as the record of what was computed.
+
+    engine None runs it in a fresh Jupyter kernel; benchmarks.engine.ENGINE_NAME runs it in this process
+    (only in a throw-away forked process: see benchmarks.worker). A failed run's notebook, with the
+    error, is kept as `<name>.failed.ipynb`; the record of the last good run is never half-written.
+    """
     import papermill as pm
 
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.name}.tmp.ipynb")
+    options = {"kernel_name": kernel_name or ensure_kernel()} if engine is None else {
+        "engine_name": engine, "request_save_on_cell_execute": False}
     try:
-        nb = pm.execute_notebook(str(notebook), str(tmp), parameters=parameters,
-                                 kernel_name=kernel_name or ensure_kernel(), progress_bar=False,
-                                 cwd=str(notebook.parent))
+        nb = pm.execute_notebook(str(notebook), str(tmp), parameters=parameters, progress_bar=False,
+                                 cwd=str(notebook.parent), **options)
         tmp.replace(output)
+        failed_record(output).unlink(missing_ok=True)
+    except BaseException:
+        if tmp.exists():
+            tmp.replace(failed_record(output))
+        raise
     finally:
         tmp.unlink(missing_ok=True)
     return nb
 
 
-def to_html(nb: nbformat.NotebookNode, title: str) -> str:
-    """Export an executed notebook with the offline template: code hidden, nothing loaded from the network."""
+@functools.cache
+def _exporter():
+    """One HTML exporter per process: its templates compile once (a forked worker inherits them warm)."""
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="offline", extra_template_basedirs=[str(TEMPLATES)],
-                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    return HTMLExporter(template_name="offline", extra_template_basedirs=[str(TEMPLATES)],
+                        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+
+
+def to_html(nb: nbformat.NotebookNode, title: str) -> str:
+    """Export an executed notebook with the offline template: code hidden, nothing loaded from the network."""
     nb = nbformat.from_dict(nb)
     nb.metadata["title"] = title
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = _exporter().from_notebook_node(nb)
     return body
 
 
-def render_one(kind: str, paths: Paths, out_dir: Path, stem: str, parameters: dict, title: str) -> Path:
-    """Execute one report notebook and write its HTML page atomically; returns the page's path."""
+def render_one(kind: str, paths: Paths, out_dir: Path, stem: str, parameters: dict, title: str,
+               engine: str | None = None) -> Path:
+    """Execute one report notebook and write its HTML page atomically; returns the page's path.
+
+    The reference path: a fresh Jupyter kernel per report. Batches go through benchmarks.batch.
+    """
     spec = REPORT_KINDS[kind]
-    executed = execute(paths.notebooks / spec.notebook, out_dir / "executed" / f"{stem}.ipynb", parameters)
+    executed = execute(paths.notebooks / spec.notebook, out_dir / "executed" / f"{stem}.ipynb", parameters,
+                       engine=engine)
     page = out_dir / f"{stem}.html"
     write_atomic(page, to_html(executed, title).encode("utf-8"))
     return page
 
 
+@dataclass(frozen=True)
+class ReportTask:
+    """One report to render: everything a worker needs, as plain values (it travels as JSON)."""
+
+    kind: str
+    stem: str
+    notebook: str
+    out_dir: str
+    parameters: dict
+    title: str
+    fingerprint: str = ""
+    label: str = ""  # how the run summary and the index name it (a district's name, or the title)
+
+    @property
+    def page(self) -> Path:
+        return Path(self.out_dir) / f"{self.stem}.html"
+
+    @property
+    def record(self) -> Path:
+        return Path(self.out_dir) / "executed" / f"{self.stem}.ipynb"
+
+
 @dataclass
-class RenderResult:
-    index: Path
-    pages: list[Path]
+class Outcome:
+    """What became of one task: ok, or failed with where (cell) and why (error)."""
+
+    stem: str
+    ok: bool
+    seconds: float = 0.0
+    cell: int | None = None  # execution count of the failing cell (In [n]), when a cell failed
+    error: str = ""
+    worker: str = ""
+
+    def describe(self) -> str:
+        where = f"cell In [{self.cell}]: " if self.cell is not None else ""
+        return f"{where}{self.error}"
+
+
+def render_task(task: ReportTask, engine: str | None = None) -> Outcome:
+    """Render one task, turning any failure into a failed Outcome (pages are written atomically: a failure
+    never leaves a partial one)."""
+    from papermill.exceptions import PapermillExecutionError
+
+    start = time.perf_counter()
+    try:
+        nb = execute(Path(task.notebook), task.record, task.parameters, engine=engine)
+        write_atomic(task.page, to_html(nb, task.title).encode("utf-8"))
+        return Outcome(task.stem, True, time.perf_counter() - start)
+    except Exception as exc:  # one report's failure must not stop the batch
+        seconds = time.perf_counter() - start
+        if isinstance(exc, PapermillExecutionError):
+            return Outcome(task.stem, False, seconds, cell=exc.exec_count, error=f"{exc.ename}: {exc.evalue}")
+        return Outcome(task.stem, False, seconds, error=f"{type(exc).__name__}: {exc}")
 
 
 def select_districts(paths: Paths, school_year: str, county: str | None) -> pd.DataFrame:
@@ -114,28 +204,12 @@ def latest_year(paths: Paths) -> str:
 
 
 def render_reports(paths: Paths, school_year: str | None = None, county: str | None = None,
-                   progress: bool = True) -> RenderResult:
-    """Render the board summary and the district reports (of one county, or all) plus index.html."""
-    from tqdm.auto import tqdm
+                   progress: bool = True, **options):
+    """Render the year's reports (board summary, every district or one county's, any other registered kind)
+    and index.html, in parallel and only what changed: see benchmarks.batch.render_batch for the options."""
+    from .batch import render_batch
 
-    year = school_year or latest_year(paths)
-    out_dir = paths.reports / year
-    districts = select_districts(paths, year, county)
-    if county and districts.empty:
-        raise LookupError(f"no district of county {county!r} submitted for {year}")
-    warehouse = str(paths.warehouse)
-    pages = [render_one("board", paths, out_dir, f"board_summary_{year}",
-                        {"warehouse": warehouse, "school_year": year}, f"Board summary {year}")]
-    for row in tqdm(districts.itertuples(index=False), total=len(districts), desc="district reports",
-                    unit="report", disable=not progress):
-        pages.append(render_one("district", paths, out_dir, f"district_{row.pseudonym}",
-                                {"warehouse": warehouse, "school_year": year, "district": row.pseudonym},
-                                f"{row.district_name} — technology benchmarks {year}"))
-    # The analyst's data-quality page, rendered apart from the district batch above.
-    quality = render_quality(paths, out_dir, year)
-    pages.append(quality)
-    index = write_index(out_dir, year, pages[0], districts, quality_page=quality)
-    return RenderResult(index, pages)
+    return render_batch(paths, school_year=school_year, county=county, progress=progress, **options)
 
 
 def render_quality(paths: Paths, out_dir: Path, year: str) -> Path:
@@ -144,17 +218,50 @@ def render_quality(paths: Paths, out_dir: Path, year: str) -> Path:
                       {"warehouse": str(paths.warehouse), "school_year": year}, f"Data quality {year}")
 
 
-def write_index(out_dir: Path, year: str, board_page: Path, districts: pd.DataFrame,
-                quality_page: Path | None = None) -> Path:
-    """index.html: the board summary first, then the district reports grouped by county (and the analyst's
-    data-quality page last, when given)."""
+def temp_files(task: ReportTask) -> list[Path]:
+    """Temporary files a render of `task` leaves if it is killed mid-write (by write_atomic and execute)."""
+    out, stem = Path(task.out_dir), glob.escape(task.stem)
+    return [*out.glob(f".{stem}.html.*.tmp"), *(out / "executed").glob(f".{stem}.ipynb.*")]
+
+
+#: The index's sections in order; district reports come under DISTRICT_SECTION, grouped by county.
+DISTRICT_SECTION = "District reports by county"
+INDEX_SECTIONS = ("For the board", DISTRICT_SECTION, "For the analyst")
+
+
+def write_index(out_dir: Path, year: str, links: dict[str, list[tuple[str, str]]], districts: pd.DataFrame,
+                failures: list[tuple[str, str]] = (), not_current: int = 0) -> Path:
+    """index.html: failed reports (if any) first, then each section of INDEX_SECTIONS.
+
+    links: section heading -> (title, file name) of the year-wide reports; districts: columns county,
+    district_name and page (default district_<pseudonym>.html); failures: (report, what went wrong);
+    not_current: reports neither up to date nor failed.
+    """
     css = (TEMPLATES / "offline" / "static" / "report.css").read_text()
     e = html.escape
+    if "page" not in districts.columns:
+        districts = districts.assign(page="district_" + districts["pseudonym"] + ".html")
     groups = []
     for county, rows in districts.groupby("county", sort=True):
-        links = "".join(f"<li><a href='district_{e(r.pseudonym)}.html'>{e(r.district_name)}</a></li>"
-                        for r in rows.itertuples(index=False))
-        groups.append(f"<h3>{e(county)}</h3><ul class='reports'>{links}</ul>")
+        items = "".join(f"<li><a href='{e(r.page)}'>{e(r.district_name)}</a></li>"
+                        for r in rows.sort_values("district_name").itertuples(index=False))
+        groups.append(f"<h3>{e(county)}</h3><ul class='reports'>{items}</ul>")
+    sections = {heading: "".join(f"<li><a href='{e(page)}'>{e(title)}</a></li>" for title, page in pages)
+                for heading, pages in links.items() if pages}
+    body = []
+    for heading in [*INDEX_SECTIONS, *(h for h in sections if h not in INDEX_SECTIONS)]:
+        if heading == DISTRICT_SECTION:
+            body.append(f"<h2>{e(heading)}</h2>{''.join(groups)}")
+        elif heading in sections:
+            body.append(f"<h2>{e(heading)}</h2><ul>{sections[heading]}</ul>")
+    failed = ""
+    if failures:
+        items = "".join(f"<li><strong>{e(label)}</strong>: {e(_short(why))}</li>" for label, why in failures)
+        failed = (f"<section class='failures'><h2>Reports that failed ({len(failures)})</h2>"
+                  "<p>These reports could not be rendered; their previous versions were removed. The executed "
+                  f"notebooks with the full error are in executed/*.failed.ipynb.</p><ul>{items}</ul></section>")
+    pending = (f" · {not_current} reports not rendered yet or out of date (run <code>benchmarks render</code>)"
+               if not_current else "")
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; "
@@ -162,12 +269,12 @@ def write_index(out_dir: Path, year: str, board_page: Path, districts: pd.DataFr
         f"<title>Technology benchmarks {e(year)}</title><style>{css}</style></head><body><main class='report'>"
         f"<p class='kicker'>District technology benchmarks</p><h1>Reports for {e(year)}</h1>"
         f"<p class='meta'>Generated {pd.Timestamp.now(tz='UTC').strftime('%Y-%m-%d %H:%M UTC')} · "
-        f"{len(districts)} district reports</p>"
-        f"<h2>For the board</h2><ul><li><a href='{e(board_page.name)}'>Board summary {e(year)}</a></li></ul>"
-        f"<h2>District reports by county</h2>{''.join(groups)}"
-        + (f"<h2>For the analyst</h2><ul><li><a href='{e(quality_page.name)}'>Data quality {e(year)}</a></li></ul>"
-           if quality_page else "")
-        + "</main></body></html>")
+        f"{len(districts)} district reports{pending}</p>{failed}{''.join(body)}</main></body></html>")
     index = out_dir / "index.html"
     write_atomic(index, page.encode("utf-8"))
     return index
+
+
+def _short(text: str, limit: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -17,10 +17,12 @@ def write_template(paths: Paths) -> list[Path]:
 
 
 def run_demo(paths: Paths, all_districts: bool = False, min_peers: int = DEFAULT_MIN_PEERS,
-             progress: bool = True, echo=print) -> Path:
-    """Ingest the committed demo submissions with the demo key and render the reports; returns index.html.
+             progress: bool = True, echo=print, **render_options):
+    """Ingest the committed demo submissions with the demo key and render the reports; returns the
+    batch's result (result.index is index.html).
 
-    Renders the board summary and the demo county's districts, or every district with all_districts.
+    Renders the board summary and the demo county's districts, or every district with all_districts;
+    render_options (workers, scheduler, force) go to benchmarks.batch.render_batch.
     """
     from .demo import DEMO_COUNTY
     from .privacy import DEMO_KEY
@@ -33,6 +35,5 @@ def run_demo(paths: Paths, all_districts: bool = False, min_peers: int = DEFAULT
     results: list[FileResult] = ingest_files(files, paths, DEMO_KEY, min_peers=min_peers)
     for r in results:
         echo(str(r))
-    rendered = render_reports(paths, county=None if all_districts else DEMO_COUNTY, progress=progress)
-    echo(f"Rendered {len(rendered.pages)} pages.")
-    return rendered.index
+    return render_reports(paths, county=None if all_districts else DEMO_COUNTY, progress=progress,
+                          **render_options)
