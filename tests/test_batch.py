@@ -18,12 +18,15 @@ from benchmarks.batch import render_batch
 from benchmarks.cli import main
 from benchmarks.config import Paths
 from benchmarks.manifest import MANIFEST_NAME
+from benchmarks.render import REPORT_KINDS
 
 from conftest import make_project
 
 pytestmark = pytest.mark.slow
 COUNTY = "Kestrel County"
 YEAR = "2025-26"
+#: The reports of the whole year (board summary, data quality, ...) that every batch renders besides districts.
+YEAR_WIDE = sorted(f"{k.stem or k.name}_{YEAR}" for k in REPORT_KINDS.values() if k.scope == "year")
 
 
 def copy_project(demo_project, root) -> Paths:
@@ -74,7 +77,7 @@ def test_a_failing_district_leaves_the_others_rendered_and_is_listed(demo_projec
     # the other nine and the board summary are there, the failed one's old page is gone, nothing half-written
     for pseudonym, _ in districts:
         assert (out / f"district_{pseudonym}.html").exists() == (pseudonym != bad)
-    assert (out / f"board_summary_{YEAR}.html").exists()
+    assert all((out / f"{stem}.html").exists() for stem in YEAR_WIDE)
     assert (out / "executed" / f"district_{bad}.failed.ipynb").exists()
     assert not leftovers(out)
     index = (out / "index.html").read_text()
@@ -95,21 +98,21 @@ def test_reruns_render_only_reports_whose_inputs_changed(demo_project, tmp_path)
     p = copy_project(demo_project, tmp_path / "p")
     districts = county_districts(p)
     first = render_batch(p, YEAR, county=COUNTY, workers=2, progress=False)
-    assert first.ok and len(first.rendered) == len(districts) + 1  # and the board summary
+    assert first.ok and len(first.rendered) == len(districts) + len(YEAR_WIDE)
     pages = {path: path.stat().st_mtime_ns for path in first.pages}
 
     unchanged = render_batch(p, YEAR, county=COUNTY, workers=2, progress=False)
-    assert unchanged.rendered == [] and unchanged.unchanged == len(districts) + 1 and unchanged.where == ""
+    assert unchanged.rendered == [] and unchanged.unchanged == len(districts) + len(YEAR_WIDE) and unchanged.where == ""
     assert {path: path.stat().st_mtime_ns for path in unchanged.pages} == pages
 
-    # one district's name is corrected: of the district reports only its own changes (year-wide reports
-    # such as the board summary fingerprint the whole warehouse, so they are redone too)
+    # one district's name is corrected: of the district reports only its own changes (the year-wide
+    # reports, board summary and data quality, fingerprint the whole warehouse, so they are redone too)
     renamed, _ = districts[5]
     con = duckdb.connect(str(p.warehouse))
     con.execute("UPDATE crosswalk SET district_name = 'Renamed School District' WHERE pseudonym = ?", [renamed])
     con.close()
     third = render_batch(p, YEAR, county=COUNTY, workers=2, progress=False)
-    assert sorted(o.stem for o in third.rendered) == [f"board_summary_{YEAR}", f"district_{renamed}"]
+    assert sorted(o.stem for o in third.rendered) == sorted([*YEAR_WIDE, f"district_{renamed}"])
     assert "Renamed School District" in (p.reports / YEAR / f"district_{renamed}.html").read_text()
     assert "Renamed School District" in third.index.read_text()
 
@@ -118,7 +121,7 @@ def test_reruns_render_only_reports_whose_inputs_changed(demo_project, tmp_path)
     assert [o.stem for o in render_batch(p, YEAR, county=COUNTY, progress=False).rendered] == \
         [f"district_{districts[0][0]}"]
     forced = render_batch(p, YEAR, county=COUNTY, force=True, workers=2, progress=False)
-    assert len(forced.rendered) == len(districts) + 1
+    assert len(forced.rendered) == len(districts) + len(YEAR_WIDE)
 
 
 def test_index_lists_every_current_report_of_the_year(demo_project, tmp_path):
@@ -140,7 +143,9 @@ def test_progress_in_a_log_file_is_plain_lines(demo_project, tmp_path):
     result = CliRunner().invoke(main, ["--root", str(p.root), "render", "--year", YEAR, "--county", COUNTY])
     assert result.exit_code == 0, result.output
     assert "\r" not in result.output
-    assert re.search(r"reports: 10/10 \(100%\) · [\d.]+ reports/s", result.output)
+    total = len(county_districts(p)) + len(YEAR_WIDE)
+    assert re.search(rf"reports: {total}/{total} \(100%\) · [\d.]+ reports/s · elapsed \d+s · about 0s left",
+                     result.output)
     assert result.output.strip().splitlines()[-1].endswith("index.html")
 
 
@@ -165,7 +170,7 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_finishes_the_rest(demo_project, t
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert not leftovers(out)
     done = json.loads((out / MANIFEST_NAME).read_text())["reports"]
-    total = len(county_districts(p)) + 1  # and the board summary
+    total = len(county_districts(p)) + len(YEAR_WIDE)
     assert 1 <= len(done) < total and all(entry["ok"] for entry in done.values())
     for page in out.glob("*.html"):  # whole pages only (some may have finished after the last acknowledged one)
         assert page.read_text().rstrip().endswith("</html>")
