@@ -1,7 +1,7 @@
 """Batch rendering: every report of a school year, in parallel, isolated, and only the ones whose inputs changed.
 
 Every registered report kind (render.REPORT_KINDS) is planned through its scope (SCOPES: once per
-year, or once per district), fingerprinted (benchmarks.manifest), and the reports whose fingerprint
+year, once per district, or not at all for reports made on request), fingerprinted (benchmarks.manifest), and the reports whose fingerprint
 differs from the manifest's are sent to an executor (benchmarks.executors: warm local workers, or a
 Dask cluster). A report that fails is listed with its cell and error in the run summary and the
 index, and its outdated page is removed; the others go on. The index and manifest are rewritten at
@@ -43,6 +43,7 @@ class Plan:
     library: str = field(default_factory=library_fingerprint)
     _warehouse: str | None = None
     _districts: dict | None = None
+    _notebooks: dict = field(default_factory=dict)
 
     @property
     def warehouse(self) -> str:
@@ -60,7 +61,9 @@ class Plan:
 
     def task(self, kind: ReportKind, stem: str, parameters: dict, title: str, label: str, data: str) -> ReportTask:
         notebook = self.paths.notebooks / kind.notebook
-        fingerprint = digest(kind.name, notebook.read_bytes(), parameters, self.library, data)
+        if notebook not in self._notebooks:
+            self._notebooks[notebook] = digest(notebook.read_bytes())
+        fingerprint = digest(kind.name, self._notebooks[notebook], parameters, self.library, data)
         return ReportTask(kind.name, stem, str(notebook), str(self.out_dir), parameters, title, fingerprint, label)
 
 
