@@ -185,6 +185,35 @@ def bench_stats(p, national: Path | None) -> None:
 
 
 @main.command()
+@click.option("--year", "school_year", default=None, help="School year, e.g. 2025-26 (default: the latest).")
+@click.option("--county", default=None, help="Only this county's districts (default: every district).")
+@click.option("--district", default=None, help="Only this district (its pseudonym, as in its report's file name).")
+@click.option("--no-board", "board", flag_value=False, default=True, help="Skip the board's state table.")
+@click.pass_obj
+def export(p, school_year: str | None, county: str | None, district: str | None, board: bool) -> None:
+    """Write the board's state table and each district's own peer comparison as CSV and XLSX, under the same
+    disclosure rules as the reports; prints the files written."""
+    from .export import export_tables
+
+    for path in export_tables(p, school_year=school_year, county=county, district=district, board=board):
+        click.echo(path)
+
+
+@main.command()
+@click.option("--year", "school_year", default=None, help="School year, e.g. 2025-26 (default: the latest).")
+@click.pass_obj
+def audit(p, school_year: str | None) -> None:
+    """Attack the rendered files before sending them: as each district, try to learn other districts' figures
+    or identities from what it would receive. Exits 1 when anything is found."""
+    from .audit import audit_files, summary
+
+    findings = audit_files(p, school_year=school_year)
+    click.echo(summary(findings))
+    if findings:
+        sys.exit(1)
+
+
+@main.command()
 @click.pass_obj
 def template(p) -> None:
     """Regenerate the submission templates (XLSX and CSV) and the data dictionary in data/template/."""

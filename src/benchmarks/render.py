@@ -11,7 +11,9 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
+from . import crosswalk
 from .config import Paths
+from .export import board_stem, board_table, write_table
 from .ingest import write_atomic
 from .store import connect
 
@@ -97,12 +99,15 @@ class RenderResult:
 
 
 def select_districts(paths: Paths, school_year: str, county: str | None) -> pd.DataFrame:
-    """pseudonym, county and name of the districts to render (name only for the index and own report)."""
+    """pseudonym, county, district_id and district_name of the districts to render. Names and IDs come from
+    the private crosswalk: they go only into each district's own page title and the analyst's delivery list."""
     with connect(paths.warehouse, read_only=True) as con:
-        return con.execute(
-            "SELECT d.pseudonym, d.county, c.district_name FROM district_metrics d JOIN crosswalk c USING "
-            "(pseudonym) WHERE d.school_year = ? AND (? IS NULL OR d.county = ?) ORDER BY d.county, "
-            "c.district_name", [school_year, county, county]).df()
+        chosen = con.execute(
+            "SELECT d.pseudonym, d.county, s.source_sha256 FROM district_metrics d JOIN current_submissions s "
+            "USING (pseudonym, school_year) WHERE d.school_year = ? AND (? IS NULL OR d.county = ?) "
+            "ORDER BY d.county, d.pseudonym", [school_year, county, county]).df()
+    named = crosswalk.names(paths.crosswalk, chosen) if len(chosen) else chosen.assign(district_id="", district_name="")
+    return named.drop(columns="source_sha256").sort_values(["county", "district_name"], ignore_index=True)
 
 
 def latest_year(paths: Paths) -> str:
@@ -115,8 +120,11 @@ def latest_year(paths: Paths) -> str:
 
 def render_reports(paths: Paths, school_year: str | None = None, county: str | None = None,
                    progress: bool = True) -> RenderResult:
-    """Render the board summary and the district reports (of one county, or all) plus index.html."""
+    """Render the board summary and the district reports (of one county, or all) plus index.html, the board's
+    state table (CSV, XLSX) and the analyst's private delivery list."""
     from tqdm.auto import tqdm
+
+    from .board import load_board_summary
 
     year = school_year or latest_year(paths)
     out_dir = paths.reports / year
@@ -126,6 +134,7 @@ def render_reports(paths: Paths, school_year: str | None = None, county: str | N
     warehouse = str(paths.warehouse)
     pages = [render_one("board", paths, out_dir, f"board_summary_{year}",
                         {"warehouse": warehouse, "school_year": year}, f"Board summary {year}")]
+    board_files = write_table(board_table(load_board_summary(paths.warehouse, year)), board_stem(out_dir, year))
     for row in tqdm(districts.itertuples(index=False), total=len(districts), desc="district reports",
                     unit="report", disable=not progress):
         pages.append(render_one("district", paths, out_dir, f"district_{row.pseudonym}",
@@ -134,8 +143,19 @@ def render_reports(paths: Paths, school_year: str | None = None, county: str | N
     # The analyst's data-quality page, rendered apart from the district batch above.
     quality = render_quality(paths, out_dir, year)
     pages.append(quality)
-    index = write_index(out_dir, year, pages[0], districts, quality_page=quality)
+    write_delivery_list(paths, year, out_dir, districts)
+    index = write_index(out_dir, year, pages[0], districts, board_files, quality_page=quality)
     return RenderResult(index, pages)
+
+
+def write_delivery_list(paths: Paths, year: str, out_dir: Path, districts: pd.DataFrame) -> Path:
+    """The analyst's list of which files go to which district: owner-only, in data/private/, never in reports/."""
+    rows = districts[["district_id", "district_name", "county", "pseudonym"]].copy()
+    rows["files"] = [f"{out_dir / f'district_{p}'}.html (.csv, .xlsx)" for p in rows["pseudonym"]]
+    target = paths.private / f"delivery_{year}.csv"
+    paths.private.mkdir(mode=0o700, parents=True, exist_ok=True)
+    write_atomic(target, rows.to_csv(index=False).encode("utf-8"), private=True)
+    return target
 
 
 def render_quality(paths: Paths, out_dir: Path, year: str) -> Path:
@@ -145,26 +165,28 @@ def render_quality(paths: Paths, out_dir: Path, year: str) -> Path:
 
 
 def write_index(out_dir: Path, year: str, board_page: Path, districts: pd.DataFrame,
-                quality_page: Path | None = None) -> Path:
-    """index.html: the board summary first, then the district reports grouped by county (and the analyst's
-    data-quality page last, when given)."""
+                board_files: list[Path] = (), quality_page: Path | None = None) -> Path:
+    """index.html for the board and the analyst: the board summary and its tables, how many district reports
+    exist, and the analyst's data-quality page. It names no district and links no district's files: a
+    district may receive this page, and each district's report goes to that district alone (see the delivery
+    list in data/private/)."""
+
     css = (TEMPLATES / "offline" / "static" / "report.css").read_text()
     e = html.escape
-    groups = []
-    for county, rows in districts.groupby("county", sort=True):
-        links = "".join(f"<li><a href='district_{e(r.pseudonym)}.html'>{e(r.district_name)}</a></li>"
-                        for r in rows.itertuples(index=False))
-        groups.append(f"<h3>{e(county)}</h3><ul class='reports'>{links}</ul>")
+    tables = "".join(f"<li><a href='{e(p.name)}'>State table {e(year)} ({e(p.suffix[1:].upper())})</a></li>"
+                     for p in board_files)
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; "
         "style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'\">"
         f"<title>Technology benchmarks {e(year)}</title><style>{css}</style></head><body><main class='report'>"
         f"<p class='kicker'>District technology benchmarks</p><h1>Reports for {e(year)}</h1>"
-        f"<p class='meta'>Generated {pd.Timestamp.now(tz='UTC').strftime('%Y-%m-%d %H:%M UTC')} · "
-        f"{len(districts)} district reports</p>"
-        f"<h2>For the board</h2><ul><li><a href='{e(board_page.name)}'>Board summary {e(year)}</a></li></ul>"
-        f"<h2>District reports by county</h2>{''.join(groups)}"
+        f"<p class='meta'>Generated {pd.Timestamp.now(tz='UTC').strftime('%Y-%m-%d %H:%M UTC')}</p>"
+        f"<h2>For the board</h2><ul><li><a href='{e(board_page.name)}'>Board summary {e(year)}</a></li>"
+        f"{tables}</ul>"
+        f"<h2>District reports</h2><p>{len(districts)} district reports were produced for {e(year)}. Each "
+        "district receives only its own report and tables; they are not listed here, so that this page "
+        "names no district.</p>"
         + (f"<h2>For the analyst</h2><ul><li><a href='{e(quality_page.name)}'>Data quality {e(year)}</a></li></ul>"
            if quality_page else "")
         + "</main></body></html>")

@@ -20,9 +20,12 @@ def run_demo(paths: Paths, all_districts: bool = False, min_peers: int = DEFAULT
              progress: bool = True, echo=print) -> Path:
     """Ingest the committed demo submissions with the demo key and render the reports; returns index.html.
 
-    Renders the board summary and the demo county's districts, or every district with all_districts.
+    Renders the board summary and the demo county's districts (or every district with all_districts), exports
+    their tables, and runs the audit on the result.
     """
+    from .audit import audit_files, summary
     from .demo import DEMO_COUNTY
+    from .export import export_tables
     from .privacy import DEMO_KEY
     from .render import render_reports
 
@@ -33,6 +36,11 @@ def run_demo(paths: Paths, all_districts: bool = False, min_peers: int = DEFAULT
     results: list[FileResult] = ingest_files(files, paths, DEMO_KEY, min_peers=min_peers)
     for r in results:
         echo(str(r))
-    rendered = render_reports(paths, county=None if all_districts else DEMO_COUNTY, progress=progress)
+    county = None if all_districts else DEMO_COUNTY
+    rendered = render_reports(paths, county=county, progress=progress)
     echo(f"Rendered {len(rendered.pages)} pages.")
+    tables = export_tables(paths, county=county, board=False, progress=progress)
+    echo(f"Exported {len(tables) // 2} district tables (CSV and XLSX each).")
+    # The attack on what was just written: as each district, try to learn another's figures or identity.
+    echo("Audit: " + summary(audit_files(paths)))
     return rendered.index
