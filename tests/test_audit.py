@@ -152,7 +152,7 @@ def test_lowering_min_peers_is_caught(project, monkeypatch, no_png):
 def test_exact_medians_of_small_groups_are_caught(project, monkeypatch, no_png):
     """Without smoothing and the guard, a county of six shows each reader the middle neighbour's own figure."""
     monkeypatch.setattr(disclosure_module._Others, "smoothed", lambda self, q: self.at(q * (self.n - 1)))
-    monkeypatch.setattr(disclosure_module._Others, "count_equal", lambda self, shown, query: np.zeros(len(shown)))
+    monkeypatch.setattr(disclosure_module._Others, "count_equal", lambda self, shown, query, own: np.zeros(len(query)))
     p = fresh(project)
     findings = audit_artifacts(Truth.load(p), YEAR, own_artifacts(p, districts_of(p, sizes=(6,))), [])
     hits = [f for f in findings if f.rule == "a small group's statistic equals one neighbour's figure"]

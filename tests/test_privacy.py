@@ -12,12 +12,11 @@ from click.testing import CliRunner
 import benchmarks.crosswalk as crosswalk_module
 from benchmarks.cli import main
 from benchmarks.ingest import ingest_files
-from benchmarks.metrics import FIELDS
 from benchmarks.privacy import DEMO_KEY, KEY_ENV, KeyProblem, key_fingerprint, load_key, pseudonym
 from benchmarks.report import load_district_report
+from conftest import csv_text, row
 
-HEADER = ",".join(f.name for f in FIELDS)
-GOOD = "2025-26,9900001,Alpha SD 1,PS,Test County,Rural,1200,60,1250,300,90000,1000,2500,70,40,700,18,2.5"
+ALPHA = row(district_id="9900001", district_name="Alpha SD 1")
 OTHER_KEY = b"another-secret-key-0123456789abcdef"
 
 
@@ -77,9 +76,9 @@ def test_pseudonyms_cannot_be_matched_by_hashing_the_public_id_list(demo_project
 
 
 def test_ingest_with_another_key_is_refused_and_changes_nothing(project, tmp_path):
-    first = _write(tmp_path, "a.csv", HEADER + "\n" + GOOD + "\n")
+    first = _write(tmp_path, "a.csv", csv_text([ALPHA]))
     ingest_files([first], project, DEMO_KEY)
-    second = _write(tmp_path, "b.csv", HEADER + "\n" + GOOD.replace("9900001", "9900002") + "\n")
+    second = _write(tmp_path, "b.csv", csv_text([row(n=2)]))
     with pytest.raises(KeyProblem, match=r"warehouse\.duckdb was built with a different pseudonym key"):
         ingest_files([second], project, OTHER_KEY)
     con = duckdb.connect(str(project.warehouse), read_only=True)
@@ -110,8 +109,8 @@ def test_crosswalk_lives_apart_owner_only_and_the_warehouse_holds_no_name_or_id(
 
 
 def test_a_failed_ingest_puts_no_new_name_in_use(project, tmp_path, monkeypatch):
-    ingest_files([_write(tmp_path, "a.csv", HEADER + "\n" + GOOD + "\n")], project, DEMO_KEY)
-    renamed = _write(tmp_path, "b.csv", HEADER + "\n" + GOOD.replace("Alpha SD 1", "Alpha Renamed SD 1") + "\n")
+    ingest_files([_write(tmp_path, "a.csv", csv_text([ALPHA]))], project, DEMO_KEY)
+    renamed = _write(tmp_path, "b.csv", csv_text([dict(ALPHA, district_name="Alpha Renamed SD 1")]))
     real_record = crosswalk_module.record
 
     def record_then_fail(*args, **kwargs):
@@ -129,7 +128,7 @@ def test_a_failed_ingest_puts_no_new_name_in_use(project, tmp_path, monkeypatch)
 
 
 def test_a_warehouse_from_before_the_move_hands_its_names_over(project, tmp_path):
-    ingest_files([_write(tmp_path, "a.csv", HEADER + "\n" + GOOD + "\n")], project, DEMO_KEY)
+    ingest_files([_write(tmp_path, "a.csv", csv_text([ALPHA]))], project, DEMO_KEY)
     district = pseudonym(DEMO_KEY, "9900001")
     # the old layout: the crosswalk as a table inside the warehouse, no fingerprint, no separate file
     con = duckdb.connect(str(project.warehouse))
@@ -139,7 +138,7 @@ def test_a_warehouse_from_before_the_move_hands_its_names_over(project, tmp_path
     con.execute("UPDATE submissions SET source_sha256 = 'from-an-old-file'")
     con.close()
     project.crosswalk.unlink()
-    second = _write(tmp_path, "b.csv", HEADER + "\n" + GOOD.replace("9900001,Alpha", "9900002,Beta") + "\n")
+    second = _write(tmp_path, "b.csv", csv_text([row(district_id="9900002", district_name="Beta SD 1")]))
     with pytest.raises(KeyProblem, match="different pseudonym key"):
         ingest_files([second], project, OTHER_KEY)
     ingest_files([second], project, DEMO_KEY)
@@ -171,3 +170,14 @@ def test_the_secret_key_appears_in_no_file_the_toolkit_writes(project, monkeypat
     assert any(p.suffix == ".xlsx" for p in written) and any(p.suffix == ".html" for p in written)
     needles = [secret.encode(), secret.encode().hex().encode(), secret.encode("utf-16-le")]
     assert not [p for p in written if any(n in p.read_bytes() for n in needles)]
+
+
+def test_key_problems_are_plain_messages_on_the_command_line(project, tmp_path, monkeypatch):
+    src = _write(tmp_path, "a.csv", csv_text([ALPHA]))
+    monkeypatch.setenv(KEY_ENV, "short")
+    result = CliRunner().invoke(main, ["--root", str(project.root), "ingest", str(src)])
+    assert result.exit_code == 1 and "at least 16 characters" in result.output and "Traceback" not in result.output
+    ingest_files([src], project, DEMO_KEY)
+    monkeypatch.setenv(KEY_ENV, OTHER_KEY.decode())
+    result = CliRunner().invoke(main, ["--root", str(project.root), "ingest", str(src)])
+    assert result.exit_code == 1 and "different pseudonym key" in result.output

@@ -1,7 +1,6 @@
 """The district report's sentences and sections read the stored statistics and say what they mean."""
 
 import duckdb
-import numpy as np
 import pandas as pd
 import pytest
 
