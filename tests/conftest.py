@@ -121,3 +121,38 @@ def csv_text(rows: list[dict], delimiter: str = ",", header: list[str] | None = 
     for r in rows:
         writer.writerow([r.get(h, "") for h in header])
     return buf.getvalue()
+
+
+def smoothed(values, q: float = 0.5) -> float:
+    """The published (smoothed) percentile, the slow way: numpy's linear percentiles one rank below, at and
+    above q's position, averaged (docs/privacy.md)."""
+    import numpy as np
+
+    s = np.sort(np.asarray(values, dtype=float))
+    n = len(s)
+    h = q * (n - 1)
+    return float(np.mean([np.interp(min(max(x, 0), n - 1), np.arange(n), s) for x in (h - 1, h, h + 1)]))
+
+
+def shown_median(others, metric_name: str, rules=None) -> float:
+    """The median a report may show of a group of `others`, by the rules of docs/privacy.md worked out
+    directly; NaN where the report shows a band or nothing."""
+    import numpy as np
+
+    from benchmarks.disclosure import Rules, display_value
+    from benchmarks.metrics import METRIC_BY_NAME
+
+    rules = rules or Rules()
+    m = METRIC_BY_NAME[metric_name]
+    v = np.asarray(others, dtype=float)
+    v = v[~np.isnan(v)]
+    if len(v) < rules.min_peers:
+        return float("nan")
+    centre = smoothed(v)
+    percent = m.unit == "%"
+    step = rules.band_factor * 10.0 ** -(m.decimals - 2 if percent else m.decimals)
+    if (v.max() - v.min()) * (100 if percent else 1) < step - 1e-9:
+        return float("nan")
+    if len(v) < rules.quartile_min_peers and (display_value(m, v) == display_value(m, centre)).sum() == 1:
+        return float("nan")
+    return centre

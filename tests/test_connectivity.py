@@ -13,6 +13,7 @@ from benchmarks.connectivity import (PublicFileError, funding_year_from_name, im
                                      load_public_bandwidth)
 from benchmarks.ingest import ingest_files
 from benchmarks.privacy import DEMO_KEY, pseudonym
+from benchmarks.report import load_district_report
 from conftest import REAL_DATA, csv_text, row
 
 REAL = REAL_DATA / "esh_districts_fy2015.csv"
@@ -76,10 +77,12 @@ def test_illinois_subset_and_the_figures_issue_5_builds_on(real):
 def test_district_ids_are_pseudonymized_like_submissions(real):
     p, _ = real
     con = duckdb.connect(str(p.warehouse), read_only=True)
-    # Marshall County, AL: nces_cd 100006 -> 0100006
-    [(pid, did, name)] = con.execute("SELECT c.pseudonym, district_id, district_name FROM crosswalk c JOIN "
-                                     "public_bandwidth b USING (pseudonym) WHERE district_id = '0100006'").fetchall()
+    # Marshall County, AL: nces_cd 100006 -> 0100006; the name and id are in the private crosswalk only
+    cw = duckdb.connect(str(p.crosswalk), read_only=True)
+    [(pid, name)] = cw.execute("SELECT pseudonym, district_name FROM crosswalk WHERE district_id = '0100006'").fetchall()
+    cw.close()
     assert pid == pseudonym(DEMO_KEY, "0100006") and name == "MARSHALL COUNTY"
+    assert con.execute("SELECT count(*) FROM public_bandwidth WHERE pseudonym = ?", [pid]).fetchone() == (1,)
     text = " ".join(map(str, con.execute("SELECT * FROM public_bandwidth LIMIT 50").fetchall()))
     assert "0100006" not in text and "MARSHALL COUNTY SCHOOL" not in text
 
@@ -118,7 +121,8 @@ def test_publisher_values_na_flags_and_locales(tmp_path):
     assert "exclude_from_analysis: TRUE or FALSE" in q[4]
     assert "nces_cd" in q[5] and "locale" in q[5] and "num_students" in q[5] and "ia_bandwidth_per_student" in q[5]
     assert "each district once" in q[6]
-    assert con.execute("SELECT district_name FROM crosswalk WHERE district_id = '1700001'").fetchone() == ("PEÑA SD",)
+    cw = duckdb.connect(str(p.crosswalk), read_only=True)
+    assert cw.execute("SELECT district_name FROM crosswalk WHERE district_id = '1700001'").fetchone() == ("PEÑA SD",)
 
 
 def test_a_districts_own_name_wins_over_the_publishers(tmp_path):
@@ -129,8 +133,9 @@ def test_a_districts_own_name_wins_over_the_publishers(tmp_path):
     path = _public(tmp_path, [[2, "1700001", "PENA VALLEY SD", "Rural", "100", "KANE COUNTY", "IL", "FALSE", "1",
                                "1", "1", ""]])
     import_bandwidth(path, p, DEMO_KEY)
+    # the report carries the name the district submitted, not the publisher's
+    assert load_district_report(p.warehouse, pseudonym(DEMO_KEY, "1700001")).name == "Peña Valley SD"
     con = duckdb.connect(str(p.warehouse), read_only=True)
-    assert con.execute("SELECT district_name FROM crosswalk").fetchall() == [("Peña Valley SD",)]
     assert con.execute("SELECT count(*) FROM public_bandwidth WHERE pseudonym = ?",
                        [pseudonym(DEMO_KEY, "1700001")]).fetchone() == (1,)
 

@@ -3,13 +3,12 @@
 import json
 import shutil
 
-import duckdb
 import nbformat
 import pytest
 
 from conftest import comparable
 
-from benchmarks.render import REPORT_KINDS, ReportTask, render_one
+from benchmarks.render import REPORT_KINDS, ReportTask, render_one, select_districts
 from benchmarks.worker import WarmWorker
 
 pytestmark = pytest.mark.slow
@@ -25,12 +24,9 @@ def district_task(project, out_dir, district, name="") -> ReportTask:
 @pytest.fixture(scope="module")
 def two_districts(demo_project):
     """Two districts of different counties, with their names."""
-    con = duckdb.connect(str(demo_project.warehouse), read_only=True)
-    rows = con.execute("SELECT d.pseudonym, c.district_name FROM district_metrics d JOIN crosswalk c USING (pseudonym) "
-                       "WHERE school_year = '2025-26' AND county IN ('Kestrel County', 'Marlstead County') "
-                       "ORDER BY county, pseudonym").fetchall()
-    con.close()
-    return rows[0], rows[-1]
+    first, last = (select_districts(demo_project, "2025-26", county).sort_values("pseudonym")
+                   for county in ("Kestrel County", "Marlstead County"))
+    return tuple(first.iloc[0][["pseudonym", "district_name"]]), tuple(last.iloc[-1][["pseudonym", "district_name"]])
 
 
 @pytest.fixture

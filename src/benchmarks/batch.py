@@ -22,8 +22,10 @@ from .config import Paths
 from .executors import executor as make_executor
 from .manifest import Manifest, digest, district_fingerprints, library_fingerprint, warehouse_fingerprint
 from .progress import progress as make_progress
-from .render import (REPORT_KINDS, Outcome, ReportKind, ReportTask, latest_year, select_districts, temp_files,
-                     write_index)
+from .board import load_board_summary
+from .export import board_stem, board_table, write_table
+from .render import (INDEX_SECTIONS, REPORT_KINDS, Outcome, ReportKind, ReportTask, latest_year, select_districts,
+                     temp_files, write_delivery_list, write_index)
 from .store import connect
 from .worker import DEFAULT_TIMEOUT
 
@@ -63,7 +65,8 @@ class Plan:
         notebook = self.paths.notebooks / kind.notebook
         if notebook not in self._notebooks:
             self._notebooks[notebook] = digest(notebook.read_bytes())
-        fingerprint = digest(kind.name, self._notebooks[notebook], parameters, self.library, data)
+        # the title carries the district's own name, which lives in the private crosswalk, not the warehouse
+        fingerprint = digest(kind.name, self._notebooks[notebook], parameters, title, self.library, data)
         return ReportTask(kind.name, stem, str(notebook), str(self.out_dir), parameters, title, fingerprint, label)
 
 
@@ -227,12 +230,14 @@ def render_batch(paths: Paths, school_year: str | None = None, county: str | Non
         manifest.save()
     else:
         echo(f"Nothing to render: all {len(tasks)} reports for {year} are up to date (use --force to redo them).")
-    index = _write_index(out_dir, year, every, all_districts, manifest)
+    board_files = write_table(board_table(load_board_summary(paths.warehouse, year)), board_stem(out_dir, year))
+    write_delivery_list(paths, year, out_dir, all_districts)
+    index = _write_index(out_dir, year, every, all_districts, manifest, board_files)
     return BatchResult(index, year, tasks, rendered, failed, len(tasks) - len(todo), time.monotonic() - start, where)
 
 
 def _write_index(out_dir: Path, year: str, every: list[ReportTask], districts: pd.DataFrame,
-                 manifest: Manifest) -> Path:
+                 manifest: Manifest, board_files: list[Path] = ()) -> Path:
     """index.html over every report of the year that is up to date, plus the ones that failed."""
     links: dict[str, list[tuple[str, str]]] = {}
     district_rows, failures = [], []
@@ -240,7 +245,10 @@ def _write_index(out_dir: Path, year: str, every: list[ReportTask], districts: p
     for task in every:
         entry = manifest.entry(task)
         if entry is not None and not entry.get("ok"):
-            failures.append((task.label, Outcome(task.stem, False, cell=entry.get("cell"),
+            # a failed district report is named by pseudonym: the analyst's delivery list says whose it is
+            shown = f"{REPORT_KINDS[task.kind].title} {task.parameters['district']}" \
+                if "district" in task.parameters else task.label
+            failures.append((shown, Outcome(task.stem, False, cell=entry.get("cell"),
                                                  error=entry.get("error", "")).describe()))
         elif manifest.is_current(task):
             district = task.parameters.get("district")
@@ -248,9 +256,12 @@ def _write_index(out_dir: Path, year: str, every: list[ReportTask], districts: p
             if district is None:
                 links.setdefault(kind.section, []).append((task.title, task.page.name))
             else:
+                # the index names no district: its pages are counted by county, not listed
                 label = task.label if kind.name == "district" else f"{task.label} ({kind.title})"
                 district_rows.append({"pseudonym": district, "county": names.at[district, "county"],
                                       "district_name": label, "page": task.page.name})
+    links.setdefault(INDEX_SECTIONS[0], []).extend(
+        (f"State table {year} ({p.suffix[1:].upper()})", p.name) for p in board_files)
     shown = {r["page"] for r in district_rows} | {p for pages in links.values() for _, p in pages}
     not_current = sum(1 for t in every if t.page.name not in shown) - len(failures)
     table = pd.DataFrame(district_rows, columns=["pseudonym", "county", "district_name", "page"])

@@ -10,6 +10,16 @@ import click
 from .config import DEFAULT_MIN_PEERS, key_file, paths
 
 
+def _key() -> bytes:
+    """The pseudonym key, or a plain message saying what is wrong with it."""
+    from .privacy import KeyProblem, load_key
+
+    try:
+        return load_key(key_file())
+    except KeyProblem as err:
+        raise click.ClickException(str(err)) from None
+
+
 @click.group()
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Project folder (default: this checkout, or $BENCHMARKS_HOME).")
@@ -83,9 +93,12 @@ def ingest(p, files: tuple[Path, ...], min_peers: int) -> None:
     Prints, per file, rows read = accepted + quarantined; exits with status 1 when any row was quarantined.
     """
     from .ingest import ingest_files
-    from .privacy import load_key
+    from .privacy import KeyProblem
 
-    results = ingest_files(list(files), p, load_key(key_file()), min_peers=min_peers)
+    try:
+        results = ingest_files(list(files), p, _key(), min_peers=min_peers)
+    except KeyProblem as err:  # e.g. a different key than the warehouse was built with
+        raise click.ClickException(str(err)) from None
     for r in results:
         click.echo("\n".join(r.lines()))
     if any(r.problems for r in results):
@@ -117,11 +130,11 @@ def validate(p, files: tuple[Path, ...]) -> None:
 def import_bandwidth(p, file: Path, funding_year: int | None) -> None:
     """Import public district bandwidth data (Connect K-12 / EducationSuperHighway district CSV)."""
     from .connectivity import PublicFileError, import_bandwidth as run
-    from .privacy import load_key
+    from .privacy import KeyProblem
 
     try:
-        click.echo(str(run(file, p, load_key(key_file()), funding_year=funding_year)))
-    except PublicFileError as exc:
+        click.echo(str(run(file, p, _key(), funding_year=funding_year)))
+    except (PublicFileError, KeyProblem) as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -131,9 +144,8 @@ def import_bandwidth(p, file: Path, funding_year: int | None) -> None:
 def history(p, district_id: str) -> None:
     """List every submission received from one district and which one counts in the benchmarks."""
     from .ingest import submission_history
-    from .privacy import load_key
 
-    frame = submission_history(p, load_key(key_file()), district_id)
+    frame = submission_history(p, _key(), district_id)
     if frame.empty:
         raise click.ClickException(f"no accepted submission from district {district_id!r}")
     click.echo(frame.to_string(index=False))
@@ -226,6 +238,35 @@ def bench_stats(p, national: Path | None) -> None:
     from .bench import bench_stats as run
 
     run(p, national=national, echo=click.echo)
+
+
+@main.command()
+@click.option("--year", "school_year", default=None, help="School year, e.g. 2025-26 (default: the latest).")
+@click.option("--county", default=None, help="Only this county's districts (default: every district).")
+@click.option("--district", default=None, help="Only this district (its pseudonym, as in its report's file name).")
+@click.option("--no-board", "board", flag_value=False, default=True, help="Skip the board's state table.")
+@click.pass_obj
+def export(p, school_year: str | None, county: str | None, district: str | None, board: bool) -> None:
+    """Write the board's state table and each district's own peer comparison as CSV and XLSX, under the same
+    disclosure rules as the reports; prints the files written."""
+    from .export import export_tables
+
+    for path in export_tables(p, school_year=school_year, county=county, district=district, board=board):
+        click.echo(path)
+
+
+@main.command()
+@click.option("--year", "school_year", default=None, help="School year, e.g. 2025-26 (default: the latest).")
+@click.pass_obj
+def audit(p, school_year: str | None) -> None:
+    """Attack the rendered files before sending them: as each district, try to learn other districts' figures
+    or identities from what it would receive. Exits 1 when anything is found."""
+    from .audit import audit_files, summary
+
+    findings = audit_files(p, school_year=school_year)
+    click.echo(summary(findings))
+    if findings:
+        sys.exit(1)
 
 
 @main.command()

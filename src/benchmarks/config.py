@@ -10,6 +10,10 @@ from pathlib import Path
 DEFAULT_MIN_PEERS = 5
 #: The disclosure rule may be tightened but never loosened below this.
 FLOOR_MIN_PEERS = 3
+#: Other districts needed before 25th/75th percentiles are shown; smaller groups show only their centre.
+DEFAULT_QUARTILE_MIN_PEERS = 10
+#: A published total must not be dominated: its two largest contributors hold at most this share.
+DEFAULT_DOMINANCE = 0.85
 
 
 def project_root() -> Path:
@@ -51,6 +55,15 @@ class Paths:
         return self.data / "processed"
 
     @property
+    def private(self) -> Path:
+        """Owner-only folder for what identifies districts: the crosswalk and the delivery lists."""
+        return self.data / "private"
+
+    @property
+    def crosswalk(self) -> Path:
+        return crosswalk_path(self.warehouse)
+
+    @property
     def quarantine(self) -> Path:
         return self.data / "quarantine"
 
@@ -65,6 +78,11 @@ class Paths:
     @property
     def reports(self) -> Path:
         return self.root / "reports"
+
+
+def crosswalk_path(warehouse: Path | str) -> Path:
+    """The crosswalk belonging to a warehouse file: data/private/crosswalk.duckdb beside data/processed/."""
+    return Path(warehouse).resolve().parent.parent / "private" / "crosswalk.duckdb"
 
 
 def key_file() -> Path:

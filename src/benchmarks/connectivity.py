@@ -128,7 +128,10 @@ def import_bandwidth(file: Path, paths: Paths, key: bytes, funding_year: int | N
     Rows of the same funding year and states as the file replace the earlier import of those; rows the
     publisher flagged as unreliable are kept with their flag (statistics leave them out).
     """
-    from .ingest import store_raw, write_manifest
+    from . import crosswalk
+    from .ingest import check_key, store_raw, write_manifest
+    from .privacy import key_fingerprint
+    from .store import write_meta
 
     file = Path(file)
     data = file.read_bytes()
@@ -137,7 +140,9 @@ def import_bandwidth(file: Path, paths: Paths, key: bytes, funding_year: int | N
     if year is None:
         raise PublicFileError(f"{file}: give the E-rate funding year (--year 2015): the file name does not say it")
     frame, rejected, records = read_public_bandwidth(data, str(file))
+    fingerprint = key_fingerprint(key)
     with connect(paths.warehouse) as con:
+        check_key(con, paths, key, fingerprint)
         if con.execute("SELECT 1 FROM raw_files WHERE sha256 = ?", [sha]).fetchone():
             return ImportResult(str(file), sha, year, 0, 0, 0, 0, already_imported=True)
         stored = store_raw(paths, data, sha, file.name)
@@ -159,9 +164,6 @@ def import_bandwidth(file: Path, paths: Paths, key: bytes, funding_year: int | N
             con.execute("DELETE FROM public_bandwidth WHERE funding_year = ? AND list_contains(?, state)",
                         [year, states])
             insert_frame(con, "public_bandwidth", rows[STORED])
-            con.register("_cw", rows[["pseudonym", "district_id", "district_name"]])
-            # A district's own submitted name wins over the publisher's capitals.
-            con.execute("INSERT OR IGNORE INTO crosswalk SELECT pseudonym, district_id, district_name FROM _cw")
             if rejected:
                 by_row = {i + 2: r for i, r in enumerate(records[1:])}
                 q = pd.DataFrame({"source_sha256": sha, "original_name": file.name,
@@ -170,6 +172,10 @@ def import_bandwidth(file: Path, paths: Paths, key: bytes, funding_year: int | N
                                                  for r, _ in rejected]})
                 insert_frame(con, "quarantine", q)
             insert_frame(con, "raw_files", pd.DataFrame([manifest]))
+            write_meta(con, {"key_fingerprint": fingerprint})
+            # Names and NCES ids go to the private crosswalk, tied to this file; a report uses the name its
+            # district submitted, so a district's own name wins over the publisher's capitals.
+            crosswalk.record(paths.crosswalk, rows.assign(source_sha256=sha), fingerprint)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

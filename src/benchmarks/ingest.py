@@ -15,27 +15,33 @@ from typing import Callable
 
 import pandas as pd
 
+from . import crosswalk
 from .config import DEFAULT_MIN_PEERS, Paths
+from .disclosure import Rules
 from .metrics import FIELDS, MEASURE_FIELDS, compute_metrics
 from .peers import size_band
-from .privacy import pseudonym
+from .privacy import KeyProblem, key_fingerprint, pseudonym
 from .reader import SourceTable, read_submission
 from .schema import CONVERSION_COLUMNS, Problem, validate_rows
-from .store import connect, insert_frame, replace_table
+from .store import connect, has_table, insert_frame, read_meta, replace_table, write_meta
 from .tables import derived_tables
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that readers see either the old content or the whole new one."""
+def write_atomic(path: Path, data: bytes, private: bool = False) -> None:
+    """Write a file so that readers see either the old content or the whole new one.
+
+    private: keep it owner-only (files that name districts, such as the analyst's delivery list).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes owner-only files; outputs are meant to be shared
+        # mkstemp makes owner-only files; outputs are meant to be shared unless private
+        os.chmod(tmp, 0o600 if private else 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -190,15 +196,24 @@ def ingest_files(files: list[Path], paths: Paths, key: bytes, min_peers: int = D
 
     Quarantine files and raw-file manifests are written once the transaction has committed, so a failure
     halfway leaves the warehouse and data/quarantine as they were (the raw copies are kept either way).
+    District names go to the crosswalk, a separate owner-only file, written just before the warehouse
+    commits; each name is tied to the raw file it came in, so it is used only once that file's rows are in.
     """
+    rules = Rules.for_min_peers(min_peers)
+    fingerprint = key_fingerprint(key)
     results: list[FileResult] = []
+    names: list[pd.DataFrame] = []
     after_commit: list[Callable[[], None]] = []
     with connect(paths.warehouse) as con:
+        check_key(con, paths, key, fingerprint)
         con.execute("BEGIN TRANSACTION")
         try:
+            names.append(_move_legacy_crosswalk(con))
             for file in map(Path, files):
-                results.append(_ingest_one(con, file, paths, key, after_commit))
-            _rebuild_derived(con, min_peers)
+                results.append(_ingest_one(con, file, paths, key, after_commit, names))
+            _rebuild_derived(con, rules)
+            write_meta(con, {"key_fingerprint": fingerprint, **rules.as_meta()})
+            crosswalk.record(paths.crosswalk, pd.concat(names, ignore_index=True), fingerprint)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -208,7 +223,35 @@ def ingest_files(files: list[Path], paths: Paths, key: bytes, min_peers: int = D
     return results
 
 
-def _ingest_one(con, file: Path, paths: Paths, key: bytes, after_commit: list) -> FileResult:
+def check_key(con, paths: Paths, key: bytes, fingerprint: str) -> None:
+    """Refuse to mix pseudonyms of two keys: one district would appear as two, and names would go missing."""
+    stored = {str(paths.warehouse): read_meta(con).get("key_fingerprint"),
+              str(paths.crosswalk): crosswalk.fingerprint(paths.crosswalk)}
+    for where, fp in stored.items():
+        if fp is not None and fp != fingerprint:
+            raise KeyProblem(
+                f"{where} was built with a different pseudonym key (fingerprint {fp}; the key in use has "
+                f"{fingerprint}). Set $BENCHMARKS_KEY or $BENCHMARKS_KEY_FILE to the key it was built with, "
+                "or start a new project folder: pseudonyms of two keys cannot be mixed.")
+    if stored[str(paths.warehouse)] is None and has_table(con, "crosswalk"):
+        row = con.execute("SELECT pseudonym, district_id FROM crosswalk LIMIT 1").fetchone()
+        if row and pseudonym(key, row[1]) != row[0]:
+            raise KeyProblem(f"{paths.warehouse} was built with a different pseudonym key than the one in use "
+                             "(its pseudonyms do not match this key); use the key it was built with.")
+
+
+def _move_legacy_crosswalk(con) -> pd.DataFrame:
+    """Warehouses built before the crosswalk moved out held it as a table: carry its names over, drop it."""
+    columns = ["pseudonym", "source_sha256", "district_id", "district_name"]
+    if not has_table(con, "crosswalk"):
+        return pd.DataFrame(columns=columns)
+    rows = con.execute("SELECT pseudonym, '' AS source_sha256, district_id, district_name FROM crosswalk").df()
+    con.execute("DROP TABLE crosswalk")
+    return rows[columns]
+
+
+def _ingest_one(con, file: Path, paths: Paths, key: bytes, after_commit: list,
+                names: list[pd.DataFrame]) -> FileResult:
     data, problem = _read_bytes(file)
     if problem:
         table = SourceTable(str(file), pd.DataFrame(), [problem])
@@ -235,7 +278,7 @@ def _ingest_one(con, file: Path, paths: Paths, key: bytes, after_commit: list) -
         conv = checked.conversions.rename(columns={"column": "column_name"})
         insert_frame(con, "conversions", conv.assign(source_sha256=sha))
     if len(checked.accepted):
-        _insert_accepted(con, checked.accepted, sha, key)
+        names.append(_insert_accepted(con, checked.accepted, sha, key))
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     manifest = {
         "sha256": sha, "original_name": file.name, "stored_path": str(stored), "size_bytes": len(data),
@@ -264,13 +307,10 @@ def _write_quarantine(target: Path, quarantined: pd.DataFrame, as_xlsx_too: bool
         write_atomic(target.with_suffix(".xlsx"), xlsx_bytes(quarantined, "Quarantined rows"))
 
 
-def _insert_accepted(con, accepted: pd.DataFrame, sha: str, key: bytes) -> None:
+def _insert_accepted(con, accepted: pd.DataFrame, sha: str, key: bytes) -> pd.DataFrame:
+    """Store accepted rows under pseudonyms; returns their crosswalk rows (names stay out of the warehouse)."""
     rows = accepted.copy()
     rows["pseudonym"] = [pseudonym(key, d) for d in rows["district_id"]]
-    crosswalk = rows[["pseudonym", "district_id", "district_name"]].drop_duplicates("pseudonym", keep="last")
-    con.register("_cw", crosswalk)
-    con.execute("INSERT OR REPLACE INTO crosswalk SELECT pseudonym, district_id, district_name FROM _cw")
-    con.unregister("_cw")
     rows["source_sha256"] = sha
     rows["source_row"] = rows.index.astype("int64")
     cols = ["pseudonym", "school_year", "state", "county", "locale", *[f.name for f in MEASURE_FIELDS],
@@ -279,6 +319,8 @@ def _insert_accepted(con, accepted: pd.DataFrame, sha: str, key: bytes) -> None:
     con.execute(f"INSERT INTO submissions ({', '.join(cols)}, received_seq) SELECT {', '.join(cols)}, "
                 "nextval('received_seq') FROM _rows ORDER BY source_row")
     con.unregister("_rows")
+    return (rows[["pseudonym", "source_sha256", "district_id", "district_name"]]
+            .drop_duplicates("pseudonym", keep="last"))
 
 
 def district_metrics_frame(current: pd.DataFrame) -> pd.DataFrame:
@@ -289,11 +331,11 @@ def district_metrics_frame(current: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([base, metrics], axis=1).sort_values(["school_year", "pseudonym"], ignore_index=True)
 
 
-def _rebuild_derived(con, min_peers: int) -> None:
+def _rebuild_derived(con, rules: Rules) -> None:
     current = con.execute("SELECT * FROM current_submissions").df()
     dm = district_metrics_frame(current)
     replace_table(con, "district_metrics", dm)
-    for name, frame in derived_tables(dm, current, min_peers).items():
+    for name, frame in derived_tables(dm, current, rules=rules).items():
         replace_table(con, name, frame)
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .config import DEFAULT_MIN_PEERS, Paths
+from .disclosure import figure_text, group_figures, tagged
 from .goals import goal_gap, meets_goal
 from .metrics import METRIC_BY_NAME
 from .peers import PEER_GROUPS, what_if
@@ -102,13 +103,17 @@ def plan_lines(check: InitiativeCheck, year_metrics: pd.DataFrame) -> pd.DataFra
         ref = _reference(rows, rep.fallback_order)
         rec = {"metric": name, "label": m.label, "planned": planned, "current": rows["value"].iloc[0],
                "group_kind": None, "n": 0, "p25": np.nan, "median": np.nan, "p75": np.nan,
+               "band_low": np.nan, "band_high": np.nan, "median_text": "–", "median_stat": "none",
                "planned_pct_better": np.nan, "planned_vs": None, "trend_slope": np.nan, "trend_years": 0,
                "projected_median": np.nan}
         if ref is not None:
             hyp = what_if(year_metrics, rep.pseudonym, rep.school_year, ref["group_kind"], name, planned,
                           rep.min_peers)
-            rec.update(group_kind=ref["group_kind"], n=int(ref["n"]), p25=ref["p25"], median=ref["median"],
-                       p75=ref["p75"], planned_pct_better=hyp["pct_better"], planned_vs=hyp["median_vs"],
+            # Only what disclosure lets the report show: the smoothed figures, or a band, of the reference group.
+            fig = group_figures(ref, rep.rules, name)
+            rec.update(group_kind=ref["group_kind"], n=int(ref["n"]), p25=fig.p25, median=fig.median,
+                       p75=fig.p75, band_low=fig.low, band_high=fig.high, median_text=fig.centre_text,
+                       median_stat=fig.stat, planned_pct_better=hyp["pct_better"], planned_vs=hyp["median_vs"],
                        trend_slope=ref["trend_slope"], trend_years=int(ref["trend_years"]))
             if np.isfinite(ref["trend_slope"]):
                 rec["projected_median"] = ref["trend_level"] + ref["trend_slope"] * (check.target_year - now)
@@ -157,7 +162,7 @@ def plan_sentence(check: InitiativeCheck, rec: dict) -> str:
     """The plain-language verdict of one planned metric."""
     m = METRIC_BY_NAME[rec["metric"]]
     noun = m.noun or m.label.lower()
-    parts = [f"Planned {m.format(rec['planned'])}."]
+    parts = [f"Planned {figure_text(m, rec['planned'])}."]
     if rec["group_kind"] is None:
         parts.append(f"Too few other districts reported {noun} to compare.")
     else:
@@ -166,7 +171,7 @@ def plan_sentence(check: InitiativeCheck, rec: dict) -> str:
         below = 1.0 - better if m.direction == "lower" else better
         rank = (f"higher than {int(round(below * 10))} in 10" if below >= 0.5
                 else f"lower than {int(round((1 - below) * 10))} in 10")
-        parts.append(f"Today that would be {rank} {group} (their median: {m.format(rec['median'])}), "
+        parts.append(f"Today that would be {rank} {group} (their median: {rec['median_text']}), "
                      f"{_standing(m.direction, rec['planned_vs'])}.")
         if np.isfinite(rec["projected_median"]):
             proj = rec["projected_median"]
@@ -174,7 +179,7 @@ def plan_sentence(check: InitiativeCheck, rec: dict) -> str:
             gap = "" if side == "at" else f"{_delta(m, rec['planned'] - proj)} "
             move = (f"{'rising' if rec['trend_slope'] > 0 else 'falling'} {_delta(m, rec['trend_slope'])} a year"
                     if rec["trend_slope"] else "flat")
-            parts.append(f"By {check.target_label} their median is projected at {m.format(proj)} (a straight line "
+            parts.append(f"By {check.target_label} their median is projected at {figure_text(m, proj)} (a straight line "
                          f"through {rec['trend_years']} yearly medians, {move}), so the plan would be {gap}{side} it.")
         else:
             parts.append("Their median has no trend yet (fewer than two years on record), so no projection.")
@@ -206,11 +211,16 @@ def plan_table_html(check: InitiativeCheck) -> str:
         goals = "; ".join(f"{r[f'goal{i}']}: {'met' if r[f'goal{i}_meets'] else 'not met'}"
                           for i in range(len(m.goals))) or "no goal line"
         group = f"{PEER_GROUPS[r['group_kind']].label} (n = {r['n']})" if r["group_kind"] else "–"
+        kind = r["group_kind"] or "none"
+        peers = (tagged(r["median_text"], r["metric"], kind, r["median_stat"]) if r["group_kind"]
+                 else "<td class='num'>–</td>")
+        projected = (tagged(figure_text(m, r["projected_median"]), r["metric"], kind, "projection")
+                     if np.isfinite(r["projected_median"]) else "<td class='num'>–</td>")
         body.append(
             f"<tr data-metric='{e(r['metric'])}'><th scope='row'>{e(r['label'])}</th>"
-            f"<td class='num'>{e(m.format(r['current']))}</td><td class='num own'>{e(m.format(r['planned']))}</td>"
-            f"<td>{e(group)}</td><td class='num'>{e(m.format(r['median']))}</td>"
-            f"<td class='num'>{e(m.format(r['projected_median']))}</td><td>{e(goals)}</td>"
+            + tagged(figure_text(m, r["current"]), r["metric"], "own", "value")
+            + tagged(figure_text(m, r["planned"]), r["metric"], "own", "plan", css="num own")
+            + f"<td>{e(group)}</td>{peers}{projected}<td>{e(goals)}</td>"
             f"<td class='verdict'><strong>{e(r['verdict'])}</strong></td></tr>")
     return ("<section class='plan'><h2>The plan at a glance</h2>"
             "<table class='scorecard-table'><thead><tr><th scope='col'>Metric</th><th scope='col'>Now</th>"
@@ -229,10 +239,9 @@ def chart_html(check: InitiativeCheck) -> str:
     lines = check.lines
     fig = initiative_figure(lines, check.target_label)
     alt = "Planned values against peers: " + " ".join(
-        f"{r['label']}: planned {METRIC_BY_NAME[r['metric']].format(r['planned'])}, now "
-        f"{METRIC_BY_NAME[r['metric']].format(r['current'])}, peers' median "
-        f"{METRIC_BY_NAME[r['metric']].format(r['median'])}, projected "
-        f"{METRIC_BY_NAME[r['metric']].format(r['projected_median'])} in {check.target_label}."
+        f"{r['label']}: planned {figure_text(METRIC_BY_NAME[r['metric']], r['planned'])}, now "
+        f"{figure_text(METRIC_BY_NAME[r['metric']], r['current'])}, peers' median {r['median_text']}, projected "
+        f"{figure_text(METRIC_BY_NAME[r['metric']], r['projected_median'])} in {check.target_label}."
         for _, r in lines.iterrows())
     return ("<section><h2>Today and the target year</h2>"
             + figure_html(fig, alt, "Bar: the middle half of the peers today (25th to 75th percentile) with "
@@ -271,8 +280,7 @@ def render_initiative(paths: Paths, district: str, plan, target_year: str = "", 
 
     plan = parse_plan(plan)
     year = school_year or latest_year(paths)
-    with connect(paths.warehouse, read_only=True) as con:
-        pseudonym, name = find_district(con, district)
+    pseudonym, name = find_district(paths.crosswalk, district)
     target = "" if not str(target_year).strip() else school_year_label(parse_school_year(target_year))
     return render_one("initiative", paths, paths.reports / year, f"initiative_{pseudonym}",
                       {"warehouse": str(paths.warehouse), "school_year": year, "district": pseudonym,

@@ -57,13 +57,24 @@ def peer_band_figure(stats: pd.DataFrame, metrics: list[str], kinds: list[str] |
         own_v = _axis_value(name, float(own.iloc[0])) if len(own) else np.nan
         span = []
         for y, (kind, row) in zip(ys, rows.iterrows()):
-            if bool(row.get("published")) and np.isfinite(row["median"]):
-                p25, med, p75 = (_axis_value(name, row[c]) for c in ("p25", "median", "p75"))
-                ax.barh(y, p75 - p25, left=p25, height=0.5, color=PALETTE["band"], alpha=0.55,
-                        label="Peers' middle half (25th–75th percentile)" if not span else None)
+            # Only what disclosure allows is drawn: quartile band and median, a small group's median alone,
+            # or a range standing in for a figure. Never a single peer.
+            status = row.get("status") if "status" in rows else ("quartiles" if row.get("published") else "none")
+            if status == "band" and np.isfinite(row.get("band_low", np.nan)):
+                lo, hi = (_axis_value(name, row[c]) for c in ("band_low", "band_high"))
+                ax.barh(y, hi - lo, left=lo, height=0.5, color="none", edgecolor=PALETTE["median"], hatch="///",
+                        label="Range shown instead of a figure")
+                span += [lo, hi]
+            elif status in ("quartiles", "centre") and np.isfinite(row["median"]):
+                med = _axis_value(name, row["median"])
+                if status == "quartiles":
+                    p25, p75 = (_axis_value(name, row[c]) for c in ("p25", "p75"))
+                    ax.barh(y, p75 - p25, left=p25, height=0.5, color=PALETTE["band"], alpha=0.55,
+                            label="Peers' middle half (25th–75th percentile)")
+                    span += [p25, p75]
                 ax.plot([med, med], [y - 0.25, y + 0.25], color=PALETTE["median"], linewidth=2.5,
-                        label="Peers' median" if not span else None)
-                span += [p25, p75]
+                        label="Peers' median")
+                span.append(med)
             else:
                 ax.text(0.01, y, "not enough peers to show", transform=ax.get_yaxis_transform(),
                         va="center", ha="left", fontsize=8, color=PALETTE["muted"], parse_math=False)
@@ -88,13 +99,11 @@ def peer_band_figure(stats: pd.DataFrame, metrics: list[str], kinds: list[str] |
             ax.set_xlim(max(0.0, lo - pad) if lo >= 0 else lo - pad, hi + pad)
         ax.set_ylim(-0.6, len(ys) - 0.2)
         _style(ax)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    for ax in axes[1:, 0]:
+    legend: dict = {}
+    for ax in axes[:, 0]:
         for h, lab in zip(*ax.get_legend_handles_labels()):
-            if lab not in labels:
-                handles.append(h)
-                labels.append(lab)
-    fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False, fontsize=8)
+            legend.setdefault(lab, h)
+    fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=2, frameon=False, fontsize=8)
     fig.tight_layout(rect=(0, 0.07 + 0.02 * max(0, 4 - len(metrics)), 1, 1))
     return fig
 
@@ -108,12 +117,17 @@ def initiative_figure(lines: pd.DataFrame, target_label: str):
     fig, axes = plt.subplots(len(lines), 1, figsize=(7.5, 1.25 * len(lines) + 0.6), squeeze=False)
     for ax, (_, r) in zip(axes[:, 0], lines.iterrows()):
         m = METRIC_BY_NAME[r["metric"]]
-        v = {k: _axis_value(r["metric"], r[k]) if np.isfinite(r[k]) else np.nan
-             for k in ("planned", "current", "p25", "median", "p75", "projected_median")}
+        keys = ("planned", "current", "p25", "median", "p75", "projected_median", "band_low", "band_high")
+        v = {k: _axis_value(r["metric"], r[k]) if np.isfinite(r.get(k, np.nan)) else np.nan for k in keys}
         span = [x for x in v.values() if np.isfinite(x)]
-        if np.isfinite(v["median"]):
-            ax.barh(0, v["p75"] - v["p25"], left=v["p25"], height=0.5, color=PALETTE["band"], alpha=0.55,
-                    label="Peers' middle half today")
+        # Only what disclosure allows: the middle half when shown, the median, or a band instead of a figure.
+        if np.isfinite(v["band_low"]):
+            ax.barh(0, v["band_high"] - v["band_low"], left=v["band_low"], height=0.5, color="none",
+                    edgecolor=PALETTE["median"], hatch="///", label="Peers: range shown instead of a figure")
+        elif np.isfinite(v["median"]):
+            if np.isfinite(v["p25"]) and np.isfinite(v["p75"]):
+                ax.barh(0, v["p75"] - v["p25"], left=v["p25"], height=0.5, color=PALETTE["band"], alpha=0.55,
+                        label="Peers' middle half today")
             ax.plot([v["median"]] * 2, [-0.25, 0.25], color=PALETTE["median"], linewidth=2.5,
                     label="Peers' median today")
         else:

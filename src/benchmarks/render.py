@@ -14,7 +14,9 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
-from .config import Paths
+from . import crosswalk
+from .config import DEFAULT_MIN_PEERS, Paths
+from .export import board_stem, board_table, write_table
 from .ingest import write_atomic
 from .store import connect
 
@@ -187,12 +189,15 @@ def render_task(task: ReportTask, engine: str | None = None) -> Outcome:
 
 
 def select_districts(paths: Paths, school_year: str, county: str | None) -> pd.DataFrame:
-    """pseudonym, county and name of the districts to render (name only for the index and own report)."""
+    """pseudonym, county, district_id and district_name of the districts to render. Names and IDs come from
+    the private crosswalk: they go only into each district's own page title and the analyst's delivery list."""
     with connect(paths.warehouse, read_only=True) as con:
-        return con.execute(
-            "SELECT d.pseudonym, d.county, c.district_name FROM district_metrics d JOIN crosswalk c USING "
-            "(pseudonym) WHERE d.school_year = ? AND (? IS NULL OR d.county = ?) ORDER BY d.county, "
-            "c.district_name", [school_year, county, county]).df()
+        chosen = con.execute(
+            "SELECT d.pseudonym, d.county, s.source_sha256 FROM district_metrics d JOIN current_submissions s "
+            "USING (pseudonym, school_year) WHERE d.school_year = ? AND (? IS NULL OR d.county = ?) "
+            "ORDER BY d.county, d.pseudonym", [school_year, county, county]).df()
+    named = crosswalk.names(paths.crosswalk, chosen) if len(chosen) else chosen.assign(district_id="", district_name="")
+    return named.drop(columns="source_sha256").sort_values(["county", "district_name"], ignore_index=True)
 
 
 def latest_year(paths: Paths) -> str:
@@ -212,6 +217,16 @@ def render_reports(paths: Paths, school_year: str | None = None, county: str | N
     return render_batch(paths, school_year=school_year, county=county, progress=progress, **options)
 
 
+def write_delivery_list(paths: Paths, year: str, out_dir: Path, districts: pd.DataFrame) -> Path:
+    """The analyst's list of which files go to which district: owner-only, in data/private/, never in reports/."""
+    rows = districts[["district_id", "district_name", "county", "pseudonym"]].copy()
+    rows["files"] = [f"{out_dir / f'district_{p}'}.html (.csv, .xlsx)" for p in rows["pseudonym"]]
+    target = paths.private / f"delivery_{year}.csv"
+    paths.private.mkdir(mode=0o700, parents=True, exist_ok=True)
+    write_atomic(target, rows.to_csv(index=False).encode("utf-8"), private=True)
+    return target
+
+
 def render_quality(paths: Paths, out_dir: Path, year: str) -> Path:
     """The data-quality report (files, quarantine reasons, coverage) for the analyst."""
     return render_one("quality", paths, out_dir, f"data_quality_{year}",
@@ -224,28 +239,36 @@ def temp_files(task: ReportTask) -> list[Path]:
     return [*out.glob(f".{stem}.html.*.tmp"), *(out / "executed").glob(f".{stem}.ipynb.*")]
 
 
-#: The index's sections in order; district reports come under DISTRICT_SECTION, grouped by county.
-DISTRICT_SECTION = "District reports by county"
+#: The index's sections in order; district reports are counted by county under DISTRICT_SECTION.
+DISTRICT_SECTION = "District reports"
 INDEX_SECTIONS = ("For the board", DISTRICT_SECTION, "For the analyst")
 
 
 def write_index(out_dir: Path, year: str, links: dict[str, list[tuple[str, str]]], districts: pd.DataFrame,
-                failures: list[tuple[str, str]] = (), not_current: int = 0) -> Path:
+                failures: list[tuple[str, str]] = (), not_current: int = 0, min_peers: int = DEFAULT_MIN_PEERS) -> Path:
     """index.html: failed reports (if any) first, then each section of INDEX_SECTIONS.
 
-    links: section heading -> (title, file name) of the year-wide reports; districts: columns county,
-    district_name and page (default district_<pseudonym>.html); failures: (report, what went wrong);
-    not_current: reports neither up to date nor failed.
+    It names no district and links no district's page: a district may receive this page, and each district's
+    report goes to that district alone (the analyst's delivery list in data/private/ says which file is whose).
+    District reports are counted by county, counties with fewer than min_peers reports pooled, as on the board
+    summary. links: section heading -> (title, file name) of the year-wide reports; districts: one row per
+    up-to-date district report (column county); failures: (report, what went wrong); not_current: reports
+    neither up to date nor failed.
     """
     css = (TEMPLATES / "offline" / "static" / "report.css").read_text()
     e = html.escape
-    if "page" not in districts.columns:
-        districts = districts.assign(page="district_" + districts["pseudonym"] + ".html")
-    groups = []
-    for county, rows in districts.groupby("county", sort=True):
-        items = "".join(f"<li><a href='{e(r.page)}'>{e(r.district_name)}</a></li>"
-                        for r in rows.sort_values("district_name").itertuples(index=False))
-        groups.append(f"<h3>{e(county)}</h3><ul class='reports'>{items}</ul>")
+    counts = districts.groupby("county").size().sort_values(ascending=False)
+    small = counts[counts < min_peers]
+    rows = [f"<tr><th scope='row'>{e(str(c))}</th><td class='num'>{n}</td></tr>"
+            for c, n in counts[counts >= min_peers].items()]
+    if len(small):
+        counties = "1 county" if len(small) == 1 else f"{len(small)} counties"
+        rows.append(f"<tr><th scope='row'>{counties} with fewer than {min_peers} reports</th>"
+                    f"<td class='num'>{int(small.sum())}</td></tr>")
+    groups = [f"<p>{len(districts)} district reports are up to date for {e(year)}. Each district receives only its "
+              "own report and tables, so this page lists none by name.</p>"
+              "<table class='scorecard-table'><thead><tr><th scope='col'>County</th><th scope='col'>Reports</th>"
+              f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"]
     sections = {heading: "".join(f"<li><a href='{e(page)}'>{e(title)}</a></li>" for title, page in pages)
                 for heading, pages in links.items() if pages}
     body = []

@@ -5,15 +5,19 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
 
-from .config import DEFAULT_MIN_PEERS, paths
+from . import crosswalk
+from .config import DEFAULT_MIN_PEERS, crosswalk_path, paths
+from .disclosure import Rules, displayable, figure_text, group_figures, protect_custom, rules_of, tagged
 from .metrics import AREAS, METRIC_BY_NAME, METRICS, Metric
 from .peers import FALLBACK_ORDER, PEER_GROUPS, STORED_GROUPS, check_min_peers, custom_peer_stats
 from .plots import figure_html, peer_band_figure
-from .store import connect
+from .privacy import is_demo_key
+from .store import connect, read_meta
 from .trends import school_year_label, year_start
 
 GROUP_PHRASES = {kind: group.phrase for kind, group in PEER_GROUPS.items()}
@@ -42,6 +46,11 @@ class DistrictReport:
     purchasing: dict = field(default_factory=dict)
     #: How many districts the custom list named (0: no custom group).
     custom_named: int = 0
+    rules: Rules = field(default_factory=Rules)
+    #: Built with the public demo key (fictional districts): the footer says so.
+    demo: bool = False
+    #: The scorecard, worked out once: every section of the page reads it.
+    _card: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def group_kinds(self) -> list[str]:
@@ -65,12 +74,12 @@ def data_snapshot(con) -> str:
     return row[0][:16]
 
 
-def resolve_custom_peers(con, members) -> list[str]:
+def resolve_custom_peers(crosswalk_file: Path, members) -> list[str]:
     """Pseudonyms of a custom peer list given as district IDs or pseudonyms; unknown entries are an error."""
     wanted = [str(m).strip() for m in members if str(m).strip()]
     if not wanted:
         return []
-    cw = con.execute("SELECT pseudonym, district_id FROM crosswalk").df()
+    cw = crosswalk.identities(crosswalk_file)
     by_id = dict(zip(cw["district_id"], cw["pseudonym"]))
     known = set(cw["pseudonym"])
     unknown = [m for m in wanted if m not in by_id and m not in known]
@@ -84,10 +93,12 @@ def load_district_report(warehouse: str | Path = "", district: str = "", school_
                          county: str = "", custom_peers=(), min_peers: int = DEFAULT_MIN_PEERS) -> DistrictReport:
     """One district's report data. Empty district: the first district (by pseudonym) of `county`, or of the
     state; empty school_year: the latest year on record. custom_peers: district IDs or pseudonyms of a
-    custom comparison group, computed here from district_metrics with the stored groups' rules."""
+    custom comparison group, computed here from district_metrics with the stored groups' rules.
+    min_peers can tighten the warehouse's disclosure rules for this report, never loosen them."""
     wh = resolve_warehouse(warehouse)
-    min_peers = check_min_peers(min_peers)
+    check_min_peers(min_peers)
     with connect(wh, read_only=True) as con:
+        rules = rules_of(con).at_least(min_peers)
         if not school_year:
             school_year = con.execute("SELECT max(school_year) FROM district_metrics").fetchone()[0]
         if not district:
@@ -95,8 +106,8 @@ def load_district_report(warehouse: str | Path = "", district: str = "", school_
                               "AND (? = '' OR county = ?)", [school_year, county, county]).fetchone()
             district = row[0]
         info = con.execute(
-            "SELECT d.state, d.county, d.locale, d.size_band, d.enrollment, c.district_name "
-            "FROM district_metrics d JOIN crosswalk c USING (pseudonym) "
+            "SELECT d.state, d.county, d.locale, d.size_band, d.enrollment, s.source_sha256 "
+            "FROM district_metrics d JOIN current_submissions s USING (pseudonym, school_year) "
             "WHERE d.pseudonym = ? AND d.school_year = ?", [district, school_year]).fetchone()
         if info is None:
             raise LookupError(f"no submission for district {district!r} in school year {school_year!r}")
@@ -106,27 +117,79 @@ def load_district_report(warehouse: str | Path = "", district: str = "", school_
                             [district, school_year]).df()
         buying = con.execute("SELECT * FROM purchasing WHERE pseudonym = ? AND school_year = ?",
                              [district, school_year]).df()
-        members = resolve_custom_peers(con, list(custom_peers or ()))
+        members = resolve_custom_peers(crosswalk_path(wh), list(custom_peers or ()))
         if members:
             year = con.execute("SELECT * FROM district_metrics WHERE school_year = ?", [school_year]).df()
-            custom = custom_peer_stats(year, district, school_year, members, min_peers)
+            custom = custom_peer_stats(year, district, school_year, members, rules.min_peers)
+            custom = protect_custom(custom, year, district, members, rules)
             stats = pd.concat([stats, custom.reindex(columns=stats.columns)], ignore_index=True)
         snapshot = data_snapshot(con)
-    state, county_name, locale, band, enrollment, name = info
+        demo = is_demo_key(read_meta(con).get("key_fingerprint", ""))
+    state, county_name, locale, band, enrollment, source = info
+    # The crosswalk is read for this district only: its own name on its own report.
+    name = crosswalk.name_of(crosswalk_path(wh), district, source)
     named = len(set(members) - {district})
     params = {"district": district, "school_year": school_year}
     if members:
         params["custom_peers"] = f"{named} districts"
     return DistrictReport(district, school_year, name, state, county_name, locale, band, int(enrollment), stats,
-                          min_peers=min_peers, snapshot=snapshot, parameters=params, goals=goals,
-                          purchasing=buying.iloc[0].to_dict() if len(buying) else {}, custom_named=named)
+                          min_peers=rules.min_peers, snapshot=snapshot, parameters=params, goals=goals,
+                          purchasing=buying.iloc[0].to_dict() if len(buying) else {}, custom_named=named,
+                          rules=rules, demo=demo)
+
+
+def iter_district_reports(warehouse: str | Path, school_year: str, districts: list[str]) -> Iterator[DistrictReport]:
+    """Many districts' report data read in one pass (exports and audits of a whole state), as
+    load_district_report gives them without a custom group; each holds its own district's name only."""
+    wh = resolve_warehouse(warehouse)
+    with connect(wh, read_only=True) as con:
+        info = con.execute(
+            "SELECT d.pseudonym, d.state, d.county, d.locale, d.size_band, d.enrollment, s.source_sha256 "
+            "FROM district_metrics d JOIN current_submissions s USING (pseudonym, school_year) "
+            "WHERE d.school_year = ?", [school_year]).df().set_index("pseudonym", drop=False)
+        tables = {t: con.execute(f"SELECT * FROM {t} WHERE school_year = ?", [school_year]).df()
+                  for t in ("peer_stats", "goal_gaps", "purchasing")}
+        snapshot = data_snapshot(con)
+        rules = rules_of(con)
+        demo = is_demo_key(read_meta(con).get("key_fingerprint", ""))
+    missing = set(districts) - set(info.index)
+    if missing:
+        raise LookupError(f"no submission for districts {sorted(missing)[:3]} in school year {school_year!r}")
+    wanted = info.loc[list(districts)]
+    names = crosswalk.names(crosswalk_path(wh), wanted[["pseudonym", "source_sha256"]].reset_index(drop=True))
+    names = names.set_index("pseudonym")
+    split = {t: {k: g.reset_index(drop=True) for k, g in f[f["pseudonym"].isin(wanted.index)]
+                 .groupby("pseudonym", sort=False)} for t, f in tables.items()}
+    for d in districts:
+        name = names.at[d, "district_name"]
+        if pd.isna(name):
+            raise LookupError(f"the crosswalk has no name for district {d}")
+        row = wanted.loc[d]
+        buying = split["purchasing"].get(d)
+        yield DistrictReport(d, school_year, str(name), row["state"], row["county"], row["locale"], row["size_band"],
+                             int(row["enrollment"]), split["peer_stats"].get(d, tables["peer_stats"].iloc[0:0]),
+                             min_peers=rules.min_peers, snapshot=snapshot,
+                             parameters={"district": d, "school_year": school_year},
+                             goals=split["goal_gaps"].get(d, tables["goal_gaps"].iloc[0:0]),
+                             purchasing=buying.iloc[0].to_dict() if buying is not None and len(buying) else {},
+                             rules=rules, demo=demo)
 
 
 def _reference(rows: pd.DataFrame, order: tuple[str, ...] = FALLBACK_ORDER) -> pd.Series | None:
+    """The first group along `order` with something to show (a figure or a band)."""
     for kind in order:
-        hit = rows[(rows["group_kind"] == kind) & rows["published"]]
+        hit = rows[(rows["group_kind"] == kind) & (rows["status"] != "none")]
         if len(hit):
             return hit.iloc[0]
+    return None
+
+
+def _reference_of(rows: dict[str, dict], order: tuple[str, ...]) -> dict | None:
+    """_reference for a metric's rows given as plain dicts by group kind (fast path for the scorecard)."""
+    for kind in order:
+        hit = rows.get(kind)
+        if hit is not None and hit.get("status") != "none":
+            return hit
     return None
 
 
@@ -168,27 +231,34 @@ def standing_sentence(metric_name: str, row: pd.Series | None) -> str:
 
 
 def scorecard(report: DistrictReport) -> pd.DataFrame:
-    """One row per metric: the district's value, each group's median (or why not shown) and a sentence."""
+    """One row per metric: the district's value, each group's median (or why not shown) and a sentence.
+    Every group figure is what benchmarks.disclosure allows: a smoothed median, a band, or nothing."""
+    if report._card is not None:
+        return report._card.copy()
+    by_metric: dict[str, dict[str, dict]] = {}
+    for rec in report.stats.to_dict("records"):  # plain dicts: a report has only a few dozen rows
+        by_metric.setdefault(rec["metric"], {}).setdefault(rec["group_kind"], rec)
     out = []
     for m in METRICS:
-        rows = report.stats[report.stats["metric"] == m.name]
-        ref = _reference(rows, report.fallback_order)
-        value = rows["value"].iloc[0] if len(rows) else np.nan
+        rows = by_metric.get(m.name, {})
+        ref = _reference_of(rows, report.fallback_order)
+        value = next(iter(rows.values()))["value"] if rows else np.nan
         rec = {"metric": m.name, "label": m.label, "area": m.area, "value": value,
-               "value_text": m.format(value)}
+               "value_text": figure_text(m, value)}
         for kind in report.group_kinds:
-            g = rows[rows["group_kind"] == kind]
-            published = bool(len(g)) and bool(g["published"].iloc[0])
-            rec[f"{kind}_median"] = g["median"].iloc[0] if published else np.nan
-            rec[f"{kind}_text"] = (m.format(g["median"].iloc[0]) if published
-                                   else f"fewer than {report.min_peers} others")
-            rec[f"{kind}_n"] = int(g["n"].iloc[0]) if len(g) else 0
+            g = rows.get(kind, {})
+            fig = group_figures(g, report.rules, m.name)
+            rec[f"{kind}_median"] = fig.median  # the shown (smoothed) centre; NaN when not shown as a figure
+            rec[f"{kind}_text"] = fig.centre_text
+            rec[f"{kind}_stat"] = fig.stat
+            rec[f"{kind}_n"] = int(g.get("n", 0))
         rec["reference"] = None if ref is None else ref["group_kind"]
         rec["fell_back"] = ref is not None and ref["group_kind"] != report.fallback_order[0]
         rec["sentence"] = standing_sentence(m.name, ref)
         rec["detail"] = detail_sentence(report, m, ref)
         out.append(rec)
-    return pd.DataFrame(out)
+    report._card = pd.DataFrame(out)
+    return report._card.copy()
 
 
 def _delta(m: Metric, d: float) -> str:
@@ -234,7 +304,8 @@ def header_html(report: DistrictReport) -> str:
     return (f'<header class="report-header"><p class="kicker">District technology benchmarks · '
             f'{e(report.school_year)}</p><h1>{e(report.name)}</h1>'
             f'<p class="meta">{e(report.county)}, {e(report.state)} · {e(report.locale)} · '
-            f'{report.enrollment:,} students ({e(report.size_band)})</p></header>')
+            + tagged(f"{report.enrollment:,}", "enrollment", "own", "value", tag="span", css="")
+            + f' students ({e(report.size_band)})</p></header>')
 
 
 def _group_label(kind: str) -> str:
@@ -250,15 +321,13 @@ def scorecard_html(report: DistrictReport) -> str:
     first = report.fallback_order[0]
     body = []
     for _, r in card.iterrows():
-        cells = "".join(
-            f"<td class='num' data-metric='{e(r['metric'])}' data-group='{k}'>{e(r[f'{k}_text'])}</td>"
-            for k in kinds)
+        cells = "".join(tagged(r[f"{k}_text"], r["metric"], k, r[f"{k}_stat"]) for k in kinds)
         note = ""
         if r["fell_back"]:
             note = (f" <span class='note'>({e(GROUP_PHRASES[first])}: fewer than {report.min_peers} others "
                     f"reported this, so this compares with {e(GROUP_PHRASES[r['reference']])})</span>")
         body.append(f"<tr><th scope='row'>{e(r['label'])}</th>"
-                    f"<td class='num own' data-metric='{e(r['metric'])}'>{e(r['value_text'])}</td>{cells}"
+                    f"{tagged(r['value_text'], r['metric'], 'own', 'value', css='num own')}{cells}"
                     f"<td>{e(r['sentence'])}{note}</td></tr>")
     return (
         "<section class='scorecard'><h2>Scorecard: where you stand</h2>"
@@ -267,7 +336,10 @@ def scorecard_html(report: DistrictReport) -> str:
         f"reported them; otherwise the comparison falls back from {' to '.join(_group_label(k).lower() for k in report.fallback_order)}, "
         "and says so. \u201cBetter than most\u201d and \u201cbehind most\u201d are said only when your value lies "
         "outside the 95% range in which the peers' median could plausibly be (a distribution-free interval "
-        "from the peers' own ranks); inside it, the difference is within noise and called typical.</p>"
+        "from the peers' own ranks); inside it, the difference is within noise and called typical. Medians "
+        "are smoothed (averaged with the neighbouring ranks) so that no figure is any one district's own; a "
+        "range such as 1.0–1.1 stands in where the districts of a small group are too alike for a figure to be "
+        "safe.</p>"
         f"<table class='scorecard-table'><thead><tr><th scope='col'>Metric</th><th scope='col'>Your value</th>"
         f"{head}<th scope='col'>Where you stand</th></tr></thead><tbody>{''.join(body)}</tbody></table></section>")
 
@@ -293,7 +365,7 @@ def peer_groups_html(report: DistrictReport) -> str:
     for _, g in peer_groups(report).iterrows():
         n = (f"{g['n_max']}" if g["n_min"] == g["n_max"] else f"{g['n_min']}\u2013{g['n_max']}")
         rows.append(f"<tr><th scope='row'>{e(g['label'])}</th><td>{e(g['how'])}</td>"
-                    f"<td class='num' data-group='{e(g['group_kind'])}'>{e(n)}</td></tr>")
+                    + tagged(n, "", g["group_kind"], "count") + "</tr>")
     custom = ("" if not report.custom_named else
               " The custom group was given as a list of districts; the report shows only how many of them "
               "reported each figure, never which.")
@@ -313,13 +385,18 @@ def purchasing_html(report: DistrictReport) -> str:
     if not b or not np.isfinite(b.get("price", np.nan)):
         return ("<div class='purchasing'><h3>Purchasing</h3><p>No replacement devices with a price were "
                 "reported this year, so there is nothing to compare.</p></div>")
-    money = METRIC_BY_NAME["device_price_usd"].format
+    price = METRIC_BY_NAME["device_price_usd"]
+
+    def money(x):
+        return figure_text(price, x)
+
+    # The medians are the disclosure-controlled ones (purchasing is computed from peer_stats' shown medians).
     medians = "; ".join(
-        f"{label} median {money(b[col])}" if np.isfinite(b[col]) else
-        f"{label}: fewer than {report.min_peers} others reported a price"
+        f"{label} median " + tagged(money(b[col]), price.name, label, "median", tag="span", css="")
+        if np.isfinite(b[col]) else f"{label}: no median to show (too few others, or too alike)"
         for label, col in (("county", "county_median"), ("state", "state_median")))
     text = (f"<p>You paid {e(money(b['price']))} per device on average for {int(b['devices_replaced']):,} "
-            f"replacement devices ({e(medians)}).</p>")
+            f"replacement devices ({medians}).</p>")
     if b.get("reference_kind") and np.isfinite(b.get("reference_median", np.nan)):
         kind = b["reference_kind"]
         where = ("the county median price" if kind == "county" else
@@ -339,7 +416,7 @@ def area_section_html(report: DistrictReport, area: str) -> str:
     names = [m.name for m in METRICS if m.area == area]
     card = scorecard(report).set_index("metric").loc[names]
     kinds = report.group_kinds
-    fig = peer_band_figure(report.stats, names, kinds)
+    fig = peer_band_figure(displayable(report.stats), names, kinds)
     alt = (f"{AREA_TITLES[area]} chart: for each metric, the middle half and median of each peer group, "
            "with your district's value marked. " + " ".join(
                f"{card.at[n, 'label']}: you {card.at[n, 'value_text']}; "
@@ -358,25 +435,23 @@ def area_section_html(report: DistrictReport, area: str) -> str:
 
 def _caption(area: str) -> str:
     return (f"{AREA_TITLES[area]}. Bars: the middle half of other districts (25th to 75th percentile) with "
-            "their median; diamonds and line: your district; dashed lines: goals. Groups with too few "
-            "other districts are not drawn.")
+            "their median; a tick alone: the median of a small group; hatched: a range shown instead of a "
+            "figure; diamonds and line: your district; dashed lines: goals. Groups with too few other "
+            "districts are not drawn.")
 
 
 def footer_html(report: DistrictReport) -> str:
     from . import __version__
     params = ", ".join(f"{k}={v}" for k, v in report.parameters.items())
-    return (f"<footer class='provenance'>Data snapshot {html.escape(report.snapshot)} · parameters: "
+    demo = "Fictional demo data, pseudonymized with the public demo key · " if report.demo else ""
+    return (f"<footer class='provenance'>{demo}Data snapshot {html.escape(report.snapshot)} · parameters: "
             f"{html.escape(params)} · district-benchmarks {html.escape(__version__)} · generated "
             f"{pd.Timestamp.now(tz='UTC').strftime('%Y-%m-%d %H:%M UTC')}</footer>")
 
 
-def find_district(con, district: str) -> tuple[str, str]:
-    """(pseudonym, name) of a district given by its submitted ID or its pseudonym."""
-    row = con.execute("SELECT pseudonym, district_name FROM crosswalk WHERE district_id = ? OR pseudonym = ?",
-                      [district, district]).fetchone()
-    if row is None:
-        raise LookupError(f"no district with ID or pseudonym {district!r} has submitted")
-    return row
+def find_district(crosswalk_file: Path, district: str) -> tuple[str, str]:
+    """(pseudonym, name) of a district given by its submitted ID or its pseudonym (the analyst's lookup)."""
+    return crosswalk.find(crosswalk_file, district)
 
 
 def render_district(paths, district: str, custom_peers=(), school_year: str = "",
@@ -386,9 +461,8 @@ def render_district(paths, district: str, custom_peers=(), school_year: str = ""
     from .render import latest_year, render_one
 
     year = school_year or latest_year(paths)
-    with connect(paths.warehouse, read_only=True) as con:
-        pseudonym, name = find_district(con, district)
-        resolve_custom_peers(con, custom_peers)  # fail here, with the names, rather than inside the notebook
+    pseudonym, name = find_district(paths.crosswalk, district)
+    resolve_custom_peers(paths.crosswalk, custom_peers)  # fail here, with the names, not inside the notebook
     stem = f"district_{pseudonym}" + ("_custom" if custom_peers else "")
     return render_one("district", paths, paths.reports / year, stem,
                       {"warehouse": str(paths.warehouse), "school_year": year, "district": pseudonym,
@@ -396,6 +470,7 @@ def render_district(paths, district: str, custom_peers=(), school_year: str = ""
                       f"{name} — technology benchmarks {year}")
 
 
-__all__ = ["find_district", "render_district", "DistrictReport", "load_district_report", "scorecard", "scorecard_html", "area_section_html",
+__all__ = ["find_district", "render_district", "DistrictReport", "load_district_report", "iter_district_reports",
+           "scorecard", "scorecard_html", "area_section_html",
            "peer_groups", "peer_groups_html", "purchasing_html", "standing_sentence", "header_html", "footer_html",
            "AREAS", "STORED_GROUPS"]

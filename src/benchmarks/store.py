@@ -38,12 +38,8 @@ ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS source_path VARCHAR;
 ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS read_as VARCHAR;
 ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS notes VARCHAR;
 ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS file_problems VARCHAR;
--- Who a pseudonym is: read only to put a district's own name on its own report.
-CREATE TABLE IF NOT EXISTS crosswalk (
-    pseudonym VARCHAR PRIMARY KEY,
-    district_id VARCHAR NOT NULL,
-    district_name VARCHAR NOT NULL
-);
+-- Who a pseudonym is lives elsewhere (benchmarks.crosswalk); here: the key fingerprint and disclosure rules.
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
 -- Every accepted row ever received; the latest one per district and year is the current one.
 CREATE TABLE IF NOT EXISTS submissions (
     pseudonym VARCHAR NOT NULL,
@@ -150,6 +146,22 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
         con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _insert")
     finally:
         con.unregister("_insert")
+
+
+def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The warehouse's settings (key fingerprint, disclosure rules); empty for a warehouse without any."""
+    if not con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = 'meta'").fetchone():
+        return {}
+    return dict(con.execute("SELECT key, value FROM meta").fetchall())
+
+
+def write_meta(con: duckdb.DuckDBPyConnection, values: dict[str, object]) -> None:
+    for key, value in values.items():
+        con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, str(value)])
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = ?", [name]).fetchone())
 
 
 def query(path: Path, sql: str, params: list | None = None) -> pd.DataFrame:

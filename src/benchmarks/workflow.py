@@ -21,10 +21,13 @@ def run_demo(paths: Paths, all_districts: bool = False, min_peers: int = DEFAULT
     """Ingest the committed demo submissions with the demo key and render the reports; returns the
     batch's result (result.index is index.html).
 
-    Renders the board summary and the demo county's districts, or every district with all_districts;
-    render_options (workers, scheduler, force) go to benchmarks.batch.render_batch.
+    Renders the board summary and the demo county's districts, or every district with all_districts
+    (render_options: workers, scheduler, force, as for benchmarks.batch.render_batch), exports their
+    tables, and runs the audit on the result.
     """
+    from .audit import audit_files, summary
     from .demo import DEMO_COUNTY
+    from .export import export_tables
     from .privacy import DEMO_KEY
     from .render import render_reports
 
@@ -35,5 +38,10 @@ def run_demo(paths: Paths, all_districts: bool = False, min_peers: int = DEFAULT
     results: list[FileResult] = ingest_files(files, paths, DEMO_KEY, min_peers=min_peers)
     for r in results:
         echo(str(r))
-    return render_reports(paths, county=None if all_districts else DEMO_COUNTY, progress=progress,
-                          **render_options)
+    county = None if all_districts else DEMO_COUNTY
+    result = render_reports(paths, county=county, progress=progress, **render_options)
+    tables = export_tables(paths, county=county, board=False, progress=progress)
+    echo(f"Exported {len(tables) // 2} district tables (CSV and XLSX each).")
+    # The attack on what was just written: as each district, try to learn another's figures or identity.
+    echo("Audit: " + summary(audit_files(paths)))
+    return result

@@ -1,0 +1,122 @@
+"""The crosswalk (pseudonym -> district ID and name), kept apart from the metrics in an owner-only file.
+
+The warehouse holds only pseudonyms. The crosswalk lives in data/private/crosswalk.duckdb (folder 0700,
+file 0600) and is read for one purpose: putting a district's own name on its own report, and telling the
+analyst which report goes to which district. DuckDB cannot write two database files in one transaction, so
+each name is recorded against the raw file it came from (source_sha256) and written before the warehouse
+commits; a name counts only for a submission the warehouse holds, so a failed ingest leaves nothing in use.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS crosswalk (
+    pseudonym VARCHAR NOT NULL,
+    -- the raw file the name was submitted in; '' for names carried over from an older warehouse
+    source_sha256 VARCHAR NOT NULL,
+    district_id VARCHAR NOT NULL,
+    district_name VARCHAR NOT NULL,
+    PRIMARY KEY (pseudonym, source_sha256)
+);
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+"""
+
+
+def _lock_down(path: Path) -> None:
+    """Owner-only folder and files: the crosswalk is the one table that says who a district is."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    for p in (path, path.with_name(path.name + ".wal")):
+        if p.exists():
+            os.chmod(p, 0o600)
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    path = Path(path)
+    if read_only and not path.exists():
+        raise FileNotFoundError(f"no crosswalk at {path}: run `benchmarks ingest` first")
+    if not read_only:
+        _lock_down(path)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        if not read_only:
+            con.execute(SCHEMA)
+            _lock_down(path)
+        yield con
+    finally:
+        con.close()
+        if not read_only:
+            _lock_down(path)
+
+
+def fingerprint(path: Path) -> str | None:
+    """The key fingerprint the crosswalk was written under, if any."""
+    if not Path(path).exists():
+        return None
+    with connect(path, read_only=True) as con:
+        row = con.execute("SELECT value FROM meta WHERE key = 'key_fingerprint'").fetchone()
+    return row[0] if row else None
+
+
+def record(path: Path, rows: pd.DataFrame, key_fingerprint: str) -> None:
+    """Store pseudonym, source_sha256, district_id, district_name rows (one transaction, replacing equal keys)."""
+    with connect(path) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('key_fingerprint', ?)", [key_fingerprint])
+            if len(rows):
+                con.register("_cw", rows[["pseudonym", "source_sha256", "district_id", "district_name"]])
+                con.execute("INSERT OR REPLACE INTO crosswalk SELECT pseudonym, source_sha256, district_id, "
+                            "district_name FROM _cw")
+                con.unregister("_cw")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+
+def names(path: Path, submissions: pd.DataFrame) -> pd.DataFrame:
+    """district_id and district_name for each (pseudonym, source_sha256) row: the name given in that very file,
+    else a carried-over name. Rows without an entry get no name (the caller decides what that means)."""
+    with connect(path, read_only=True) as con:
+        con.register("_want", submissions[["pseudonym", "source_sha256"]].drop_duplicates())
+        out = con.execute(
+            "SELECT w.pseudonym, w.source_sha256, coalesce(a.district_id, b.district_id) AS district_id, "
+            "coalesce(a.district_name, b.district_name) AS district_name FROM _want w "
+            "LEFT JOIN crosswalk a ON a.pseudonym = w.pseudonym AND a.source_sha256 = w.source_sha256 "
+            "LEFT JOIN crosswalk b ON b.pseudonym = w.pseudonym AND b.source_sha256 = ''").df()
+    return submissions.merge(out, on=["pseudonym", "source_sha256"], how="left")
+
+
+def name_of(path: Path, pseudonym: str, source_sha256: str) -> str:
+    """The name a district gave in the submission being reported on."""
+    row = names(path, pd.DataFrame({"pseudonym": [pseudonym], "source_sha256": [source_sha256]})).iloc[0]
+    if pd.isna(row["district_name"]):
+        raise LookupError(f"the crosswalk {path} has no name for district {pseudonym}: was it ingested with "
+                          "this project's warehouse?")
+    return str(row["district_name"])
+
+
+def identities(path: Path) -> pd.DataFrame:
+    """Every (pseudonym, district_id) pair on record: for resolving districts the analyst names by ID."""
+    with connect(path, read_only=True) as con:
+        return con.execute("SELECT DISTINCT pseudonym, district_id FROM crosswalk").df()
+
+
+def find(path: Path, district: str) -> tuple[str, str]:
+    """(pseudonym, latest name) of a district given by its submitted ID or its pseudonym."""
+    with connect(path, read_only=True) as con:
+        row = con.execute("SELECT pseudonym, district_name FROM crosswalk WHERE district_id = ? OR pseudonym = ? "
+                          "ORDER BY source_sha256 = '' LIMIT 1", [district, district]).fetchone()
+    if row is None:
+        raise LookupError(f"no district with ID or pseudonym {district!r} has submitted")
+    return row[0], row[1]
