@@ -1,14 +1,12 @@
 """The statistics and the report's sentences on real public data: EducationSuperHighway's FY2015 district
 connectivity file (see shared/data/real/SOURCE.md), loaded as the issue describes, never copied here."""
 
-import numpy as np
 import pandas as pd
 import pytest
 
 
+from benchmarks.bench import esh_frame
 from benchmarks.distribution import compute_group_goals, compute_group_stats
-from benchmarks.metrics import METRICS
-from benchmarks.peers import size_band
 from benchmarks.report import DistrictReport, scorecard
 from benchmarks.tables import derived_tables
 from conftest import REAL_DATA, shown_median
@@ -20,15 +18,8 @@ pytestmark = pytest.mark.skipif(not NATIONAL.exists(),
 
 @pytest.fixture(scope="module")
 def esh():
-    raw = pd.read_csv(NATIONAL, encoding="cp1252", na_values="NA", dtype={"nces_cd": str})
-    dm = pd.DataFrame({
-        "pseudonym": "N" + raw["nces_cd"].str.zfill(7), "school_year": "2015-16", "state": raw["postal_cd"],
-        "county": raw["county"], "locale": raw["locale"], "enrollment": raw["num_students"]})
-    dm["size_band"] = size_band(dm["enrollment"])
-    for m in METRICS:
-        dm[m.name] = np.nan
-    dm["bandwidth_kbps_per_student"] = raw["ia_bandwidth_per_student"]
-    dm["cost_per_mbps_usd"] = raw["monthly_ia_cost_per_mbps"]
+    dm = esh_frame(NATIONAL)
+    raw = pd.read_csv(NATIONAL, encoding="cp1252", na_values="NA", usecols=["exclude_from_analysis", "name"])
     clean = raw["exclude_from_analysis"].astype(str).str.upper() == "FALSE"
     return dm, raw, clean.to_numpy()
 
