@@ -242,13 +242,17 @@ def _write_index(out_dir: Path, year: str, every: list[ReportTask], districts: p
     links: dict[str, list[tuple[str, str]]] = {}
     district_rows, failures = [], []
     names = districts.set_index("pseudonym")
+    failed_districts: dict[str, int] = {}
     for task in every:
         entry = manifest.entry(task)
         if entry is not None and not entry.get("ok"):
-            # a failed district report is named by pseudonym: the analyst's delivery list says whose it is
-            shown = f"{REPORT_KINDS[task.kind].title} {task.parameters['district']}" \
-                if "district" in task.parameters else task.label
-            failures.append((shown, Outcome(task.stem, False, cell=entry.get("cell"),
+            if "district" in task.parameters:
+                # The index names no district, not even by pseudonym, and an error can quote one: failed
+                # district reports are only counted here; the run summary and executed/ say which and why.
+                kind = REPORT_KINDS[task.kind].title
+                failed_districts[kind] = failed_districts.get(kind, 0) + 1
+                continue
+            failures.append((task.label, Outcome(task.stem, False, cell=entry.get("cell"),
                                                  error=entry.get("error", "")).describe()))
         elif manifest.is_current(task):
             district = task.parameters.get("district")
@@ -260,6 +264,9 @@ def _write_index(out_dir: Path, year: str, every: list[ReportTask], districts: p
                 label = task.label if kind.name == "district" else f"{task.label} ({kind.title})"
                 district_rows.append({"pseudonym": district, "county": names.at[district, "county"],
                                       "district_name": label, "page": task.page.name})
+    failures += [(f"{n} {kind.lower()}{'s' if n > 1 else ''}",
+                  "which ones and why: the analyst's run summary and executed/*.failed.ipynb")
+                 for kind, n in failed_districts.items()]
     links.setdefault(INDEX_SECTIONS[0], []).extend(
         (f"State table {year} ({p.suffix[1:].upper()})", p.name) for p in board_files)
     shown = {r["page"] for r in district_rows} | {p for pages in links.values() for _, p in pages}
