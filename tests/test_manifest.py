@@ -43,8 +43,8 @@ def test_a_districts_own_statistics_change_only_its_own_fingerprint(warehouse):
                 "AND metric = 'devices_per_student' AND group_kind = 'state'", [target])
     assert changed(before, district_fingerprints(con, "2025-26")) == {target}
     assert district_fingerprints(con, "2024-25") == last_year  # next year's data does not touch last year's reports
-    con.execute("UPDATE crosswalk SET district_name = 'New name' WHERE pseudonym = ?", [sorted(before)[3]])
-    assert changed(before, district_fingerprints(con, "2025-26")) == {target, sorted(before)[3]}
+    # a renamed district re-renders through its report title (the name lives in the private crosswalk):
+    # see test_batch.test_reruns_render_only_reports_whose_inputs_changed
 
 
 def members(con, group_kind: str, group_label: str) -> set:

@@ -231,7 +231,7 @@ def render_batch(paths: Paths, school_year: str | None = None, county: str | Non
     else:
         echo(f"Nothing to render: all {len(tasks)} reports for {year} are up to date (use --force to redo them).")
     board_files = write_table(board_table(load_board_summary(paths.warehouse, year)), board_stem(out_dir, year))
-    write_delivery_list(paths, year, out_dir, all_districts)
+    write_delivery_list(paths, year, out_dir, all_districts[all_districts["pseudonym"].isin(chosen)])
     index = _write_index(out_dir, year, every, all_districts, manifest, board_files)
     return BatchResult(index, year, tasks, rendered, failed, len(tasks) - len(todo), time.monotonic() - start, where)
 
