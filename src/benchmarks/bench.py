@@ -20,14 +20,11 @@ SYNTHETIC_STATES = 15
 
 def demo_frames(paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame]:
     """district_metrics and the submissions behind it for the committed demo state, as ingest builds them."""
-    from .ingest import district_metrics_frame, read_table
+    from .ingest import check_file, district_metrics_frame
     from .privacy import DEMO_KEY, pseudonym
-    from .schema import validate_rows
 
-    frames = []
-    for file in sorted(paths.demo.glob("submissions_*.csv")):
-        table, _ = read_table(file.read_bytes(), file.name)
-        frames.append(validate_rows(table, file.name)[0])
+    frames = [check_file(file.read_bytes(), file.name).accepted
+              for file in sorted(paths.demo.glob("submissions_*.csv"))]
     current = pd.concat(frames, ignore_index=True)
     current["pseudonym"] = [pseudonym(DEMO_KEY, d) for d in current["district_id"]]
     return district_metrics_frame(current), current
