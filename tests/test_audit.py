@@ -177,7 +177,19 @@ def test_a_page_builder_leaking_a_neighbours_figure_is_caught(project, monkeypat
     monkeypatch.setattr(report_module, "scorecard_html", leaky)
     findings = audit_artifacts(Truth.load(p), YEAR, own_artifacts(p, districts_of(p, sizes=(9,))), [])
     hits = [f for f in findings if f.rule == "another district's figure appears in the text"]
-    assert len({f.reader for f in hits}) == 9  # every reader of the county learns a neighbour's figure
+    # every reader of the county learns a neighbour's figure; the audit cannot tell it apart only where the
+    # reader's own page rightly shows the same text (its own figure of an earlier year, "over the years")
+    con = duckdb.connect(str(p.warehouse), read_only=True)
+    history = con.execute("SELECT pseudonym, devices_per_student FROM district_metrics WHERE school_year < ?",
+                          [YEAR]).df()
+    con.close()
+    m = METRIC_BY_NAME["devices_per_student"]
+    county = dm[dm["county"] == "Kestrel County"]
+    masked = {r for r in county["pseudonym"]
+              if figure_text(m, county.loc[county["pseudonym"] != r, m.name].min())
+              in {figure_text(m, v) for v in history.loc[history["pseudonym"] == r, m.name]}}
+    assert len(masked) <= 2
+    assert {f.reader for f in hits} == set(county["pseudonym"]) - masked
 
     # the unrounded figure hidden in a data attribute, as a careless builder would write it, is found too
     def hidden(rep):
@@ -314,5 +326,6 @@ def test_counties_of_one_to_nine_districts_follow_the_rules(demo_project):
                     assert stat in ("median", "band")
                     assert shown in ("quartiles", "range instead of a figure")
             if s - 1 < 5:
-                assert "districts in your county: fewer than 5 others reported this" in page
+                assert "Fewer than 5 other districts of your county reported" in page
+                assert page.count("<span class='group'>(") == len(METRICS)  # every row names its wider group
     assert {1, 2, 3, 4, 5, 9} <= seen

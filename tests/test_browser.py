@@ -46,9 +46,15 @@ def visit(browser, path: Path, screenshot: str | None = None) -> dict:
         "img", "els => els.map(e => ({alt: e.getAttribute('alt'), w: e.naturalWidth, done: e.complete}))")
     seen["h1"] = page.inner_text("h1")
     seen["headings"] = page.eval_on_selector_all("h1, h2", "els => els.map(e => e.tagName)")
+    seen["summary_bottom"] = page.evaluate(
+        "() => { const t = document.querySelector('table.summary-table');"
+        " return t ? t.getBoundingClientRect().bottom : null; }")
     if screenshot:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / screenshot), full_page=True)
+        # the page as a greyscale print shows it, to look at the charts without colour
+        page.add_style_tag(content="html { filter: grayscale(1); }")
+        page.screenshot(path=str(SCREENSHOTS / screenshot.replace(".png", "_greyscale.png")), full_page=True)
     seen["pdf"] = page.pdf(format="Letter")
     page.close()
     return seen
@@ -75,6 +81,8 @@ def test_index_board_and_district_report_work_offline(browser, county_pages):
     district = visit(browser, district_page, "district_report.png")
     check_offline_and_accessible(district)
     assert len(district["images"]) == 3  # devices, network, support
+    # the summary (every metric, your value, the peers' median, a verdict) fits the first screen
+    assert district["summary_bottom"] is not None and district["summary_bottom"] <= 900
 
 
 def test_hostile_district_name_renders_as_text(browser, project, tmp_path):

@@ -65,3 +65,73 @@ def test_band_chart_draws_no_peer_figure(demo_project):
     fig = peer_band_figure(exact, names)
     assert undeclared(fig, shown, names)
     plt.close(fig)
+
+
+def _trend_case(demo_project):
+    from benchmarks.report import load_district_report, trend_lines
+
+    con = duckdb.connect(str(demo_project.warehouse), read_only=True)
+    district = con.execute("SELECT min(pseudonym) FROM district_metrics WHERE school_year = '2025-26' "
+                           "AND county = 'Kestrel County'").fetchone()[0]
+    own = con.execute("SELECT * FROM district_metrics WHERE pseudonym = ?", [district]).df()
+    con.close()
+    rep = load_district_report(demo_project.warehouse, district, "2025-26")
+    return rep, own, trend_lines(rep)
+
+
+def test_trend_panels_draw_own_figures_and_shown_medians_only(demo_project):
+    rep, own, lines = _trend_case(demo_project)
+    names = [m.name for m in METRICS]
+    fig = peer_band_figure(displayable(rep.stats), names, rep.group_kinds, lines)
+    trend_axes = fig.axes[len(names):]
+    assert len(trend_axes) == len(names)
+    h = rep.history
+    for ax, name in zip(trend_axes, names):
+        m = METRIC_BY_NAME[name]
+        scale = 100 if m.unit == "%" else 1
+        # allowed: the district's own figures (from district_metrics), the stored shown medians of its groups
+        # in each year, the goals; the drawn y values must all be among them
+        ok = ({round(v * scale, 9) for v in own[name].dropna()}
+              | {round(v * scale, 9) for v in h.loc[h["metric"] == name, "show_median"].dropna()}
+              | {round(g.value * scale, 9) for g in m.goals})
+        ys = [float(y) for line in ax.get_lines() for y in np.atleast_1d(line.get_ydata())]
+        assert ys and all(any(abs(y - a) < 1e-6 for a in ok) for y in ys), name
+        # the district's line has one point per year it submitted
+        you = [line for line in ax.get_lines() if line.get_label() == "Your district"]
+        assert len(you) == 1 and len(you[0].get_ydata()) == own[name].notna().sum()
+    plt.close(fig)
+
+
+def _greyscale_signature(handle) -> tuple:
+    """What is left of a legend entry on a greyscale print: lightness, line style, marker, hatch."""
+    from matplotlib.colors import to_rgba
+    from matplotlib.lines import Line2D
+
+    def lightness(c):
+        r, g, b, a = to_rgba(c)
+        return round((0.299 * r + 0.587 * g + 0.114 * b) * a + (1 - a), 1)  # on white paper
+
+    if isinstance(handle, Line2D):
+        return ("line", handle.get_linestyle(), handle.get_marker(), lightness(handle.get_color()))
+    return ("patch", handle.get_hatch(), lightness(handle.get_facecolor()))
+
+
+def test_chart_legends_survive_greyscale_printing(demo_project):
+    """Every kind of mark differs in more than hue: two entries of a legend look alike in greyscale only
+    when they are the same kind (goal lines, labelled on the chart; a reference group's median)."""
+    rep, _, lines = _trend_case(demo_project)
+    names = [m.name for m in METRICS]
+    fig = peer_band_figure(displayable(rep.stats), names, rep.group_kinds, lines)
+    entries = {t.get_text(): h for t, h in zip(fig.legends[0].get_texts(), fig.legends[0].legend_handles)}
+    assert {"Your district", "Peers' median", "State median", "County median"} <= set(entries)
+
+    def kind(label):
+        if label.startswith("Goal:"):
+            return "goal"
+        return "reference" if label.endswith(" median") and label not in ("State median", "Peers' median") else label
+
+    seen: dict = {}
+    for label, handle in entries.items():
+        seen.setdefault(_greyscale_signature(handle), set()).add(kind(label))
+    assert all(len(kinds) == 1 for kinds in seen.values()), seen
+    plt.close(fig)

@@ -97,3 +97,77 @@ def test_purchasing_against_the_county_median(kestrel):
     text = purchasing_html(rep)
     assert f"${at_median:,.0f}" in text and f"${mine.device_spend_usd:,.0f}" in text
     assert f"${abs(mine.device_spend_usd - at_median):,.0f} {'more' if mine.device_spend_usd > at_median else 'less'}" in text
+
+
+def test_summary_verdicts_use_symbols_and_words_and_the_metric_direction():
+    from benchmarks.report import VERDICTS, standing_short, takeaway, verdict_of
+
+    assert verdict_of("devices_per_student", _row(median_vs="above")) == "better"
+    assert verdict_of("devices_per_student", _row(median_vs="below")) == "behind"
+    assert verdict_of("tickets_per_100_devices", _row(median_vs="below")) == "better"  # fewer tickets
+    assert verdict_of("devices_per_student", _row(median_vs="within")) == "typical"
+    assert verdict_of("devices_per_student", _row(median_vs="undetermined")) == "unclear"
+    assert verdict_of("refresh_cycle_years", _row(median_vs="above")) == "above"  # no better direction
+    assert verdict_of("devices_per_student", None) == "missing"
+    assert verdict_of("devices_per_student", _row(value=float("nan"))) == "missing"
+    # every verdict has a symbol of its own besides its words, so no reader depends on colour
+    assert len({symbol for symbol, _ in VERDICTS.values() if symbol != "\u2013"}) == 5
+    # the ends say "nearly all", never "10 in 10" (which would say first or last)
+    assert standing_short("devices_per_student", _row(pct_better=96.0)) == "higher than nearly all"
+    assert standing_short("devices_per_student", _row(pct_better=30.0)) == "lower than 7 in 10"
+    assert standing_short("tickets_per_100_devices", _row(pct_better=80.0)) == "lower than 8 in 10"
+    card = pd.DataFrame({"metric": ["devices_per_student", "device_price_usd", "refresh_share",
+                                    "bandwidth_kbps_per_student"],
+                         "verdict": ["better", "behind", "above", "better"]})
+    assert takeaway(card) == "better than most on 2 of 3 measures, behind most on 1"
+    assert takeaway(card.assign(verdict="typical")) == "typical of your peers"
+    assert takeaway(card.assign(verdict=["behind", "typical", "below", "typical"])) == "behind most on 1 of 3 measures"
+
+
+def test_summary_is_one_row_per_metric_against_the_reference_group(kestrel):
+    from benchmarks.metrics import METRICS
+    from benchmarks.report import scorecard_html
+
+    project, rows, dm, _ = kestrel
+    rep = load_district_report(project.warehouse, rows[0][0], "2025-26")
+    page = scorecard_html(rep)
+    assert page.count("<tr><th scope='row'>") == len(METRICS)
+    assert "the <span data-metric='' data-group='county' data-stat='count'>8</span> other districts" in page
+    own = dm.set_index("pseudonym").loc[rows[0][0]]
+    county = dm[(dm.county == own.county) & (dm.pseudonym != rows[0][0])]
+    shown = shown_median(county["devices_per_student"], "devices_per_student")
+    card = scorecard(rep).set_index("metric")
+    assert card.at["devices_per_student", "reference"] == "county"
+    assert f">{card.at['devices_per_student', 'county_text']}</span>" in page
+    assert card.at["devices_per_student", "county_median"] == pytest.approx(shown)
+
+
+def test_trend_lines_follow_each_year_of_the_warehouse(kestrel):
+    """Own figures year by year, and each year's state median over the other districts of that year, worked
+    out here from district_metrics with the smoothed-median rule."""
+    from benchmarks.disclosure import figure_text
+    from benchmarks.metrics import METRIC_BY_NAME
+    from benchmarks.report import trend_lines
+
+    project, rows, _, _ = kestrel
+    me = rows[0][0]
+    rep = load_district_report(project.warehouse, me, "2025-26")
+    lines = trend_lines(rep)
+    con = duckdb.connect(str(project.warehouse), read_only=True)
+    every = con.execute("SELECT * FROM district_metrics WHERE state = 'PS'").df()
+    con.close()
+    assert sorted(lines["school_year"].unique()) == sorted(every["school_year"].unique())
+    name = "bandwidth_kbps_per_student"
+    m = METRIC_BY_NAME[name]
+    mine = lines[lines["metric"] == name]
+    for year, frame in every.groupby("school_year"):
+        own = frame.loc[frame["pseudonym"] == me, name].iloc[0]
+        you = mine[(mine["series"] == "you") & (mine["school_year"] == year)]
+        assert you["value"].iloc[0] == pytest.approx(own) and you["text"].iloc[0] == figure_text(m, own)
+        state = mine[(mine["series"] == "state") & (mine["school_year"] == year)]
+        expected = shown_median(frame.loc[frame["pseudonym"] != me, name], name)
+        assert state["value"].iloc[0] == pytest.approx(expected)
+    # the reference series is the scorecard's reference group (the county here), one point per year shown
+    assert set(mine.loc[mine["series"] == "reference", "group_kind"]) == {"county"}
+    # nothing in the lines is another district's own figure: only "you" rows carry a value stat
+    assert set(lines.loc[lines["series"] != "you", "stat"]) <= {"median", "band"}

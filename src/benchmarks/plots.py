@@ -39,72 +39,144 @@ def _axis_value(metric_name: str, value: float) -> float:
     return value * 100 if METRIC_BY_NAME[metric_name].unit == "%" else value
 
 
-def peer_band_figure(stats: pd.DataFrame, metrics: list[str], kinds: list[str] | None = None):
-    """One panel per metric: the quartile band (25th–75th) and median of each published peer group,
-    the district's own value as a marker, and the metric's goal lines.
+def _pad_limits(span: list[float], floor_at_zero: bool = True) -> tuple[float, float]:
+    """Axis limits around the drawn values with some air; never below zero when every value is positive."""
+    lo, hi = min(span), max(span)
+    pad = (hi - lo) * 0.15 or abs(hi) * 0.2 or 1.0
+    return (max(0.0, lo - pad) if floor_at_zero and lo >= 0 else lo - pad), hi + pad
 
-    stats: the district's peer_stats rows (columns metric, group_kind, value, p25, median, p75, published);
-    kinds: the peer groups to draw, top to bottom (default: the stored ones).
+
+def _shared_legend(fig, axes, ncol: int) -> None:
+    """One legend under the figure for all panels, each label once."""
+    handles: dict = {}
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(lab, h)
+    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=ncol, frameon=False, fontsize=8)
+
+
+#: How each line of a trend panel is drawn: told apart by marker and line style, not by colour alone.
+TREND_STYLES = {
+    "you": dict(color=PALETTE["district"], linestyle="-", marker="D", linewidth=2.2, markersize=6, zorder=4),
+    "reference": dict(color=PALETTE["median"], linestyle="--", marker="o", linewidth=1.6, markersize=5,
+                      markerfacecolor="white", zorder=3),
+    "state": dict(color=PALETTE["text"], linestyle=":", marker="s", linewidth=1.6, markersize=4, zorder=2),
+}
+
+
+def _goal_lines(ax, metric_name: str, span: list[float], vertical: bool, label_at: float) -> None:
+    """The metric's goal lines, drawn when they fall near the data (a far goal would squash the chart)."""
+    for goal in METRIC_BY_NAME[metric_name].goals:
+        gv = _axis_value(metric_name, goal.value)
+        if span and gv > max(span) * 1.6:
+            continue
+        line = ax.axvline if vertical else ax.axhline
+        line(gv, color=PALETTE["goal"], linestyle="--", linewidth=1.3, label=f"Goal: {goal.label}")
+        xy = (gv, label_at) if vertical else (label_at, gv)
+        ax.text(*xy, f" {goal.label}", color=PALETTE["goal"], fontsize=8, va="bottom", parse_math=False,
+                transform=ax.transData if vertical else ax.get_yaxis_transform())
+        span.append(gv)
+
+
+def _band_panel(ax, stats: pd.DataFrame, name: str, kinds: list[str]) -> None:
+    """Where the district stands now: each peer group's quartile band and median, the district's marker."""
+    m = METRIC_BY_NAME[name]
+    rows = stats[stats["metric"] == name].drop_duplicates("group_kind").set_index("group_kind").reindex(kinds)
+    ys = np.arange(len(kinds))[::-1]
+    own = rows["value"].dropna()
+    own_v = _axis_value(name, float(own.iloc[0])) if len(own) else np.nan
+    span = []
+    for y, (kind, row) in zip(ys, rows.iterrows()):
+        # Only what disclosure allows is drawn: quartile band and median, a small group's median alone,
+        # or a range standing in for a figure. Never a single peer.
+        status = row.get("status") if "status" in rows else ("quartiles" if row.get("published") else "none")
+        if status == "band" and np.isfinite(row.get("band_low", np.nan)):
+            lo, hi = (_axis_value(name, row[c]) for c in ("band_low", "band_high"))
+            ax.barh(y, hi - lo, left=lo, height=0.5, color="none", edgecolor=PALETTE["median"], hatch="///",
+                    label="Range shown instead of a figure")
+            span += [lo, hi]
+        elif status in ("quartiles", "centre") and np.isfinite(row["median"]):
+            med = _axis_value(name, row["median"])
+            if status == "quartiles":
+                p25, p75 = (_axis_value(name, row[c]) for c in ("p25", "p75"))
+                ax.barh(y, p75 - p25, left=p25, height=0.5, color=PALETTE["band"], alpha=0.55,
+                        label="Peers' middle half (25th–75th percentile)")
+                span += [p25, p75]
+            ax.plot([med, med], [y - 0.25, y + 0.25], color=PALETTE["median"], linewidth=2.5,
+                    label="Peers' median")
+            span.append(med)
+        else:
+            ax.text(0.01, y, "not enough peers to show", transform=ax.get_yaxis_transform(),
+                    va="center", ha="left", fontsize=8, color=PALETTE["muted"], parse_math=False)
+    if np.isfinite(own_v):
+        ax.axvline(own_v, color=PALETTE["district"], linewidth=2, linestyle="-")
+        ax.plot([own_v] * len(ys), ys, marker="D", linestyle="none", color=PALETTE["district"], markersize=6)
+        ax.plot([], [], **TREND_STYLES["you"], label="Your district")  # legend: the line with its diamonds
+        span.append(own_v)
+    _goal_lines(ax, name, span, vertical=True, label_at=ys[0] + 0.45)
+    ax.set_yticks(ys, [PEER_GROUPS[k].label for k in rows.index])
+    ax.set_title(f"{m.label} ({m.unit})", loc="left", fontsize=10, color=PALETTE["text"], parse_math=False)
+    if span:
+        ax.set_xlim(*_pad_limits(span))
+    ax.set_ylim(-0.6, len(ys) - 0.2)
+    _style(ax)
+
+
+def _trend_panel(ax, trends: pd.DataFrame, name: str, years: list[str]) -> None:
+    """How the district and its peers' medians moved over the school years on record.
+
+    trends: rows (metric, school_year, series, label, value); series "you", "reference" or "state"; every
+    value is already what the report may show (the district's own figure, a group's shown median)."""
+    rows = trends[(trends["metric"] == name) & trends["value"].notna()]
+    x_of = {y: i for i, y in enumerate(years)}
+    span = []
+    for series in ("state", "reference", "you"):
+        line = rows[rows["series"] == series].sort_values("school_year")
+        if line.empty:
+            continue
+        values = [_axis_value(name, v) for v in line["value"]]
+        ax.plot([x_of[y] for y in line["school_year"]], values, **TREND_STYLES[series],
+                label=line["label"].iloc[0])
+        span += values
+    _goal_lines(ax, name, span, vertical=False, label_at=0.0)
+    ax.set_xticks(range(len(years)), years, fontsize=8)
+    ax.set_xlim(-0.3, len(years) - 0.7)
+    if span:
+        ax.set_ylim(*_pad_limits(span))
+    ax.set_title("Over the years", loc="left", fontsize=9, color=PALETTE["muted"])
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="y", color="#e5e5e5", linewidth=0.8)
+    ax.tick_params(axis="y", labelsize=8)
+    ax.set_axisbelow(True)
+
+
+def peer_band_figure(stats: pd.DataFrame, metrics: list[str], kinds: list[str] | None = None,
+                     trends: pd.DataFrame | None = None):
+    """One row per metric: the quartile band (25th–75th) and median of each shown peer group, the
+    district's own value as a marker and the metric's goal lines; with `trends`, a second panel beside it
+    with the district's value and its peers' medians over the school years.
+
+    stats: the district's peer_stats rows (columns metric, group_kind, value, p25, median, p75, status);
+    kinds: the peer groups to draw, top to bottom (default: the stored ones). The band panels are the
+    figure's first axes, in metric order; the trend panels follow.
     """
     kinds = list(kinds or GROUP_LABELS)
-    fig, axes = plt.subplots(len(metrics), 1, figsize=(7.5, (0.4 * len(kinds) + 0.35) * len(metrics) + 0.3),
-                             squeeze=False)
-    for ax, name in zip(axes[:, 0], metrics):
-        m = METRIC_BY_NAME[name]
-        rows = stats[stats["metric"] == name].drop_duplicates("group_kind").set_index("group_kind").reindex(kinds)
-        ys = np.arange(len(kinds))[::-1]
-        own = rows["value"].dropna()
-        own_v = _axis_value(name, float(own.iloc[0])) if len(own) else np.nan
-        span = []
-        for y, (kind, row) in zip(ys, rows.iterrows()):
-            # Only what disclosure allows is drawn: quartile band and median, a small group's median alone,
-            # or a range standing in for a figure. Never a single peer.
-            status = row.get("status") if "status" in rows else ("quartiles" if row.get("published") else "none")
-            if status == "band" and np.isfinite(row.get("band_low", np.nan)):
-                lo, hi = (_axis_value(name, row[c]) for c in ("band_low", "band_high"))
-                ax.barh(y, hi - lo, left=lo, height=0.5, color="none", edgecolor=PALETTE["median"], hatch="///",
-                        label="Range shown instead of a figure")
-                span += [lo, hi]
-            elif status in ("quartiles", "centre") and np.isfinite(row["median"]):
-                med = _axis_value(name, row["median"])
-                if status == "quartiles":
-                    p25, p75 = (_axis_value(name, row[c]) for c in ("p25", "p75"))
-                    ax.barh(y, p75 - p25, left=p25, height=0.5, color=PALETTE["band"], alpha=0.55,
-                            label="Peers' middle half (25th–75th percentile)")
-                    span += [p25, p75]
-                ax.plot([med, med], [y - 0.25, y + 0.25], color=PALETTE["median"], linewidth=2.5,
-                        label="Peers' median")
-                span.append(med)
-            else:
-                ax.text(0.01, y, "not enough peers to show", transform=ax.get_yaxis_transform(),
-                        va="center", ha="left", fontsize=8, color=PALETTE["muted"], parse_math=False)
-        if np.isfinite(own_v):
-            ax.axvline(own_v, color=PALETTE["district"], linewidth=2, linestyle="-", label="Your district")
-            ax.plot([own_v] * len(ys), ys, marker="D", linestyle="none", color=PALETTE["district"], markersize=6)
-            span.append(own_v)
-        for goal in m.goals:
-            gv = _axis_value(name, goal.value)
-            if not span or gv <= max(span) * 1.6:
-                ax.axvline(gv, color=PALETTE["goal"], linestyle="--", linewidth=1.3,
-                           label=f"Goal: {goal.label}")
-                ax.text(gv, ys[0] + 0.45, f" {goal.label}", color=PALETTE["goal"], fontsize=8, va="bottom",
-                        parse_math=False)
-                span.append(gv)
-        ax.set_yticks(ys, [PEER_GROUPS[k].label for k in rows.index])
-        unit = "%" if m.unit == "%" else m.unit
-        ax.set_title(f"{m.label} ({unit})", loc="left", fontsize=10, color=PALETTE["text"], parse_math=False)
-        if span:
-            lo, hi = min(span), max(span)
-            pad = (hi - lo) * 0.15 or abs(hi) * 0.2 or 1.0
-            ax.set_xlim(max(0.0, lo - pad) if lo >= 0 else lo - pad, hi + pad)
-        ax.set_ylim(-0.6, len(ys) - 0.2)
-        _style(ax)
-    legend: dict = {}
-    for ax in axes[:, 0]:
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            legend.setdefault(lab, h)
-    fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=2, frameon=False, fontsize=8)
-    fig.tight_layout(rect=(0, 0.07 + 0.02 * max(0, 4 - len(metrics)), 1, 1))
+    with_trends = trends is not None and not trends.empty
+    row_height = 0.4 * len(kinds) + 0.45
+    fig = plt.figure(figsize=(8.6 if with_trends else 7.5, row_height * len(metrics) + 0.5))
+    grid = fig.add_gridspec(len(metrics), 2 if with_trends else 1, width_ratios=[3, 2] if with_trends else [1])
+    bands = [fig.add_subplot(grid[i, 0]) for i in range(len(metrics))]
+    for ax, name in zip(bands, metrics):
+        _band_panel(ax, stats, name, kinds)
+    panels = list(bands)
+    if with_trends:
+        years = sorted(trends["school_year"].unique())
+        for i, name in enumerate(metrics):
+            ax = fig.add_subplot(grid[i, 1])
+            _trend_panel(ax, trends, name, years)
+            panels.append(ax)
+    _shared_legend(fig, panels, ncol=3 if with_trends else 2)
+    fig.tight_layout(rect=(0, 0.1 + 0.03 * max(0, 4 - len(metrics)), 1, 1))
     return fig
 
 
@@ -149,18 +221,12 @@ def initiative_figure(lines: pd.DataFrame, target_label: str):
                 ax.text(gv, 0.42, f" {goal.label}", color=PALETTE["goal"], fontsize=8, va="bottom",
                         parse_math=False)
                 span.append(gv)
-        lo, hi = min(span), max(span)
-        pad = (hi - lo) * 0.15 or abs(hi) * 0.2 or 1.0
-        ax.set_xlim(max(0.0, lo - pad), hi + pad)
+        ax.set_xlim(*_pad_limits(span))
         ax.set_ylim(-0.6, 0.9)
         ax.set_yticks([])
         ax.set_title(f"{m.label} ({m.unit})", loc="left", fontsize=10, color=PALETTE["text"], parse_math=False)
         _style(ax)
-    handles: dict = {}
-    for ax in axes[:, 0]:
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(lab, h)
-    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=3, frameon=False, fontsize=8)
+    _shared_legend(fig, axes[:, 0], ncol=3)
     fig.tight_layout(rect=(0, 0.1 + 0.03 * max(0, 3 - len(lines)), 1, 1))
     return fig
 
@@ -188,11 +254,7 @@ def state_trend_figure(trend: pd.DataFrame, metrics: list[str]):
         ax.grid(axis="y", color="#e5e5e5")
     for ax in list(axes.flat)[len(metrics):]:
         ax.set_visible(False)
-    handles, labels = {}, {}
-    for ax in axes.flat:
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(lab, h)
-    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=3, frameon=False, fontsize=8)
+    _shared_legend(fig, axes.flat, ncol=3)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
@@ -214,7 +276,8 @@ def participation_figure(participation: pd.DataFrame):
 def figure_html(fig, alt: str, caption: str = "") -> str:
     """The figure as an embedded PNG inside <figure>, with escaped alt text and caption."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    # tight_layout has already fitted the panels: a "tight" bounding box would lay the figure out again.
+    fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""

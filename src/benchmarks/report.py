@@ -49,6 +49,8 @@ class DistrictReport:
     rules: Rules = field(default_factory=Rules)
     #: Built with the public demo key (fictional districts): the footer says so.
     demo: bool = False
+    #: The district's own peer_stats rows of every school year up to the report's (the trend panels).
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: The scorecard, worked out once: every section of the page reads it.
     _card: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -111,8 +113,9 @@ def load_district_report(warehouse: str | Path = "", district: str = "", school_
             "WHERE d.pseudonym = ? AND d.school_year = ?", [district, school_year]).fetchone()
         if info is None:
             raise LookupError(f"no submission for district {district!r} in school year {school_year!r}")
-        stats = con.execute("SELECT * FROM peer_stats WHERE pseudonym = ? AND school_year = ?",
-                            [district, school_year]).df()
+        history = con.execute("SELECT * FROM peer_stats WHERE pseudonym = ? AND school_year <= ?",
+                              [district, school_year]).df()
+        stats = history[history["school_year"] == school_year].reset_index(drop=True)
         goals = con.execute("SELECT * FROM goal_gaps WHERE pseudonym = ? AND school_year = ?",
                             [district, school_year]).df()
         buying = con.execute("SELECT * FROM purchasing WHERE pseudonym = ? AND school_year = ?",
@@ -135,7 +138,7 @@ def load_district_report(warehouse: str | Path = "", district: str = "", school_
     return DistrictReport(district, school_year, name, state, county_name, locale, band, int(enrollment), stats,
                           min_peers=rules.min_peers, snapshot=snapshot, parameters=params, goals=goals,
                           purchasing=buying.iloc[0].to_dict() if len(buying) else {}, custom_named=named,
-                          rules=rules, demo=demo)
+                          rules=rules, demo=demo, history=history)
 
 
 def iter_district_reports(warehouse: str | Path, school_year: str, districts: list[str]) -> Iterator[DistrictReport]:
@@ -148,7 +151,11 @@ def iter_district_reports(warehouse: str | Path, school_year: str, districts: li
             "FROM district_metrics d JOIN current_submissions s USING (pseudonym, school_year) "
             "WHERE d.school_year = ?", [school_year]).df().set_index("pseudonym", drop=False)
         tables = {t: con.execute(f"SELECT * FROM {t} WHERE school_year = ?", [school_year]).df()
-                  for t in ("peer_stats", "goal_gaps", "purchasing")}
+                  for t in ("goal_gaps", "purchasing")}
+        history = con.execute("SELECT * FROM peer_stats WHERE school_year <= ? AND pseudonym IN "
+                              "(SELECT unnest(?::VARCHAR[]))", [school_year, list(districts)]).df()
+        tables["peer_stats"] = history[history["school_year"] == school_year].reset_index(drop=True)
+        tables["history"] = history
         snapshot = data_snapshot(con)
         rules = rules_of(con)
         demo = is_demo_key(read_meta(con).get("key_fingerprint", ""))
@@ -172,7 +179,7 @@ def iter_district_reports(warehouse: str | Path, school_year: str, districts: li
                              parameters={"district": d, "school_year": school_year},
                              goals=split["goal_gaps"].get(d, tables["goal_gaps"].iloc[0:0]),
                              purchasing=buying.iloc[0].to_dict() if buying is not None and len(buying) else {},
-                             rules=rules, demo=demo)
+                             rules=rules, demo=demo, history=split["history"].get(d, tables["history"].iloc[0:0]))
 
 
 def _reference(rows: pd.DataFrame, order: tuple[str, ...] = FALLBACK_ORDER) -> pd.Series | None:
@@ -208,6 +215,17 @@ def noise_phrase(direction: str, verdict, n: int) -> str:
     return f" (too few others, {int(n)}, to call a difference)"
 
 
+def _share_of_ten(metric_name: str, row) -> tuple[str, str]:
+    """("Higher" or "Lower", "8 in 10") for where the district stands among its reference group; the
+    ends read "nearly all" rather than "10 in 10", which would say first or last."""
+    m = METRIC_BY_NAME[metric_name]
+    better = row["pct_better"] / 100.0
+    below = 1.0 - better if m.direction == "lower" else better
+    word, share = ("Higher", below) if below >= 0.5 else ("Lower", 1 - below)
+    tenths = int(round(share * 10))
+    return word, "nearly all" if tenths >= 10 else f"{tenths} in 10"
+
+
 def standing_sentence(metric_name: str, row: pd.Series | None) -> str:
     """Plain words for where the district stands against its reference group, e.g.
     "Higher devices per student than 7 in 10 districts in your county (better than most)".
@@ -219,15 +237,63 @@ def standing_sentence(metric_name: str, row: pd.Series | None) -> str:
         return "Too few other districts reported this to compare."
     if not np.isfinite(row["value"]):
         return "Not reported this year."
-    better = row["pct_better"] / 100.0
-    below = 1.0 - better if m.direction == "lower" else better
-    group = GROUP_PHRASES[row["group_kind"]]
+    word, share = _share_of_ten(metric_name, row)
     noun = m.noun or m.label.lower()
-    if below >= 0.5:
-        text = f"Higher {noun} than {int(round(below * 10))} in 10 {group}"
-    else:
-        text = f"Lower {noun} than {int(round((1 - below) * 10))} in 10 {group}"
+    text = f"{word} {noun} than {share} {GROUP_PHRASES[row['group_kind']]}"
     return text + noise_phrase(m.direction, row.get("median_vs"), row["n"]) + "."
+
+
+#: The summary's verdicts: a symbol and words, so that no reader depends on colour.
+VERDICTS = {
+    "better": ("✓", "Better than most"),
+    "typical": ("●", "Typical"),
+    "behind": ("!", "Behind most"),
+    "above": ("↑", "Above most"),
+    "below": ("↓", "Below most"),
+    "unclear": ("–", "Too few to tell"),
+    "missing": ("–", "No comparison"),
+}
+
+
+def verdict_of(metric_name: str, row) -> str:
+    """The summary's verdict key: better/behind only outside the noise of the peers' median; a metric
+    without a better direction (a refresh cycle) is only above or below most."""
+    if row is None or not np.isfinite(row["value"]):
+        return "missing"
+    direction = METRIC_BY_NAME[metric_name].direction
+    side = row.get("median_vs")
+    if side == "within":
+        return "typical"
+    if side not in ("above", "below"):
+        return "unclear"
+    if direction == "neutral":
+        return side
+    return "better" if side == ("above" if direction == "higher" else "below") else "behind"
+
+
+def standing_short(metric_name: str, row) -> str:
+    """The summary's few words, "lower than 8 in 10" (the group is named beside its median)."""
+    if row is None:
+        return "too few others reported this"
+    if not np.isfinite(row["value"]):
+        return "not reported this year"
+    word, share = _share_of_ten(metric_name, row)
+    return f"{word.lower()} than {share}"
+
+
+def takeaway(card: pd.DataFrame) -> str:
+    """A section's finding in a few words, from its rows' verdicts: "better than most on 2 of 5 measures"."""
+    directed = card[card["metric"].map(lambda n: METRIC_BY_NAME[n].direction != "neutral")]
+    counts = directed["verdict"].value_counts()
+    better, behind = int(counts.get("better", 0)), int(counts.get("behind", 0))
+    parts = []
+    if better:
+        parts.append(f"better than most on {better} of {len(directed)} measures")
+    if behind:
+        parts.append(f"behind most on {behind}" + ("" if better else f" of {len(directed)} measures"))
+    if parts:
+        return ", ".join(parts)
+    return "typical of your peers" if counts.get("typical", 0) else "too few peers to tell"
 
 
 def scorecard(report: DistrictReport) -> pd.DataFrame:
@@ -255,6 +321,8 @@ def scorecard(report: DistrictReport) -> pd.DataFrame:
         rec["reference"] = None if ref is None else ref["group_kind"]
         rec["fell_back"] = ref is not None and ref["group_kind"] != report.fallback_order[0]
         rec["sentence"] = standing_sentence(m.name, ref)
+        rec["verdict"] = verdict_of(m.name, ref)
+        rec["standing"] = standing_short(m.name, ref)
         rec["detail"] = detail_sentence(report, m, ref)
         out.append(rec)
     report._card = pd.DataFrame(out)
@@ -312,36 +380,93 @@ def _group_label(kind: str) -> str:
     return PEER_GROUPS[kind].label
 
 
+def _verdict_badge(key: str) -> str:
+    symbol, words = VERDICTS[key]
+    return f"<span class='verdict v-{key}'><span aria-hidden='true'>{symbol}</span> {words}</span>"
+
+
 def scorecard_html(report: DistrictReport) -> str:
-    """The summary table: every metric against each peer group, in plain language."""
+    """The one-screen summary: every metric, your value, the peers' median you are compared with, and a
+    verdict in a symbol and a few words. Every peer group's median is in comparison_html further down."""
+    card = scorecard(report)
+    e = html.escape
+    first = report.fallback_order[0]
+    body = []
+    for _, r in card.iterrows():
+        ref = r["reference"]
+        if ref is None:
+            median = "<td class='num'>\u2013</td>"
+        else:
+            # the group is named only where it is not the usual one (too few others reported this figure)
+            other = "" if ref == first else f" <span class='group'>({e(_group_label(ref).lower())})</span>"
+            median = ("<td class='num'>" + tagged(r[f"{ref}_text"], r["metric"], ref, r[f"{ref}_stat"], tag="span",
+                                                  css="") + f"{other}</td>")
+        body.append(f"<tr><th scope='row'>{e(r['label'])}</th>"
+                    f"{tagged(r['value_text'], r['metric'], 'own', 'value', css='num own')}{median}"
+                    f"<td class='standing'>{_verdict_badge(r['verdict'])} "
+                    f"<span class='rank'>{e(r['standing'])}</span></td></tr>")
+    groups = peer_groups(report).set_index("group_kind")
+    n = int(groups.at[first, "n_max"]) if first in groups.index else 0
+    count = tagged(str(n), "", first, "count", tag="span", css="")
+    group = e(_group_label(first).lower())
+    if first == "custom":
+        whom = f"Your figures against the median of the {count} districts of your custom group"
+    elif n >= report.min_peers:
+        whom = f"Your figures against the median of the {count} other districts of your {group}"
+    else:
+        whom = (f"Fewer than {report.min_peers} other districts of your {group} reported ({count}), so no "
+                f"{group} figure is shown")
+    return (
+        f"<section class='scorecard'><h2>At a glance: {e(takeaway(card))}</h2>"
+        f"<p class='lede'>{whom}; where fewer than {report.min_peers} reported a figure, the wider group is named "
+        "in brackets. \u201cBetter\u201d or \u201cbehind\u201d only when the difference is larger than chance "
+        "would make it.</p>"
+        "<table class='summary-table'><thead><tr><th scope='col'>Measure</th><th scope='col'>You</th>"
+        "<th scope='col'>Peers' median</th><th scope='col'>Where you stand</th></tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table></section>")
+
+
+def comparison_html(report: DistrictReport) -> str:
+    """Every metric against every peer group on the report: the medians (or why not shown)."""
     card = scorecard(report)
     e = html.escape
     kinds = report.group_kinds
-    head = "".join(f"<th scope='col'>{e(_group_label(k))} median</th>" for k in kinds)
+    head = "".join(f"<th scope='col'>{e(_group_label(k))}</th>" for k in kinds)
     first = report.fallback_order[0]
     body = []
     for _, r in card.iterrows():
         cells = "".join(tagged(r[f"{k}_text"], r["metric"], k, r[f"{k}_stat"]) for k in kinds)
         note = ""
         if r["fell_back"]:
-            note = (f" <span class='note'>({e(GROUP_PHRASES[first])}: fewer than {report.min_peers} others "
-                    f"reported this, so this compares with {e(GROUP_PHRASES[r['reference']])})</span>")
-        body.append(f"<tr><th scope='row'>{e(r['label'])}</th>"
-                    f"{tagged(r['value_text'], r['metric'], 'own', 'value', css='num own')}{cells}"
-                    f"<td>{e(r['sentence'])}{note}</td></tr>")
+            note = (f"<span class='note'>{e(_group_label(first))}: fewer than {report.min_peers} others; "
+                    f"compared with {e(_group_label(r['reference']).lower())}</span>")
+        body.append(f"<tr><th scope='row'>{e(r['label'])}{note}</th>"
+                    f"{tagged(r['value_text'], r['metric'], 'own', 'value', css='num own')}{cells}</tr>")
+    return ("<section class='comparison'><h2>Your figures against every peer group</h2>"
+            "<p>Medians of the <em>other</em> districts of each group. A range such as 1.0–1.1 stands in "
+            "where the districts of a small group are too alike for a figure to be safe.</p>"
+            "<table class='scorecard-table'><thead><tr><th scope='col'>Measure</th><th scope='col'>You</th>"
+            f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table></section>")
+
+
+def methods_html(report: DistrictReport) -> str:
+    """How to read the report: who counts as a peer, what is withheld and when a difference is called."""
+    order = " to ".join(_group_label(k).lower() for k in report.fallback_order)
     return (
-        "<section class='scorecard'><h2>Scorecard: where you stand</h2>"
-        "<p>Each median is over the <em>other</em> districts of the group (you are never part of your own "
-        f"peer group). A group's figures are shown only when at least {report.min_peers} other districts "
-        f"reported them; otherwise the comparison falls back from {' to '.join(_group_label(k).lower() for k in report.fallback_order)}, "
-        "and says so. \u201cBetter than most\u201d and \u201cbehind most\u201d are said only when your value lies "
-        "outside the 95% range in which the peers' median could plausibly be (a distribution-free interval "
-        "from the peers' own ranks); inside it, the difference is within noise and called typical. Medians "
-        "are smoothed (averaged with the neighbouring ranks) so that no figure is any one district's own; a "
-        "range such as 1.0–1.1 stands in where the districts of a small group are too alike for a figure to be "
-        "safe.</p>"
-        f"<table class='scorecard-table'><thead><tr><th scope='col'>Metric</th><th scope='col'>Your value</th>"
-        f"{head}<th scope='col'>Where you stand</th></tr></thead><tbody>{''.join(body)}</tbody></table></section>")
+        "<section class='methods'><h2>How to read this report</h2><ul>"
+        "<li>Each median is over the <em>other</em> districts of a group: you are never part of your own "
+        "peer group.</li>"
+        f"<li>A group's figures are shown only when at least {report.min_peers} other districts reported them; "
+        f"otherwise the comparison falls back from {order}, and says so.</li>"
+        "<li>“Better than most” and “behind most” are said only when your value lies outside "
+        "the 95% range in which the peers' median could plausibly be (a distribution-free interval from the "
+        "peers' own ranks); inside it, the difference is within noise and called typical. “Above” "
+        "and “below” are used for measures with no better direction, such as the refresh cycle.</li>"
+        "<li>Medians are smoothed (averaged with the neighbouring ranks), so that no figure is any one "
+        "district's own; quartile bands are drawn only for groups of at least "
+        f"{report.rules.quartile_min_peers} others.</li>"
+        "<li>“Over the years” shows your own figures and your peers' medians for each school year you "
+        "submitted; a year's median is over the other districts of your group that year.</li></ul></section>")
 
 
 def peer_groups(report: DistrictReport) -> pd.DataFrame:
@@ -411,33 +536,108 @@ def purchasing_html(report: DistrictReport) -> str:
     return f"<div class='purchasing'><h3>Purchasing</h3>{text}</div>"
 
 
+def trend_lines(report: DistrictReport) -> pd.DataFrame:
+    """For each metric and school year on record: the district's own figure, the shown median of its
+    reference group (the first of county, size band, state with a figure this year) and of the state.
+    Rows: metric, school_year, series ("you", "reference", "state"), group_kind, label, value, text, stat.
+    A year's median is that year's leave-one-out median, through the same disclosure gate as the
+    scorecard: a group shown only as a range has a text but no value to draw."""
+    h = report.history
+    if h.empty:
+        return pd.DataFrame(columns=["metric", "school_year", "series", "group_kind", "label", "value", "text",
+                                     "stat"])
+    now = {(r["metric"], r["group_kind"]): r for r in report.stats.to_dict("records")}
+    out = []
+    for m in METRICS:
+        ref = _reference_of({k: now[(m.name, k)] for k in FALLBACK_ORDER if (m.name, k) in now}, FALLBACK_ORDER)
+        kinds = [("state", "state")]
+        if ref is not None and ref["group_kind"] != "state":
+            kinds.insert(0, ("reference", ref["group_kind"]))
+        rows = h[h["metric"] == m.name]
+        for year, year_rows in rows.groupby("school_year"):
+            by_kind = {r["group_kind"]: r for r in year_rows.to_dict("records")}
+            own = next(iter(by_kind.values()))["value"]
+            if np.isfinite(own):
+                out.append({"metric": m.name, "school_year": year, "series": "you", "group_kind": "own",
+                            "label": "Your district", "value": own, "text": figure_text(m, own), "stat": "value"})
+            for series, kind in kinds:
+                if kind not in by_kind:
+                    continue
+                fig = group_figures(by_kind[kind], report.rules, m.name)
+                if fig.status == "none":
+                    continue
+                out.append({"metric": m.name, "school_year": year, "series": series, "group_kind": kind,
+                            "label": f"{_group_label(kind)} median", "value": fig.median,
+                            "text": fig.centre_text, "stat": fig.stat})
+    return pd.DataFrame(out)
+
+
+def trend_table_html(report: DistrictReport, lines: pd.DataFrame, names: list[str]) -> str:
+    """The trend panels' figures as a table (for screen readers, and for a reader who wants the numbers)."""
+    e = html.escape
+    years = sorted(lines["school_year"].unique()) if len(lines) else []
+    body = []
+    for name in names:
+        for (series, kind), g in lines[lines["metric"] == name].groupby(["series", "group_kind"], sort=False):
+            by_year = g.set_index("school_year")
+            group = "own" if series == "you" else kind
+            cells = "".join(
+                tagged(by_year.at[y, "text"], name, group, by_year.at[y, "stat"], year=y)
+                if y in by_year.index else "<td class='num'>–</td>" for y in years)
+            body.append(f"<tr><th scope='row'>{e(METRIC_BY_NAME[name].label)}</th>"
+                        f"<td>{e(g['label'].iloc[0])}</td>{cells}</tr>")
+    head = "".join(f"<th scope='col'>{e(y)}</th>" for y in years)
+    return ("<details class='trend-table'><summary>The figures over the years, as a table</summary>"
+            "<table class='scorecard-table'><thead><tr><th scope='col'>Measure</th><th scope='col'>Whose</th>"
+            f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table></details>")
+
+
+def _trend_alt(lines: pd.DataFrame, name: str) -> str:
+    rows = lines[lines["metric"] == name]
+    parts = []
+    for _, g in rows.groupby(["series", "group_kind"], sort=False):
+        g = g.sort_values("school_year")
+        parts.append(f"{g['label'].iloc[0].lower()} " + ", ".join(
+            f"{t} ({y})" for t, y in zip(g["text"], g["school_year"])))
+    return ("Over the years: " + "; ".join(parts) + ".") if parts else ""
+
+
 def area_section_html(report: DistrictReport, area: str) -> str:
-    """One section (devices, network or support): the takeaway sentences and a peer-band chart."""
+    """One section (devices, network or support): the takeaway sentences, a chart of where the district
+    stands now beside how it moved over the years, and those figures as a table."""
     names = [m.name for m in METRICS if m.area == area]
     card = scorecard(report).set_index("metric").loc[names]
     kinds = report.group_kinds
-    fig = peer_band_figure(displayable(report.stats), names, kinds)
+    lines = trend_lines(report)
+    lines = lines[lines["metric"].isin(names)] if len(lines) else lines
+    several_years = len(lines) and lines["school_year"].nunique() > 1
+    fig = peer_band_figure(displayable(report.stats), names, kinds, lines if several_years else None)
     alt = (f"{AREA_TITLES[area]} chart: for each metric, the middle half and median of each peer group, "
-           "with your district's value marked. " + " ".join(
+           "with your district's value marked" + (", and beside it the figures over the years. " if several_years
+                                                   else ". ")
+           + " ".join(
                f"{card.at[n, 'label']}: you {card.at[n, 'value_text']}; "
                + "; ".join(f"{_group_label(k).lower()} median {card.at[n, f'{k}_text']}" for k in kinds)
-               + "." for n in names))
+               + ". " + (_trend_alt(lines, n) if several_years else "") for n in names))
     items = "".join(f"<li><strong>{html.escape(card.at[n, 'label'])}:</strong> "
                     f"{html.escape(card.at[n, 'sentence'])}"
                     + (f" <span class='detail'>{html.escape(card.at[n, 'detail'])}</span>"
                        if card.at[n, "detail"] else "") + "</li>" for n in names)
-    lead = card.iloc[0]
-    title = f"{AREA_TITLES[area]}: {lead['sentence'][0].lower()}{lead['sentence'][1:-1]}"
+    title = f"{AREA_TITLES[area]}: {takeaway(card.reset_index())}"
     extra = purchasing_html(report) if area == "devices" else ""
+    table = trend_table_html(report, lines, names) if several_years else ""
     return (f"<section class='area area-{area}'><h2>{html.escape(title)}</h2>"
-            f"<ul>{items}</ul>{extra}{figure_html(fig, alt, caption=_caption(area))}</section>")
+            f"<ul>{items}</ul>{extra}{figure_html(fig, alt.strip(), caption=_caption(area, several_years))}"
+            f"{table}</section>")
 
 
-def _caption(area: str) -> str:
-    return (f"{AREA_TITLES[area]}. Bars: the middle half of other districts (25th to 75th percentile) with "
-            "their median; a tick alone: the median of a small group; hatched: a range shown instead of a "
-            "figure; diamonds and line: your district; dashed lines: goals. Groups with too few other "
-            "districts are not drawn.")
+def _caption(area: str, trends: bool = False) -> str:
+    over = (" Over the years: your figure (diamonds, solid line), your peers' median (circles, dashed) and the "
+            "state's (squares, dotted) in each school year you submitted." if trends else "")
+    return (f"{AREA_TITLES[area]}, this year. Bars: the middle half of other districts (25th to 75th percentile) "
+            "with their median; a tick alone: the median of a small group; hatched: a range shown instead of a "
+            "figure; diamonds and line: your district; dashed green lines: goals. Groups with too few other "
+            f"districts are not drawn.{over}")
 
 
 def footer_html(report: DistrictReport) -> str:
@@ -471,6 +671,6 @@ def render_district(paths, district: str, custom_peers=(), school_year: str = ""
 
 
 __all__ = ["find_district", "render_district", "DistrictReport", "load_district_report", "iter_district_reports",
-           "scorecard", "scorecard_html", "area_section_html",
+           "scorecard", "scorecard_html", "comparison_html", "methods_html", "area_section_html", "trend_lines",
            "peer_groups", "peer_groups_html", "purchasing_html", "standing_sentence", "header_html", "footer_html",
            "AREAS", "STORED_GROUPS"]
