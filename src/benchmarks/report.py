@@ -53,6 +53,7 @@ class DistrictReport:
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: The scorecard, worked out once: every section of the page reads it.
     _card: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
+    _trends: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def group_kinds(self) -> list[str]:
@@ -542,6 +543,8 @@ def trend_lines(report: DistrictReport) -> pd.DataFrame:
     Rows: metric, school_year, series ("you", "reference", "state"), group_kind, label, value, text, stat.
     A year's median is that year's leave-one-out median, through the same disclosure gate as the
     scorecard: a group shown only as a range has a text but no value to draw."""
+    if report._trends is not None:
+        return report._trends.copy()
     h = report.history
     if h.empty:
         return pd.DataFrame(columns=["metric", "school_year", "series", "group_kind", "label", "value", "text",
@@ -569,7 +572,8 @@ def trend_lines(report: DistrictReport) -> pd.DataFrame:
                 out.append({"metric": m.name, "school_year": year, "series": series, "group_kind": kind,
                             "label": f"{_group_label(kind)} median", "value": fig.median,
                             "text": fig.centre_text, "stat": fig.stat})
-    return pd.DataFrame(out)
+    report._trends = pd.DataFrame(out)
+    return report._trends.copy()
 
 
 def trend_table_html(report: DistrictReport, lines: pd.DataFrame, names: list[str]) -> str:
