@@ -103,3 +103,30 @@ def test_hostile_district_name_renders_as_text(browser, project, tmp_path):
     assert seen["dialogs"] == []
     assert seen["h1"] == HOSTILE_NAME
     assert not [i for i in seen["images"] if i["w"] == 0]  # no broken <img src=x> injected
+
+
+def test_index_works_from_a_zip_opened_offline(browser, county_pages, tmp_path):
+    """The board receives the folder as a zip: unpacked anywhere, the index's links open their pages."""
+    import zipfile
+
+    folder = county_pages.index.parent
+    archive = tmp_path / "reports.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in folder.iterdir():
+            if f.name == "index.html" or f.name.startswith("board_summary"):
+                z.write(f, f"reports/{f.name}")
+    unpacked = tmp_path / "elsewhere"
+    zipfile.ZipFile(archive).extractall(unpacked)
+    page = browser.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto((unpacked / "reports" / "index.html").as_uri())
+    headings = page.eval_on_selector_all("h2", "els => els.map(e => e.textContent)")
+    assert headings[:2] == ["For the board", "For the analyst"]  # the board's pages first
+    page.click("text=Board summary 2025-26")
+    page.wait_for_load_state("load")
+    assert page.url.startswith((unpacked / "reports").as_uri())
+    assert page.inner_text("h1").startswith("Board summary")
+    assert page.eval_on_selector_all("img", "els => els.every(e => e.complete && e.naturalWidth > 0)")
+    assert all(u.startswith(("file:", "data:")) for u in requests), requests
+    page.close()

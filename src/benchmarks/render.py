@@ -241,7 +241,8 @@ def temp_files(task: ReportTask) -> list[Path]:
 
 #: The index's sections in order; district reports are counted by county under DISTRICT_SECTION.
 DISTRICT_SECTION = "District reports"
-INDEX_SECTIONS = ("For the board", DISTRICT_SECTION, "For the analyst")
+# The board summary and the data-quality report come first; the district reports are only counted.
+INDEX_SECTIONS = ("For the board", "For the analyst", DISTRICT_SECTION)
 
 
 def write_index(out_dir: Path, year: str, links: dict[str, list[tuple[str, str]]], districts: pd.DataFrame,
