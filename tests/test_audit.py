@@ -20,7 +20,7 @@ import benchmarks.report as report_module
 from benchmarks.audit import Audit, Truth, audit_artifacts, audit_files, read_html, read_table, summary
 from benchmarks.cli import main
 from benchmarks.config import paths
-from benchmarks.disclosure import Rules, figure_text
+from benchmarks.disclosure import Rules, figure_text, tagged
 from benchmarks.export import csv_bytes, district_table, export_tables, xlsx_bytes
 from benchmarks.ingest import ingest_files
 from benchmarks.metrics import METRIC_BY_NAME, METRICS
@@ -237,6 +237,33 @@ def test_totals_that_give_a_neighbour_away_are_caught(project, monkeypatch):
     monkeypatch.setattr(board_module, "overview_html", real)
     shared = [read_html("board.html", board_page(board_module.load_board_summary(p.warehouse, YEAR)), kind="board")]
     assert Audit(truth, YEAR).run({}, shared) == []
+
+
+def test_a_board_change_is_checked_against_its_group_in_both_years(demo_project):
+    """A change since last year is the difference of two shown medians: over the whole state it passes; over a
+    county of fewer than min_peers districts, or from a year the group had too few, it is flagged. The board's
+    districts-by-size counts follow the county breakdown's rule."""
+    truth = Truth.load(demo_project)
+    small = min(c for c, n in truth.year(YEAR).groupby("county").size().items() if n < 5)
+
+    def found(*cells):
+        page = read_html("board.html", "<table><tr>" + "".join(cells) + "</tr></table>", kind="board")
+        return rules_found(Audit(truth, YEAR).run({}, [page]))
+
+    def change(group, since="2024-25", **where):
+        return tagged("+0.03 devices", "devices_per_student", group, "change", members="all", year=YEAR,
+                      since=since, **where)
+
+    assert found(change("state", state="PS"), change("state", state="PS", goal="1")) == set()
+    small_group = {"statistic of a group with fewer than 5 others"}
+    assert found(change("county", county=small)) == small_group
+    assert found(change("state", since="2019-20", state="PS")) == small_group  # nobody submitted that year
+    band = truth.year(YEAR)["size_band"].mode()[0]
+    count = (truth.year(YEAR)["size_band"] == band).sum()
+    by_size = dict(members="all", year=YEAR, state="PS")
+    assert found(tagged(str(count), "districts", "size_band", "count", size_band=band, **by_size)) == set()
+    assert found(tagged("3", "districts", "size_band", "count", size_band="over 1,000,000 students", **by_size)) == {
+        "size band breakdown below 5 districts"}
 
 
 def test_an_index_naming_districts_is_caught(demo_project):

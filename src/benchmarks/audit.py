@@ -38,8 +38,11 @@ GROUP_KEYS = {"county": ("state", "county"), "locale": ("state", "locale"), "siz
               "state": ("state",)}
 STATISTICS = {"median", "p25", "p75", "band"}
 RISKY_TOTALS = {"total", "sum", "mean"}
-#: Shares of a group (e.g. meeting a goal), and trend projections of its median: group size is what matters.
-SHARES = {"share", "projection"}
+#: Shares of a group (e.g. meeting a goal), trend projections of its median and the board's change of a shown
+#: median or share since last year: group size is what matters (in both years, for a change).
+SHARES = {"share", "projection", "change"}
+#: Whole groups a board may count districts by (members="all", the group named in data-county / data-size-band).
+BREAKDOWNS = ("county", "size_band")
 #: Words naming one district's figure, in a data-stat or a table column ("min", "county_max", "rank", ...).
 SINGLE_VALUES = ("min", "max", "rank", "value", "lowest", "highest", "top", "bottom")
 _NUMBER = r"-?\d[\d,]*(?:\.\d+)?"
@@ -282,9 +285,9 @@ class Truth:
         return self._by_year.get(year, self.dm.iloc[0:0])
 
     def group(self, kind: str, year: str, reader: str | None = None, county: str | None = None,
-              state: str | None = None) -> pd.DataFrame:
-        """Members of a reader's group (others only), or of a named county / the state (everyone)."""
-        key = (kind, year, reader, county, state)
+              state: str | None = None, size_band: str | None = None) -> pd.DataFrame:
+        """Members of a reader's group (others only), or of a named county or size band / the state (everyone)."""
+        key = (kind, year, reader, county, state, size_band)
         if key not in self._groups:
             frame = self.year(year)
             if reader is not None and reader in frame.index:
@@ -294,6 +297,8 @@ class Truth:
                 out = out[out.index != reader]
             elif county is not None:
                 out = frame[frame["county"] == county]
+            elif size_band is not None:
+                out = frame[frame["size_band"] == size_band]
             else:
                 out = frame if state is None else frame[frame["state"] == state]
             self._groups[key] = out
@@ -450,18 +455,24 @@ class Audit:
             elif stat in STATISTICS and metric in METRIC_BY_NAME:
                 self._check_statistic(a, reader, f, METRIC_BY_NAME[metric], values, text)
             elif stat in SHARES:
-                if len(values) < self.rules.min_peers:
-                    self.add(reader, a.name, f"statistic of a group with fewer than {self.rules.min_peers} others",
-                             f"{metric} {group} {stat} = {text} (n={len(values)})")
+                sizes = [len(values)]
+                if f.get("since"):  # a change since an earlier year: the group that year counts too
+                    before = self._members(f, a, reader, f["since"])
+                    sizes += [] if before is None else [len(self.truth.values(before, metric))]
+                for n in sizes:
+                    if n < self.rules.min_peers:
+                        self.add(reader, a.name, f"statistic of a group with fewer than {self.rules.min_peers} "
+                                 "others", f"{metric} {group} {stat} = {text} (n={n})")
             else:
                 self.add(reader, a.name, "a statistic the disclosure rules do not allow", f"{metric} {group} {stat}")
         self._check_totals(a, reader, totals)
 
     def _check_count(self, a, reader, f, values, text) -> None:
-        if f.get("group") == "county" and f.get("members") == "all":
+        group = f.get("group")
+        if group in BREAKDOWNS and f.get("members") == "all":
             if len(values) < self.rules.min_peers:
-                self.add(reader, a.name, f"county breakdown below {self.rules.min_peers} districts",
-                         f"{f.get('county')}: {text}")
+                self.add(reader, a.name, f"{group.replace('_', ' ')} breakdown below {self.rules.min_peers} "
+                         "districts", f"{f.get(group.replace('_', '-'))}: {text}")
         elif f.get("metric") in METRIC_BY_NAME and _numbers(text) and int(_numbers(text)[0]) != len(values):
             self.add(reader, a.name, "count is not the number of other districts with a figure",
                      f"{f.get('metric')} {f.get('group')}: shows {text}, true {len(values)}")
@@ -471,6 +482,8 @@ class Audit:
         if f.get("members") == "all":
             if group == "county" and f.get("county"):
                 return self.truth.group("county", year, county=f["county"])
+            if group == "size_band" and f.get("size-band"):
+                return self.truth.group("size_band", year, size_band=f["size-band"])
             if group == "pooled":
                 return None
             return self.truth.group("state", year, state=f.get("state") or None)

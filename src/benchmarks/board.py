@@ -6,17 +6,18 @@ import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-import numpy as np
-
-from .disclosure import (BAND, CENTRE, QUARTILES, GroupFigures, Rules, group_figures, rules_of, tagged,
-                         total)
-from .metrics import METRIC_BY_NAME, METRICS
-from .plots import figure_html, participation_figure, state_trend_figure
+from .disclosure import (BAND, CENTRE, NONE, QUARTILES, GroupFigures, Rules, decimals, display_value, figure_text,
+                         group_figures, rules_of, tagged, total)
+from .metrics import METRIC_BY_NAME, METRICS, Metric
+from .peers import SIZE_BANDS
+from .plots import figure_html, state_trend_figure
 from .privacy import is_demo_key
 from .report import data_snapshot, resolve_warehouse
 from .store import connect, read_meta
+from .trends import school_year_label, year_start
 
 
 @dataclass
@@ -106,23 +107,192 @@ def goals_html(summary: BoardSummary) -> str:
             f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table></section>")
 
 
+#: A median that moved by less than this share of last year's figure "changed little": smaller moves of a
+#: smoothed state median are within the year-to-year wobble of which districts submitted.
+LITTLE_CHANGE = 0.02
+#: How a move reads, by the metric's direction: better, worse, or (neutral metrics) only which way it went.
+VERDICTS = {("higher", "up"): "improved", ("higher", "down"): "worsened", ("lower", "up"): "worsened",
+            ("lower", "down"): "improved", ("neutral", "up"): "up", ("neutral", "down"): "down"}
+#: Which way a figure moved, in a shape as well as a word (the page never relies on colour).
+SYMBOLS = {"up": "▲", "down": "▼", "little": "●"}
+CHANGE_COLUMNS = ["metric", "median_prev", "median", "change", "movement", "verdict"]
+GOAL_CHANGE_COLUMNS = ["metric", "goal", "goal_label", "share_prev", "share", "change_points", "movement"]
+
+
+def previous_year(summary: BoardSummary) -> str:
+    """The school year before the summary's: "2025-26" -> "2024-25"."""
+    return school_year_label(int(year_start([summary.school_year])[0]) - 1)
+
+
+def _movement(change: float, before: float) -> str:
+    if not np.isfinite(change):
+        return ""
+    if change == 0 or abs(change) < LITTLE_CHANGE * abs(before):
+        return "little"
+    return "up" if change > 0 else "down"
+
+
+def state_changes(summary: BoardSummary) -> pd.DataFrame:
+    """Per metric: the state's median as shown last school year and this one (group_stats show_median; NaN
+    where a band or nothing is shown), the change between the two shown figures in display units (percentage
+    points for shares), which way it moved (up, down, little) and what that means for the metric's direction
+    (improved, worsened, little change; up or down for neutral metrics). Empty without a previous year."""
+    prev = previous_year(summary)
+    q = state_quartiles(summary)
+    if not (q["school_year"] == prev).any():
+        return pd.DataFrame(columns=CHANGE_COLUMNS)
+    by = q.set_index(["metric", "school_year"])["median"]
+    rows = []
+    for m in METRICS:
+        before, now = (float(by.get((m.name, y), np.nan)) for y in (prev, summary.school_year))
+        # the difference of the figures as the reader sees them, so the table adds up
+        shown_before = display_value(m, before)
+        change = round(display_value(m, now) - shown_before, decimals(m)) + 0.0
+        movement = _movement(change, shown_before)
+        verdict = {"": "", "little": "little change"}.get(movement) or VERDICTS[(m.direction, movement)]
+        rows.append({"metric": m.name, "median_prev": before, "median": now, "change": change,
+                     "movement": movement, "verdict": verdict})
+    return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+
+
+def _points(share: float) -> float:
+    """A share in whole percentage points, rounded as share_text shows it."""
+    return float(f"{share * 100:.0f}") if np.isfinite(share) else np.nan
+
+
+def goal_changes(summary: BoardSummary) -> pd.DataFrame:
+    """Per goal: the share of the state's districts meeting it last school year and this one (stored
+    group_goals share_meeting), and the change in whole percentage points between the shares as shown.
+    Empty without a previous year."""
+    prev = previous_year(summary)
+    g = goal_shares(summary)
+    if not (g["school_year"] == prev).any():
+        return pd.DataFrame(columns=GOAL_CHANGE_COLUMNS)
+    by = g.set_index(["metric", "goal", "school_year"])["share_meeting"]
+    rows = []
+    for (metric, goal), label in g.groupby(["metric", "goal"], sort=False)["goal_label"].first().items():
+        before, now = (float(by.get((metric, goal, y), np.nan)) for y in (prev, summary.school_year))
+        change = _points(now) - _points(before)
+        rows.append({"metric": metric, "goal": goal, "goal_label": label, "share_prev": before, "share": now,
+                     "change_points": change, "movement": "" if np.isnan(change) else
+                     "little" if change == 0 else "up" if change > 0 else "down"})
+    return pd.DataFrame(rows, columns=GOAL_CHANGE_COLUMNS)
+
+
+def _signed(number: str, change: float) -> str:
+    return ("+" if change > 0 else "−" if change < 0 else "") + number
+
+
+def change_text(m: Metric, change: float) -> str:
+    """A change as shown: "+0.04 devices", "−$0.39/Mbps", "+20.7 points" (shares change in points)."""
+    if not np.isfinite(change):
+        return "–"
+    if m.unit == "%":
+        number = f"{abs(change):,.{decimals(m)}f}"
+        return _signed(f"{number} point" + ("" if float(number) == 1 else "s"), change)
+    return _signed(figure_text(m, abs(change)), change)
+
+
+def points_text(change: float) -> str:
+    """A change of a share in whole points: "+7 points", "−1 point", "0 points"."""
+    if not np.isfinite(change):
+        return "–"
+    return _signed(f"{abs(change):.0f} point" + ("" if abs(change) == 1 else "s"), change)
+
+
+def _judged(changes: pd.DataFrame) -> pd.DataFrame:
+    """The changes of metrics where higher or lower is better, where both years' medians are shown."""
+    better = changes["metric"].map(lambda n: METRIC_BY_NAME[n].direction != "neutral")
+    return changes[better & (changes["movement"] != "")]
+
+
+def changes_title(summary: BoardSummary, changes: pd.DataFrame) -> str:
+    """The section's takeaway: how many measures with a better direction improved since last year."""
+    judged = _judged(changes)
+    improved = int((judged["verdict"] == "improved").sum())
+    title = f"Changes since {previous_year(summary)}"
+    return f"{title}: {improved} of {len(judged)} measures improved" if len(judged) else title
+
+
+def _reading(movement: str, verdict: str) -> str:
+    return f"<td class='verdict'>{SYMBOLS[movement]} {html.escape(verdict)}</td>" if movement else "<td>–</td>"
+
+
+def _year_figure(summary: BoardSummary, row: pd.Series, metric: str, year: str) -> str:
+    """A year's state median cell (or its band, or a dash), declared for that year."""
+    fig = _figures(row, summary, metric)
+    return tagged("–" if fig.status == NONE else fig.centre_text, metric, "state", fig.stat, members="all",
+                  year=year, state=summary.state)
+
+
+def _change_cell(summary: BoardSummary, text: str, metric: str, movement: str, **goal: str) -> str:
+    """A change since last year: the difference of two shown figures of the whole state, declared as such."""
+    if not movement:
+        return "<td class='num'>–</td>"
+    return tagged(text, metric, "state", "change", members="all", year=summary.school_year,
+                  since=previous_year(summary), state=summary.state, **goal)
+
+
+def _changes_lead(summary: BoardSummary, changes: pd.DataFrame) -> str:
+    """The sentence under the title: how the measures moved, and how to read the table."""
+    prev, e = previous_year(summary), html.escape
+    judged = _judged(changes)
+    counts = judged["verdict"].value_counts()
+    neutral = [f"the {m.noun}" for m in METRICS if m.direction == "neutral"]
+    names = " and ".join(neutral)
+    neutral_text = (f" {names[:1].upper()}{names[1:]} {'is' if len(neutral) == 1 else 'are'} neither better nor "
+                    "worse when higher: they read only up or down." if neutral else "")
+    return (f"<p>The state's median district in {e(prev)} and in {e(summary.school_year)}. Of the {len(judged)} "
+            f"measures where higher or lower is better, {counts.get('improved', 0)} improved, "
+            f"{counts.get('worsened', 0)} worsened and {counts.get('little change', 0)} changed little (by less "
+            f"than {LITTLE_CHANGE:.0%} of the {e(prev)} median).{e(neutral_text)} ▲ up, ▼ down, ● little change; "
+            "shares change in percentage points.</p>")
+
+
+def changes_html(summary: BoardSummary) -> str:
+    """Changes since last year: each metric's state median then and now, and the share meeting each goal."""
+    prev, year, e = previous_year(summary), summary.school_year, html.escape
+    changes = state_changes(summary)
+    if changes.empty:
+        earlier = (summary.group_stats["school_year"] < year).any()
+        why = (f"No figures for {e(prev)} are on record for {e(summary.state)}, so there is no change since last "
+               "year to show." if earlier else f"{e(year)} is the first school year on record for "
+               f"{e(summary.state)}, so there is no earlier year to compare with yet.")
+        return f"<section><h2>Changes since last year</h2><p>{why}</p></section>"
+    q = state_quartiles(summary).set_index(["school_year", "metric"])
+    body = []
+    for r in changes.itertuples(index=False):
+        m = METRIC_BY_NAME[r.metric]
+        body.append(f"<tr><th scope='row'>{e(m.label)}</th>"
+                    + "".join(_year_figure(summary, q.loc[(y, m.name)], m.name, y) for y in (prev, year))
+                    + _change_cell(summary, change_text(m, r.change), m.name, r.movement)
+                    + _reading(r.movement, r.verdict) + "</tr>")
+    goals = goal_changes(summary)
+    goal_body = []
+    for r in goals.itertuples(index=False):
+        m = METRIC_BY_NAME[r.metric]
+        cells = "".join(
+            tagged(share_text(s), m.name, "state", "share", members="all", year=y, state=summary.state,
+                   goal=f"{r.goal:g}") if np.isfinite(s) else "<td class='num'>–</td>"
+            for s, y in ((r.share_prev, prev), (r.share, year)))
+        verdict = {"up": "more districts", "down": "fewer districts", "little": "no change"}.get(r.movement, "")
+        goal_body.append(f"<tr><th scope='row'>{e(m.label)}: {e(r.goal_label)}</th>{cells}"
+                         + _change_cell(summary, points_text(r.change_points), m.name, r.movement, goal=f"{r.goal:g}")
+                         + f"{_reading(r.movement, verdict)}</tr>")
+    more = int((goals["movement"] == "up").sum())
+    head = (f"<thead><tr><th scope='col'>{{}}</th><th scope='col'>{e(prev)}</th><th scope='col'>{e(year)}</th>"
+            "<th scope='col'>Change</th><th scope='col'>Reading</th></tr></thead>")
+    return (f"<section><h2>{e(changes_title(summary, changes))}</h2>{_changes_lead(summary, changes)}"
+            f"<table class='scorecard-table'>{head.format('Median of the state')}<tbody>{''.join(body)}</tbody>"
+            f"</table><h3>Goals met: a larger share of districts meets {more} of {len(goals)} goals</h3>"
+            f"<table class='scorecard-table'>{head.format('Share of districts meeting')}<tbody>"
+            f"{''.join(goal_body)}</tbody></table></section>")
+
+
 def _figures(row: pd.Series, summary: BoardSummary, metric: str) -> GroupFigures:
     return group_figures({"status": row["status"], "n": row["n"], "show_p25": row["p25"],
                           "show_median": row["median"], "show_p75": row["p75"], "band_low": row["band_low"],
                           "band_high": row["band_high"]}, summary.rules, metric)
-
-
-def participation(summary: BoardSummary) -> pd.DataFrame:
-    """Districts that submitted per county; counties below the disclosure threshold are pooled."""
-    year = summary.metrics[summary.metrics["school_year"] == summary.school_year]
-    counts = year.groupby("county").size().sort_values(ascending=False)
-    big = counts[counts >= summary.min_peers]
-    small = counts[counts < summary.min_peers]
-    out = pd.DataFrame({"label": big.index.astype(str), "districts": big.to_numpy(), "pooled": False})
-    if len(small):
-        out.loc[len(out)] = {"label": f"{len(small)} counties with fewer than {summary.min_peers} districts",
-                             "districts": int(small.sum()), "pooled": True}
-    return out
 
 
 def _whole_state(summary: BoardSummary, stat: str, metric: str, text: str, tag: str = "span", css: str = "",
@@ -187,22 +357,90 @@ def state_trend_html(summary: BoardSummary) -> str:
                                     "dashed lines: goals.") + "</section>")
 
 
+def participation_years(summary: BoardSummary) -> dict:
+    """Districts that submitted this school year and last, how many are new since last year and how many
+    did not resubmit (None for last year's figures when the state has no submissions that year)."""
+    prev = previous_year(summary)
+    seen = summary.metrics.groupby("school_year")["pseudonym"].agg(set)
+    now, before = seen.get(summary.school_year, set()), seen.get(prev)
+    if before is None:
+        return {"districts": len(now), "districts_prev": None, "new": None, "gone": None}
+    return {"districts": len(now), "districts_prev": len(before), "new": len(now - before),
+            "gone": len(before - now)}
+
+
+def participation_by_band(summary: BoardSummary) -> pd.DataFrame:
+    """Districts that submitted, by size band (rows, smallest first) and school year (columns)."""
+    counts = summary.metrics.groupby(["size_band", "school_year"]).size().unstack(fill_value=0)
+    bands = [label for _, label in SIZE_BANDS]
+    return counts.reindex(bands, fill_value=0).rename_axis(index="size_band", columns="school_year")
+
+
+def participation_by_county(summary: BoardSummary) -> pd.DataFrame:
+    """Districts that submitted per county; counties below the disclosure threshold are pooled."""
+    year = summary.metrics[summary.metrics["school_year"] == summary.school_year]
+    counts = year.groupby("county").size().sort_values(ascending=False)
+    big = counts[counts >= summary.min_peers]
+    small = counts[counts < summary.min_peers]
+    out = pd.DataFrame({"label": big.index.astype(str), "districts": big.to_numpy(), "pooled": False})
+    if len(small):
+        out.loc[len(out)] = {"label": f"{len(small)} counties with fewer than {summary.min_peers} districts",
+                             "districts": int(small.sum()), "pooled": True}
+    return out
+
+
+def participation_title(p: dict, prev: str) -> str:
+    """The section's takeaway: this year's districts against last year's."""
+    title = f"Participation: {p['districts']} districts"
+    if p["districts_prev"] is None:
+        return title
+    diff = p["districts"] - p["districts_prev"]
+    if diff == 0:
+        return f"{title}, as many as in {prev}"
+    return f"{title}, {abs(diff)} {'more' if diff > 0 else 'fewer'} than in {prev}"
+
+
 def participation_html(summary: BoardSummary) -> str:
-    p = participation(summary)
-    fig = participation_figure(p)
-    alt = "Districts that submitted, by county: " + "; ".join(
-        f"{label}: {n}" for label, n in zip(p["label"], p["districts"])) + "."
+    """Participation in a sentence, districts by size band per school year, and by county in a fold-out."""
+    p, prev, year, e = participation_years(summary), previous_year(summary), summary.school_year, html.escape
+
+    def count(n: int, y: str = year, **where) -> str:
+        return tagged(str(n), "districts", "state", "count", tag="span", css="", members="all", year=y,
+                      state=summary.state, **where)
+
+    sentence = f"{count(p['districts'])} districts submitted figures for {e(year)}"
+    if p["districts_prev"] is None:
+        earlier = (summary.metrics["school_year"] < year).any()
+        sentence += f"; none submitted for {e(prev)}." if earlier else ", the first school year on record."
+    else:
+        new = "none are new" if not p["new"] else f"{count(p['new'])} are new since then"
+        gone = (f"every district of {e(prev)} submitted again" if not p["gone"]
+                else f"{count(p['gone'])} of {e(prev)}'s districts did not resubmit")
+        sentence += f", against {count(p['districts_prev'], prev)} for {e(prev)}: {new} and {gone}."
+    bands = participation_by_band(summary)
+    head = "".join(f"<th scope='col'>{e(y)}</th>" for y in bands.columns)
+    small = (bands < summary.min_peers).to_numpy().any()
     rows = "".join(
-        f"<tr><th scope='row'>{html.escape(r.label)}</th>"
+        f"<tr><th scope='row'>{e(band)}</th>" + "".join(
+            tagged(str(n), "districts", "size_band", "count", members="all", year=y, state=summary.state,
+                   size_band=band) if n >= summary.min_peers else "<td class='num'>–</td>"
+            for y, n in counts.items()) + "</tr>"
+        for band, counts in bands.iterrows())
+    by_county = participation_by_county(summary)
+    county_rows = "".join(
+        f"<tr><th scope='row'>{e(r.label)}</th>"
         + tagged(str(r.districts), "districts", "pooled" if r.pooled else "county", "count", members="all",
-                 year=summary.school_year, **({} if r.pooled else {"county": r.label}))
-        + "</tr>" for r in p.itertuples(index=False))
-    return ("<section><h2>Participation by county</h2>"
-            + figure_html(fig, alt, f"Counties with fewer than {summary.min_peers} submitting districts are "
-                                    "pooled so that none can be singled out.")
-            + "<details><summary>Participation as a table</summary><table class='scorecard-table'><thead><tr>"
-              "<th scope='col'>County</th><th scope='col'>Districts</th></tr></thead>"
-              f"<tbody>{rows}</tbody></table></details></section>")
+                 year=year, **({} if r.pooled else {"county": r.label}))
+        + "</tr>" for r in by_county.itertuples(index=False))
+    return (f"<section><h2>{e(participation_title(p, prev))}</h2><p>{sentence}</p>"
+            "<table class='scorecard-table'><thead><tr><th scope='col'>Districts by size</th>"
+            f"{head}</tr></thead><tbody>{rows}</tbody></table>"
+            + (f"<p class='note'>–: fewer than {summary.min_peers} districts of that size submitted that year.</p>"
+               if small else "")
+            + f"<details><summary>Districts by county, {e(year)}</summary><table class='scorecard-table'><thead>"
+              "<tr><th scope='col'>County</th><th scope='col'>Districts</th></tr></thead>"
+              f"<tbody>{county_rows}</tbody></table><p class='note'>Counties with fewer than {summary.min_peers} "
+              "submitting districts are pooled so that none can be singled out.</p></details></section>")
 
 
 def footer_html(summary: BoardSummary) -> str:
