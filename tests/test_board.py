@@ -12,7 +12,7 @@ import pytest
 
 from conftest import smoothed
 
-from benchmarks.board import (LITTLE_CHANGE, changes_html, goal_changes, load_board_summary, participation_by_band,
+from benchmarks.board import (LITTLE_CHANGE, changes_html, goal_changes, goals_html, load_board_summary, participation_by_band,
                               participation_html, participation_years, state_changes)
 from benchmarks.metrics import METRIC_BY_NAME, METRICS
 
@@ -85,7 +85,9 @@ def test_goal_share_changes_are_in_points(board):
     assert change > 0
     g = goal_changes(summary).set_index(["metric", "goal"])
     assert g.at[("bandwidth_kbps_per_student", 1000.0), "change_points"] == change
-    page = changes_html(summary)
+    page = goals_html(summary)
+    more = int((g["change_points"] > 0).sum())
+    assert f"Goals met: a larger share of districts meets {more} of 4 goals than in {PREV}" in page
     assert re.search(r"data-metric='bandwidth_kbps_per_student' data-group='state' data-stat='change' "
                      r"[^>]*data-goal='1000'>" + re.escape(f"+{change} points") + "</td>", page)
 
@@ -95,6 +97,7 @@ def test_a_first_year_says_so_and_shows_no_table(demo_project):
     assert state_changes(first).empty and goal_changes(first).empty
     page = changes_html(first)
     assert "2023-24 is the first school year on record for PS" in page and "<table" not in page
+    assert "Change since" not in goals_html(first) and "data-stat='share'" in goals_html(first)
     assert participation_years(first)["districts_prev"] is None
     assert "the first school year on record" in participation_html(first)
 

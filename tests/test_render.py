@@ -98,7 +98,7 @@ def test_pages_load_nothing_from_the_network_and_hide_code(rendered):
     _, _, page, board = rendered
     for path in (page, board):
         parser, text = parse(path)
-        assert parser.imgs and all(i["src"].startswith("data:image/png;base64,") for i in parser.imgs)
+        assert parser.imgs and all(i["src"].startswith("data:image/svg+xml;base64,") for i in parser.imgs)
         assert all(i.get("alt") for i in parser.imgs)
         assert not [u for u in parser.urls if re.match(r"(?i)(https?:)?//", u)]
         assert not re.search(r"(?i)<script[^>]*\bsrc=", text)

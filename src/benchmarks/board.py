@@ -84,11 +84,16 @@ def share_text(share: float) -> str:
 
 
 def goals_html(summary: BoardSummary) -> str:
-    """Share of the state's districts meeting each goal line, by school year."""
+    """Share of the state's districts meeting each goal line, by school year, and the change since last year
+    in points; the title says for how many goals the share grew."""
     g = goal_shares(summary)
     years = sorted(g["school_year"].unique())
+    prev = previous_year(summary)
+    changes = goal_changes(summary).set_index(["metric", "goal"])
     e = html.escape
     head = "".join(f"<th scope='col'>{e(y)}</th>" for y in years)
+    if len(changes):
+        head += f"<th scope='col'>Change since {e(prev)}</th><th scope='col'>Reading</th>"
     body = []
     for (metric, goal), rows in g.groupby(["metric", "goal"], sort=False):
         m = METRIC_BY_NAME[metric]
@@ -98,13 +103,23 @@ def goals_html(summary: BoardSummary) -> str:
                    state=summary.state, goal=f"{goal:g}")
             if y in by_year.index and np.isfinite(by_year.at[y, "share_meeting"]) else "<td class='num'>–</td>"
             for y in years)
+        if (metric, goal) in changes.index:
+            c = changes.loc[(metric, goal)]
+            verdict = {"up": "more districts", "down": "fewer districts", "little": "no change"}.get(c["movement"], "")
+            cells += (_change_cell(summary, points_text(c["change_points"]), metric, c["movement"], goal=f"{goal:g}")
+                      + _reading(c["movement"], verdict))
+        elif len(changes):
+            cells += "<td class='num'>–</td><td></td>"
         label = rows["goal_label"].iloc[0]
         body.append(f"<tr><th scope='row'>{e(m.label)}: {e(label)}</th>{cells}</tr>")
-    return ("<section><h2>Goals: share of districts meeting each one</h2>"
+    more = int((changes["movement"] == "up").sum()) if len(changes) else 0
+    title = (f"Goals met: a larger share of districts meets {more} of {len(changes)} goals than in {prev}"
+             if len(changes) else "Goals met: share of districts meeting each one")
+    return (f"<section><h2>{e(title)}</h2>"
             "<p>Goal lines: 100 kbps and 1 Mbps of internet bandwidth per student (FCC, 2014), one device per "
             "student, one wireless access point per classroom. Shares are of the districts that reported the "
-            "figure.</p><table class='scorecard-table'><thead><tr><th scope='col'>Goal</th>"
-            f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table></section>")
+            "figure; changes are in percentage points.</p><table class='scorecard-table'><thead><tr>"
+            f"<th scope='col'>Goal</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></section>")
 
 
 #: A median that moved by less than this share of last year's figure "changed little": smaller moves of a
@@ -245,8 +260,7 @@ def _changes_lead(summary: BoardSummary, changes: pd.DataFrame) -> str:
     return (f"<p>The state's median district in {e(prev)} and in {e(summary.school_year)}. Of the {len(judged)} "
             f"measures where higher or lower is better, {counts.get('improved', 0)} improved, "
             f"{counts.get('worsened', 0)} worsened and {counts.get('little change', 0)} changed little (by less "
-            f"than {LITTLE_CHANGE:.0%} of the {e(prev)} median).{e(neutral_text)} ▲ up, ▼ down, ● little change; "
-            "shares change in percentage points.</p>")
+            f"than {LITTLE_CHANGE:.0%} of the {e(prev)} median).{e(neutral_text)} ▲ up, ▼ down, ● little change.</p>")
 
 
 def changes_html(summary: BoardSummary) -> str:
@@ -267,26 +281,10 @@ def changes_html(summary: BoardSummary) -> str:
                     + "".join(_year_figure(summary, q.loc[(y, m.name)], m.name, y) for y in (prev, year))
                     + _change_cell(summary, change_text(m, r.change), m.name, r.movement)
                     + _reading(r.movement, r.verdict) + "</tr>")
-    goals = goal_changes(summary)
-    goal_body = []
-    for r in goals.itertuples(index=False):
-        m = METRIC_BY_NAME[r.metric]
-        cells = "".join(
-            tagged(share_text(s), m.name, "state", "share", members="all", year=y, state=summary.state,
-                   goal=f"{r.goal:g}") if np.isfinite(s) else "<td class='num'>–</td>"
-            for s, y in ((r.share_prev, prev), (r.share, year)))
-        verdict = {"up": "more districts", "down": "fewer districts", "little": "no change"}.get(r.movement, "")
-        goal_body.append(f"<tr><th scope='row'>{e(m.label)}: {e(r.goal_label)}</th>{cells}"
-                         + _change_cell(summary, points_text(r.change_points), m.name, r.movement, goal=f"{r.goal:g}")
-                         + f"{_reading(r.movement, verdict)}</tr>")
-    more = int((goals["movement"] == "up").sum())
-    head = (f"<thead><tr><th scope='col'>{{}}</th><th scope='col'>{e(prev)}</th><th scope='col'>{e(year)}</th>"
-            "<th scope='col'>Change</th><th scope='col'>Reading</th></tr></thead>")
+    head = (f"<thead><tr><th scope='col'>Median of the state</th><th scope='col'>{e(prev)}</th>"
+            f"<th scope='col'>{e(year)}</th><th scope='col'>Change</th><th scope='col'>Reading</th></tr></thead>")
     return (f"<section><h2>{e(changes_title(summary, changes))}</h2>{_changes_lead(summary, changes)}"
-            f"<table class='scorecard-table'>{head.format('Median of the state')}<tbody>{''.join(body)}</tbody>"
-            f"</table><h3>Goals met: a larger share of districts meets {more} of {len(goals)} goals</h3>"
-            f"<table class='scorecard-table'>{head.format('Share of districts meeting')}<tbody>"
-            f"{''.join(goal_body)}</tbody></table></section>")
+            f"<table class='scorecard-table'>{head}<tbody>{''.join(body)}</tbody></table></section>")
 
 
 def _figures(row: pd.Series, summary: BoardSummary, metric: str) -> GroupFigures:
