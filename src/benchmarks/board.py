@@ -91,9 +91,9 @@ def goals_html(summary: BoardSummary) -> str:
     prev = previous_year(summary)
     changes = goal_changes(summary).set_index(["metric", "goal"])
     e = html.escape
-    head = "".join(f"<th scope='col'>{e(y)}</th>" for y in years)
+    head = "".join(f"<th scope='col' class='num'>{e(y)}</th>" for y in years)
     if len(changes):
-        head += f"<th scope='col'>Change since {e(prev)}</th><th scope='col'>Reading</th>"
+        head += f"<th scope='col' class='num'>Change since {e(prev)}</th><th scope='col'>Reading</th>"
     body = []
     for (metric, goal), rows in g.groupby(["metric", "goal"], sort=False):
         m = METRIC_BY_NAME[metric]
@@ -281,8 +281,8 @@ def changes_html(summary: BoardSummary) -> str:
                     + "".join(_year_figure(summary, q.loc[(y, m.name)], m.name, y) for y in (prev, year))
                     + _change_cell(summary, change_text(m, r.change), m.name, r.movement)
                     + _reading(r.movement, r.verdict) + "</tr>")
-    head = (f"<thead><tr><th scope='col'>Median of the state</th><th scope='col'>{e(prev)}</th>"
-            f"<th scope='col'>{e(year)}</th><th scope='col'>Change</th><th scope='col'>Reading</th></tr></thead>")
+    head = (f"<thead><tr><th scope='col'>Median of the state</th><th scope='col' class='num'>{e(prev)}</th>"
+            f"<th scope='col' class='num'>{e(year)}</th><th scope='col' class='num'>Change</th><th scope='col'>Reading</th></tr></thead>")
     return (f"<section><h2>{e(changes_title(summary, changes))}</h2>{_changes_lead(summary, changes)}"
             f"<table class='scorecard-table'>{head}<tbody>{''.join(body)}</tbody></table></section>")
 
@@ -334,8 +334,8 @@ def state_table_html(summary: BoardSummary) -> str:
                     + _whole_state(summary, "count", m.name, str(int(r["n"])), tag="td", css="num")
                     + f"{cells}</tr>")
     return ("<section><h2>The state at a glance</h2><table class='scorecard-table'><thead><tr>"
-            "<th scope='col'>Metric</th><th scope='col'>Districts</th><th scope='col'>25th percentile</th>"
-            "<th scope='col'>Median</th><th scope='col'>75th percentile</th></tr></thead>"
+            "<th scope='col'>Metric</th><th scope='col' class='num'>Districts</th><th scope='col' class='num'>25th percentile</th>"
+            "<th scope='col' class='num'>Median</th><th scope='col' class='num'>75th percentile</th></tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table></section>")
 
 
@@ -416,7 +416,7 @@ def participation_html(summary: BoardSummary) -> str:
                 else f"{count(p['gone'])} of {e(prev)}'s districts did not resubmit")
         sentence += f", against {count(p['districts_prev'], prev)} for {e(prev)}: {new} and {gone}."
     bands = participation_by_band(summary)
-    head = "".join(f"<th scope='col'>{e(y)}</th>" for y in bands.columns)
+    head = "".join(f"<th scope='col' class='num'>{e(y)}</th>" for y in bands.columns)
     small = (bands < summary.min_peers).to_numpy().any()
     rows = "".join(
         f"<tr><th scope='row'>{e(band)}</th>" + "".join(
@@ -436,7 +436,7 @@ def participation_html(summary: BoardSummary) -> str:
             + (f"<p class='note'>–: fewer than {summary.min_peers} districts of that size submitted that year.</p>"
                if small else "")
             + f"<details><summary>Districts by county, {e(year)}</summary><table class='scorecard-table'><thead>"
-              "<tr><th scope='col'>County</th><th scope='col'>Districts</th></tr></thead>"
+              "<tr><th scope='col'>County</th><th scope='col' class='num'>Districts</th></tr></thead>"
               f"<tbody>{county_rows}</tbody></table><p class='note'>Counties with fewer than {summary.min_peers} "
               "submitting districts are pooled so that none can be singled out.</p></details></section>")
 

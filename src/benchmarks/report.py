@@ -422,8 +422,8 @@ def scorecard_html(report: DistrictReport) -> str:
         f"<p class='lede'>{whom}; where fewer than {report.min_peers} reported a figure, the wider group is named "
         "in brackets. \u201cBetter\u201d or \u201cbehind\u201d only when the difference is larger than chance "
         "would make it.</p>"
-        "<table class='summary-table'><thead><tr><th scope='col'>Measure</th><th scope='col'>You</th>"
-        "<th scope='col'>Peers' median</th><th scope='col'>Where you stand</th></tr></thead>"
+        "<table class='summary-table'><thead><tr><th scope='col'>Measure</th><th scope='col' class='num'>You</th>"
+        "<th scope='col' class='num'>Peers' median</th><th scope='col'>Where you stand</th></tr></thead>"
         f"<tbody>{''.join(body)}</tbody></table></section>")
 
 
@@ -432,7 +432,7 @@ def comparison_html(report: DistrictReport) -> str:
     card = scorecard(report)
     e = html.escape
     kinds = report.group_kinds
-    head = "".join(f"<th scope='col'>{e(_group_label(k))}</th>" for k in kinds)
+    head = "".join(f"<th scope='col' class='num'>{e(_group_label(k))}</th>" for k in kinds)
     first = report.fallback_order[0]
     body = []
     for _, r in card.iterrows():
@@ -446,7 +446,7 @@ def comparison_html(report: DistrictReport) -> str:
     return ("<section class='comparison'><h2>Your figures against every peer group</h2>"
             "<p>Medians of the <em>other</em> districts of each group. A range such as 1.0–1.1 stands in "
             "where the districts of a small group are too alike for a figure to be safe.</p>"
-            "<table class='scorecard-table'><thead><tr><th scope='col'>Measure</th><th scope='col'>You</th>"
+            "<table class='scorecard-table'><thead><tr><th scope='col'>Measure</th><th scope='col' class='num'>You</th>"
             f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table></section>")
 
 
@@ -500,7 +500,7 @@ def peer_groups_html(report: DistrictReport) -> str:
             "band and state follow from the districts' own submissions. n is how many of them reported a figure "
             f"(it varies by metric when some left a figure blank).{custom}</p>"
             "<table class='scorecard-table'><thead><tr><th scope='col'>Group</th>"
-            "<th scope='col'>How the peers were chosen</th><th scope='col'>n (other districts)</th></tr></thead>"
+            "<th scope='col'>How the peers were chosen</th><th scope='col' class='num'>n (other districts)</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></section>")
 
 
@@ -590,7 +590,7 @@ def trend_table_html(report: DistrictReport, lines: pd.DataFrame, names: list[st
                 if y in by_year.index else "<td class='num'>–</td>" for y in years)
             body.append(f"<tr><th scope='row'>{e(METRIC_BY_NAME[name].label)}</th>"
                         f"<td>{e(g['label'].iloc[0])}</td>{cells}</tr>")
-    head = "".join(f"<th scope='col'>{e(y)}</th>" for y in years)
+    head = "".join(f"<th scope='col' class='num'>{e(y)}</th>" for y in years)
     return ("<details class='trend-table'><summary>The figures over the years, as a table</summary>"
             "<table class='scorecard-table'><thead><tr><th scope='col'>Measure</th><th scope='col'>Whose</th>"
             f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table></details>")
