@@ -40,11 +40,11 @@ def _axis_value(metric_name: str, value: float) -> float:
     return value * 100 if METRIC_BY_NAME[metric_name].unit == "%" else value
 
 
-def _pad_limits(span: list[float], floor_at_zero: bool = True) -> tuple[float, float]:
+def _pad_limits(span: list[float]) -> tuple[float, float]:
     """Axis limits around the drawn values with some air; never below zero when every value is positive."""
     lo, hi = min(span), max(span)
     pad = (hi - lo) * 0.15 or abs(hi) * 0.2 or 1.0
-    return (max(0.0, lo - pad) if floor_at_zero and lo >= 0 else lo - pad), hi + pad
+    return (max(0.0, lo - pad) if lo >= 0 else lo - pad), hi + pad
 
 
 def _shared_legend(fig, axes, ncol: int) -> None:
@@ -228,13 +228,7 @@ def initiative_figure(lines: pd.DataFrame, target_label: str):
                     label="Your figure now")
         ax.plot(v["planned"], 0, marker="D", markersize=9, color=PALETTE["district"], linestyle="none",
                 label="Your plan")
-        for goal in m.goals:
-            gv = _axis_value(r["metric"], goal.value)
-            if gv <= max(span) * 1.6:
-                ax.axvline(gv, color=PALETTE["goal"], linestyle="--", linewidth=1.3, label=f"Goal: {goal.label}")
-                ax.text(gv, 0.42, f" {goal.label}", color=PALETTE["goal"], fontsize=8, va="bottom",
-                        parse_math=False)
-                span.append(gv)
+        _goal_lines(ax, r["metric"], span, vertical=True, label_at=0.42)
         ax.set_xlim(*_pad_limits(span))
         ax.set_ylim(-0.6, 0.9)
         ax.set_yticks([])

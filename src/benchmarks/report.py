@@ -576,7 +576,7 @@ def trend_lines(report: DistrictReport) -> pd.DataFrame:
     return report._trends.copy()
 
 
-def trend_table_html(report: DistrictReport, lines: pd.DataFrame, names: list[str]) -> str:
+def trend_table_html(lines: pd.DataFrame, names: list[str]) -> str:
     """The trend panels' figures as a table (for screen readers, and for a reader who wants the numbers)."""
     e = html.escape
     years = sorted(lines["school_year"].unique()) if len(lines) else []
@@ -629,7 +629,7 @@ def area_section_html(report: DistrictReport, area: str) -> str:
                        if card.at[n, "detail"] else "") + "</li>" for n in names)
     title = f"{AREA_TITLES[area]}: {takeaway(card.reset_index())}"
     extra = purchasing_html(report) if area == "devices" else ""
-    table = trend_table_html(report, lines, names) if several_years else ""
+    table = trend_table_html(lines, names) if several_years else ""
     return (f"<section class='area area-{area}'><h2>{html.escape(title)}</h2>"
             f"<ul>{items}</ul>{extra}{figure_html(fig, alt.strip(), caption=_caption(area, several_years))}"
             f"{table}</section>")
