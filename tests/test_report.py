@@ -1,5 +1,7 @@
 """The district report's sentences and sections read the stored statistics and say what they mean."""
 
+import re
+
 import duckdb
 import pandas as pd
 import pytest
@@ -133,12 +135,15 @@ def test_summary_is_one_row_per_metric_against_the_reference_group(kestrel):
     page = scorecard_html(rep)
     assert page.count("<tr><th scope='row'>") == len(METRICS)
     assert "the <span data-metric='' data-group='county' data-stat='count'>8</span> other districts" in page
+    # county, size band and state medians on every row; the one the verdict is against is marked
+    assert page.count("data-group='size_band'") == len(METRICS) and page.count("class='num ref'") == len(METRICS)
     own = dm.set_index("pseudonym").loc[rows[0][0]]
     county = dm[(dm.county == own.county) & (dm.pseudonym != rows[0][0])]
     shown = shown_median(county["devices_per_student"], "devices_per_student")
     card = scorecard(rep).set_index("metric")
     assert card.at["devices_per_student", "reference"] == "county"
-    assert f">{card.at['devices_per_student', 'county_text']}</span>" in page
+    assert re.search(r"data-metric='devices_per_student' data-group='county' data-stat='median'>"
+                     + re.escape(card.at['devices_per_student', 'county_text']) + "</td>", page)
     assert card.at["devices_per_student", "county_median"] == pytest.approx(shown)
 
 

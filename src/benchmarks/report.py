@@ -386,45 +386,50 @@ def _verdict_badge(key: str) -> str:
     return f"<span class='verdict v-{key}'><span aria-hidden='true'>{symbol}</span> {words}</span>"
 
 
+#: The summary's peer-group columns (DESIGN: where we stand vs county, size band and state); a custom group,
+#: when given, comes first. Every group, locale included, is in comparison_html.
+SUMMARY_GROUPS = ("custom", "county", "size_band", "state")
+
+
 def scorecard_html(report: DistrictReport) -> str:
-    """The one-screen summary: every metric, your value, the peers' median you are compared with, and a
-    verdict in a symbol and a few words. Every peer group's median is in comparison_html further down."""
+    """The one-screen summary: every metric, your value, the medians of your county, size band and state,
+    and a verdict in a symbol and a few words against the first of them with a figure (its cell is marked).
+    Every peer group's median, locale included, is in comparison_html further down."""
     card = scorecard(report)
     e = html.escape
+    kinds = [k for k in SUMMARY_GROUPS if k in report.group_kinds]
     first = report.fallback_order[0]
     body = []
     for _, r in card.iterrows():
+        cells = "".join(
+            tagged(r[f"{k}_text"] if r[f"{k}_stat"] != "none" else "\u2013", r["metric"], k, r[f"{k}_stat"],
+                   css="num ref" if k == r["reference"] else "num") for k in kinds)
         ref = r["reference"]
-        if ref is None:
-            median = "<td class='num'>\u2013</td>"
-        else:
-            # the group is named only where it is not the usual one (too few others reported this figure)
-            other = "" if ref == first else f" <span class='group'>({e(_group_label(ref).lower())})</span>"
-            median = ("<td class='num'>" + tagged(r[f"{ref}_text"], r["metric"], ref, r[f"{ref}_stat"], tag="span",
-                                                  css="") + f"{other}</td>")
+        against = "" if ref in (None, first) else f" \u00b7 vs {_group_label(ref).lower()}"
         body.append(f"<tr><th scope='row'>{e(r['label'])}</th>"
-                    f"{tagged(r['value_text'], r['metric'], 'own', 'value', css='num own')}{median}"
-                    f"<td class='standing'>{_verdict_badge(r['verdict'])} "
-                    f"<span class='rank'>{e(r['standing'])}</span></td></tr>")
+                    f"{tagged(r['value_text'], r['metric'], 'own', 'value', css='num own')}{cells}"
+                    f"<td class='standing'>{_verdict_badge(r['verdict'])}"
+                    f"<span class='rank'>{e(r['standing'] + against)}</span></td></tr>")
     groups = peer_groups(report).set_index("group_kind")
     n = int(groups.at[first, "n_max"]) if first in groups.index else 0
     count = tagged(str(n), "", first, "count", tag="span", css="")
     group = e(_group_label(first).lower())
+    wider = f"a wider group's where fewer than {report.min_peers} reported that figure"
     if first == "custom":
-        whom = f"Your figures against the median of the {count} districts of your custom group"
+        whom = f"the median of the {count} districts of your custom group (underlined; {wider})"
     elif n >= report.min_peers:
-        whom = f"Your figures against the median of the {count} other districts of your {group}"
+        whom = f"the median of the {count} other districts of your {group} (underlined; {wider})"
     else:
-        whom = (f"Fewer than {report.min_peers} other districts of your {group} reported ({count}), so no "
-                f"{group} figure is shown")
+        whom = (f"the underlined median: a wider group's, as fewer than {report.min_peers} other districts of "
+                f"your {group} reported ({count})")
+    head = "".join(f"<th scope='col' class='num'>{e(_group_label(k))}</th>" for k in kinds)
     return (
         f"<section class='scorecard'><h2>At a glance: {e(takeaway(card))}</h2>"
-        f"<p class='lede'>{whom}; where fewer than {report.min_peers} reported a figure, the wider group is named "
-        "in brackets. \u201cBetter\u201d or \u201cbehind\u201d only when the difference is larger than chance "
-        "would make it.</p>"
+        f"<p class='lede'>Medians of the other districts of each group. The verdict is against {whom}, and "
+        "says better or behind only when the difference is larger than chance would make it.</p>"
         "<table class='summary-table'><thead><tr><th scope='col'>Measure</th><th scope='col' class='num'>You</th>"
-        "<th scope='col' class='num'>Peers' median</th><th scope='col'>Where you stand</th></tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table></section>")
+        f"{head}<th scope='col'>Where you stand</th></tr></thead><tbody>{''.join(body)}</tbody></table>"
+        "</section>")
 
 
 def comparison_html(report: DistrictReport) -> str:
