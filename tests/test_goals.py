@@ -39,3 +39,18 @@ def test_direction_lower_is_better_goals():
     np.testing.assert_allclose(goal_gap(m, m.goals[0], [40, 60]), [10, -10])  # positive = goal passed
     up = METRIC_BY_NAME["devices_per_student"]
     assert list(meets_goal(up, up.goals[0], [0.99, 1.0])) == [False, True]
+
+
+def test_small_groups_share_no_goal_share(multi_year):
+    """A county of 9 (8 others) shows no share meeting a goal when shares need 10 others: 0% or 100% would
+    say which side of the goal every neighbour is on."""
+    dm = multi_year
+    ps = compute_peer_stats(dm, 3)
+    gaps = compute_goal_gaps(dm, ps, 3, share_min_peers=10)
+    county = gaps[gaps.group_kind == "county"]
+    assert county["share_meeting"].isna().all() and (county["n"] < 10).all()
+    loose = compute_goal_gaps(dm, ps, 3)
+    assert loose.loc[loose.group_kind == "county", "share_meeting"].notna().any()
+    # larger groups keep their share (the state of 13 districts has 12 others where all reported)
+    state = gaps[(gaps.group_kind == "state") & (gaps.n >= 10)]
+    assert len(state) and state["share_meeting"].notna().all()

@@ -176,3 +176,16 @@ def test_trend_lines_follow_each_year_of_the_warehouse(kestrel):
     assert set(mine.loc[mine["series"] == "reference", "group_kind"]) == {"county"}
     # nothing in the lines is another district's own figure: only "you" rows carry a value stat
     assert set(lines.loc[lines["series"] != "you", "stat"]) <= {"median", "band"}
+
+
+def test_goal_shares_come_from_groups_large_enough(kestrel):
+    """Kestrel County has 8 other districts: too few for a share meeting a goal (all of them meeting 100 kbps
+    would be said of each), so the sentence quotes the size band's share, worked out here."""
+    project, rows, dm, _ = kestrel
+    rep = load_district_report(project.warehouse, rows[0][0], "2025-26")
+    detail = scorecard(rep).set_index("metric").at["bandwidth_kbps_per_student", "detail"]
+    assert "districts in your county meet it" not in detail
+    own = dm.set_index("pseudonym").loc[rows[0][0]]
+    band = dm[(dm.size_band == own.size_band) & (dm.pseudonym != rows[0][0])]["bandwidth_kbps_per_student"].dropna()
+    assert f"goal 100 kbps: met; {(band >= 100).mean() * 100:.0f}% of districts of your size in the state meet it" \
+        in detail

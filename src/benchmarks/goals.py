@@ -26,15 +26,20 @@ def goal_gap(metric: Metric, goal: Goal, values) -> np.ndarray:
 
 
 def compute_goal_gaps(district_metrics: pd.DataFrame, peer_stats: pd.DataFrame,
-                      min_peers: int = DEFAULT_MIN_PEERS) -> pd.DataFrame:
+                      min_peers: int = DEFAULT_MIN_PEERS, share_min_peers: int = 0) -> pd.DataFrame:
     """One row per school year, district, metric with a goal, goal and stored peer group.
 
     Columns: school_year, pseudonym, metric, goal, goal_label, group_kind, value, gap (see goal_gap),
     meets (None when the district did not report), n (others with a value), share_meeting (share of the
-    others that meet the goal, published only when n >= min_peers), median_gap (the peers' published median
-    against the goal).
+    others that meet the goal, published only when n >= min_peers and n >= share_min_peers), median_gap
+    (the peers' published median against the goal).
+
+    share_min_peers: in a small group a share of 0% or 100% tells the reader which side of the goal every
+    neighbour is on, and withholding just those would say the same by its absence; so, like quartiles,
+    shares can be held back for groups under the disclosure rules' quartile_min_peers.
     """
     min_peers = check_min_peers(min_peers)
+    share_min = max(min_peers, share_min_peers)
     dm = district_metrics.reset_index(drop=True)
     frames = []
     for kind in STORED_GROUPS:
@@ -47,7 +52,7 @@ def compute_goal_gaps(district_metrics: pd.DataFrame, peer_stats: pd.DataFrame,
             for goal in m.goals:
                 meets = meets_goal(m, goal, values) & has
                 others_meeting = np.bincount(codes, weights=meets, minlength=groups)[codes] - meets
-                published = n >= min_peers
+                published = n >= share_min
                 frames.append(pd.DataFrame({
                     "school_year": dm["school_year"].to_numpy(), "pseudonym": dm["pseudonym"].to_numpy(),
                     "metric": m.name, "goal": goal.value, "goal_label": goal.label, "group_kind": kind,

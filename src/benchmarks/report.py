@@ -354,13 +354,17 @@ def detail_sentence(report: DistrictReport, m: Metric, ref: pd.Series | None) ->
                      f"(straight line through {int(ref['trend_years'])} yearly medians)")
     g = report.goals
     if len(g):
-        kind = ref["group_kind"] if ref is not None and ref["group_kind"] in set(g["group_kind"]) else "state"
-        for _, r in g[(g["metric"] == m.name) & (g["group_kind"] == kind)].iterrows():
+        rows = g[g["metric"] == m.name]
+        for goal, by_goal in rows.groupby("goal", sort=False):
+            r = by_goal.iloc[0]
             if not np.isfinite(r["gap"]):
                 continue
             where = "met" if r["meets"] else f"{_delta(m, r['gap'])} short"
-            share = (f"; {r['share_meeting'] * 100:.0f}% of {GROUP_PHRASES[kind]} meet it"
-                     if np.isfinite(r["share_meeting"]) else "")
+            # the share of the first group, along the report's order, that may show one (see goals.py)
+            shown = by_goal[np.isfinite(by_goal["share_meeting"].to_numpy(dtype="float64"))].set_index("group_kind")
+            kind = next((k for k in FALLBACK_ORDER if k in shown.index), None)
+            share = ("" if kind is None else
+                     f"; {shown.at[kind, 'share_meeting'] * 100:.0f}% of {GROUP_PHRASES[kind]} meet it")
             parts.append(f"goal {r['goal_label']}: {where}{share}")
     if not parts:
         return ""

@@ -33,7 +33,7 @@ def derived_tables(district_metrics: pd.DataFrame, current: pd.DataFrame | None 
     shown = peer_stats.assign(median=peer_stats["show_median"])
     return {
         "peer_stats": peer_stats,
-        "goal_gaps": compute_goal_gaps(district_metrics, shown, rules.min_peers),
+        "goal_gaps": compute_goal_gaps(district_metrics, shown, rules.min_peers, rules.quartile_min_peers),
         "group_stats": group_stats,
         "group_goals": compute_group_goals(district_metrics, rules.min_peers),
         "purchasing": compute_purchasing(current, shown),
