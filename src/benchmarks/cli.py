@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -10,14 +11,22 @@ import click
 from .config import DEFAULT_MIN_PEERS, key_file, paths
 
 
+@contextmanager
+def _told_plainly(*errors: type[Exception]):
+    """Errors the user can mend (a bad key, an unknown district, a malformed plan): click prints the
+    message and exits 1, without a traceback."""
+    try:
+        yield
+    except errors as err:
+        raise click.ClickException(str(err)) from None
+
+
 def _key() -> bytes:
     """The pseudonym key, or a plain message saying what is wrong with it."""
     from .privacy import KeyProblem, load_key
 
-    try:
+    with _told_plainly(KeyProblem):
         return load_key(key_file())
-    except KeyProblem as err:
-        raise click.ClickException(str(err)) from None
 
 
 @click.group()
@@ -95,10 +104,8 @@ def ingest(p, files: tuple[Path, ...], min_peers: int) -> None:
     from .ingest import ingest_files
     from .privacy import KeyProblem
 
-    try:
+    with _told_plainly(KeyProblem):  # e.g. a different key than the warehouse was built with
         results = ingest_files(list(files), p, _key(), min_peers=min_peers)
-    except KeyProblem as err:  # e.g. a different key than the warehouse was built with
-        raise click.ClickException(str(err)) from None
     for r in results:
         click.echo("\n".join(r.lines()))
     if any(r.problems for r in results):
@@ -132,10 +139,8 @@ def import_bandwidth(p, file: Path, funding_year: int | None) -> None:
     from .connectivity import PublicFileError, import_bandwidth as run
     from .privacy import KeyProblem
 
-    try:
+    with _told_plainly(PublicFileError, KeyProblem):
         click.echo(str(run(file, p, _key(), funding_year=funding_year)))
-    except (PublicFileError, KeyProblem) as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 @main.command()
@@ -204,11 +209,9 @@ def initiative(p, district: str, plan: tuple[str, ...], target_year: str, school
     """Check a district's planned values against its peers today and in the target year; prints the page."""
     from .initiative import render_initiative
 
-    try:
+    with _told_plainly(ValueError, LookupError):
         click.echo(render_initiative(p, district=district, plan=list(plan), target_year=target_year,
                                      school_year=school_year))
-    except (ValueError, LookupError) as err:
-        raise click.ClickException(str(err)) from None
 
 
 @main.command()
@@ -222,11 +225,9 @@ def report(p, district: str, custom_peers: tuple[str, ...], school_year: str, mi
     """Render one district's report, optionally with a custom peer group; prints the page."""
     from .report import render_district
 
-    try:
+    with _told_plainly(ValueError, LookupError):
         click.echo(render_district(p, district=district, custom_peers=list(custom_peers), school_year=school_year,
                                    min_peers=min_peers))
-    except (ValueError, LookupError) as err:
-        raise click.ClickException(str(err)) from None
 
 
 @main.command("bench-stats")
