@@ -101,21 +101,22 @@ def files_html(q: QualityReport) -> str:
             + "</section>")
 
 
+def _table_section(title: str, frame: pd.DataFrame, numeric: set[str], note: str, when_empty: str) -> str:
+    """A section with one table, or a sentence saying why there is none."""
+    body = f"<p>{html.escape(when_empty)}</p>" if frame.empty else _table(frame, numeric, note)
+    return f"<section><h2>{html.escape(title)}</h2>{body}</section>"
+
+
 def reasons_html(q: QualityReport) -> str:
-    if q.reasons.empty:
-        return "<section><h2>Why rows were quarantined</h2><p>No problem was found in any file.</p></section>"
-    return ("<section><h2>Why rows were quarantined</h2>"
-            + _table(q.reasons, {"cells", "rows"}, "A row can have several problems; the analyst's quarantine files "
-                                                   "list each one with the value as sent.") + "</section>")
+    return _table_section("Why rows were quarantined", q.reasons, {"cells", "rows"},
+                          "A row can have several problems; the analyst's quarantine files list each one with the "
+                          "value as sent.", "No problem was found in any file.")
 
 
 def conversions_html(q: QualityReport) -> str:
-    if q.conversions.empty:
-        return ("<section><h2>Values converted on reading</h2><p>Every accepted value was written in the "
-                "registry's own unit.</p></section>")
-    return ("<section><h2>Values converted on reading</h2>"
-            + _table(q.conversions, {"values"}, "Each conversion is recorded with the value as sent "
-                                                "(warehouse table conversions).") + "</section>")
+    return _table_section("Values converted on reading", q.conversions, {"values"},
+                          "Each conversion is recorded with the value as sent (warehouse table conversions).",
+                          "Every accepted value was written in the registry's own unit.")
 
 
 def coverage_html(q: QualityReport) -> str:
@@ -143,22 +144,16 @@ def coverage_html(q: QualityReport) -> str:
 
 
 def history_html(q: QualityReport) -> str:
-    if q.resubmitted.empty:
-        return ("<section><h2>Resubmissions</h2><p>No district sent a second submission for the same year."
-                "</p></section>")
-    return ("<section><h2>Resubmissions</h2>"
-            + _table(q.resubmitted, {"districts", "replaced"}, "The latest submission counts in the benchmarks; "
-                                                               "earlier ones stay in the history "
-                                                               "(benchmarks history DISTRICT_ID).") + "</section>")
+    return _table_section("Resubmissions", q.resubmitted, {"districts", "replaced"},
+                          "The latest submission counts in the benchmarks; earlier ones stay in the history "
+                          "(benchmarks history DISTRICT_ID).",
+                          "No district sent a second submission for the same year.")
 
 
 def public_html(q: QualityReport) -> str:
-    if q.public.empty:
-        return ("<section><h2>Public bandwidth data</h2><p>None imported (benchmarks import-bandwidth FILE)."
-                "</p></section>")
-    return ("<section><h2>Public bandwidth data</h2>"
-            + _table(q.public, {"states", "districts", "flagged", "clean_with_bandwidth"},
-                     "Rows the publisher flagged as unreliable are kept and left out of statistics.") + "</section>")
+    return _table_section("Public bandwidth data", q.public, {"states", "districts", "flagged", "clean_with_bandwidth"},
+                          "Rows the publisher flagged as unreliable are kept and left out of statistics.",
+                          "None imported (benchmarks import-bandwidth FILE).")
 
 
 def footer_html(q: QualityReport) -> str:
