@@ -192,6 +192,14 @@ def _reference(rows: pd.DataFrame, order: tuple[str, ...] = FALLBACK_ORDER) -> p
     return None
 
 
+def _rows_by_metric(stats: pd.DataFrame) -> dict[str, dict[str, dict]]:
+    """peer_stats rows as plain dicts by metric and group kind (a report has only a few dozen rows)."""
+    out: dict[str, dict[str, dict]] = {}
+    for rec in stats.to_dict("records"):
+        out.setdefault(rec["metric"], {}).setdefault(rec["group_kind"], rec)
+    return out
+
+
 def _reference_of(rows: dict[str, dict], order: tuple[str, ...]) -> dict | None:
     """_reference for a metric's rows given as plain dicts by group kind (fast path for the scorecard)."""
     for kind in order:
@@ -302,9 +310,7 @@ def scorecard(report: DistrictReport) -> pd.DataFrame:
     Every group figure is what benchmarks.disclosure allows: a smoothed median, a band, or nothing."""
     if report._card is not None:
         return report._card.copy()
-    by_metric: dict[str, dict[str, dict]] = {}
-    for rec in report.stats.to_dict("records"):  # plain dicts: a report has only a few dozen rows
-        by_metric.setdefault(rec["metric"], {}).setdefault(rec["group_kind"], rec)
+    by_metric = _rows_by_metric(report.stats)
     out = []
     for m in METRICS:
         rows = by_metric.get(m.name, {})
@@ -509,7 +515,8 @@ def peer_groups_html(report: DistrictReport) -> str:
             "band and state follow from the districts' own submissions. n is how many of them reported a figure "
             f"(it varies by metric when some left a figure blank).{custom}</p>"
             "<table class='scorecard-table'><thead><tr><th scope='col'>Group</th>"
-            "<th scope='col'>How the peers were chosen</th><th scope='col' class='num'>n (other districts)</th></tr></thead>"
+            "<th scope='col'>How the peers were chosen</th><th scope='col' class='num'>n (other districts)</th>"
+            "</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></section>")
 
 
@@ -558,16 +565,18 @@ def trend_lines(report: DistrictReport) -> pd.DataFrame:
     if h.empty:
         return pd.DataFrame(columns=["metric", "school_year", "series", "group_kind", "label", "value", "text",
                                      "stat"])
-    now = {(r["metric"], r["group_kind"]): r for r in report.stats.to_dict("records")}
+    now = _rows_by_metric(report.stats)
+    by_year = {year: _rows_by_metric(frame) for year, frame in h.groupby("school_year")}
     out = []
     for m in METRICS:
-        ref = _reference_of({k: now[(m.name, k)] for k in FALLBACK_ORDER if (m.name, k) in now}, FALLBACK_ORDER)
+        ref = _reference_of(now.get(m.name, {}), FALLBACK_ORDER)
         kinds = [("state", "state")]
         if ref is not None and ref["group_kind"] != "state":
             kinds.insert(0, ("reference", ref["group_kind"]))
-        rows = h[h["metric"] == m.name]
-        for year, year_rows in rows.groupby("school_year"):
-            by_kind = {r["group_kind"]: r for r in year_rows.to_dict("records")}
+        for year, metrics in by_year.items():
+            by_kind = metrics.get(m.name)
+            if not by_kind:
+                continue
             own = next(iter(by_kind.values()))["value"]
             if np.isfinite(own):
                 out.append({"metric": m.name, "school_year": year, "series": "you", "group_kind": "own",
