@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.config import Paths, paths
-from benchmarks.ingest import ingest_files
-from benchmarks.privacy import DEMO_KEY
+from benchmarks.pipeline.ingest import ingest_files
+from benchmarks.privacy.keys import DEMO_KEY
 
 REPO = paths()
 REAL_DATA = REPO.root.parent / "shared" / "data" / "real"
@@ -51,7 +51,7 @@ def project(tmp_path) -> Paths:
 @pytest.fixture(scope="session")
 def county_pages(demo_project):
     """The board summary, the demo county's nine district reports and the index, rendered once."""
-    from benchmarks.render import render_reports
+    from benchmarks.render.notebook import render_reports
 
     return render_reports(demo_project, "2025-26", county="Kestrel County", progress=False)
 
@@ -62,8 +62,8 @@ def multi_year_metrics(seed: int = 11) -> "pd.DataFrame":
     import numpy as np
     import pandas as pd
 
-    from benchmarks.metrics import METRICS
-    from benchmarks.peers import size_band
+    from benchmarks.registry.metrics import METRICS
+    from benchmarks.stats.peers import size_band
 
     rng = np.random.default_rng(seed)
     rows = []
@@ -139,8 +139,8 @@ def shown_median(others, metric_name: str, rules=None) -> float:
     directly; NaN where the report shows a band or nothing."""
     import numpy as np
 
-    from benchmarks.disclosure import Rules, display_value
-    from benchmarks.metrics import METRIC_BY_NAME
+    from benchmarks.privacy.disclosure import Rules, display_value
+    from benchmarks.registry.metrics import METRIC_BY_NAME
 
     rules = rules or Rules()
     m = METRIC_BY_NAME[metric_name]

@@ -1,22 +1,47 @@
-"""District Technology Benchmarks: anonymized peer benchmarks of K-12 districts' technology metrics."""
+"""District Technology Benchmarks: anonymized peer benchmarks of K-12 districts' technology metrics.
 
-from importlib.metadata import PackageNotFoundError, version
+The public face is resolved lazily: `import benchmarks` imports neither pandas nor DuckDB, and each name
+below is imported from its home the first time it is used.
+"""
 
-try:
-    __version__ = version("district-benchmarks")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0+unknown"
+from __future__ import annotations
 
-from .config import DEFAULT_MIN_PEERS, paths  # noqa: E402
-from .connectivity import import_bandwidth, load_public_bandwidth  # noqa: E402
-from .ingest import ingest_files, validate_files  # noqa: E402
-from .metrics import FIELDS, METRICS, compute_metrics, data_dictionary, metric  # noqa: E402
-from .peers import PEER_GROUPS, compute_peer_stats, leave_one_out  # noqa: E402
-from .privacy import pseudonym  # noqa: E402
-from .workflow import run_demo  # noqa: E402
+import importlib
 
-__all__ = [
-    "__version__", "DEFAULT_MIN_PEERS", "paths", "ingest_files", "validate_files", "import_bandwidth",
-    "load_public_bandwidth", "FIELDS", "METRICS", "compute_metrics",
-    "data_dictionary", "metric", "PEER_GROUPS", "compute_peer_stats", "leave_one_out", "pseudonym", "run_demo",
-]
+from benchmarks._version import __version__
+
+#: Public name -> the module that is its one home.
+_PUBLIC = {
+    "DEFAULT_MIN_PEERS": "benchmarks.config",
+    "paths": "benchmarks.config",
+    "FIELDS": "benchmarks.registry.metrics",
+    "METRICS": "benchmarks.registry.metrics",
+    "metric": "benchmarks.registry.metrics",
+    "compute_metrics": "benchmarks.registry.metrics",
+    "data_dictionary": "benchmarks.registry.metrics",
+    "PEER_GROUPS": "benchmarks.registry.groups",
+    "compute_peer_stats": "benchmarks.stats.peers",
+    "leave_one_out": "benchmarks.stats.loo",
+    "pseudonym": "benchmarks.privacy.keys",
+    "validate_files": "benchmarks.intake.validate",
+    "load_public_bandwidth": "benchmarks.intake.connectivity",
+    "ingest_files": "benchmarks.pipeline.ingest",
+    "import_bandwidth": "benchmarks.pipeline.ingest",
+    "run_demo": "benchmarks.pipeline.run",
+    "REPORT_KINDS": "benchmarks.reports.kinds",
+}
+
+__all__ = ["__version__", *_PUBLIC]
+
+
+def __getattr__(name: str):
+    home = _PUBLIC.get(name)
+    if home is None:
+        raise AttributeError(f"module 'benchmarks' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

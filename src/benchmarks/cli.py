@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .config import DEFAULT_MIN_PEERS, key_file, paths
+from benchmarks.config import DEFAULT_MIN_PEERS, key_file, paths
 
 
 @contextmanager
@@ -23,7 +23,7 @@ def _told_plainly(*errors: type[Exception]):
 
 def _key() -> bytes:
     """The pseudonym key, or a plain message saying what is wrong with it."""
-    from .privacy import KeyProblem, load_key
+    from benchmarks.privacy.keys import KeyProblem, load_key
 
     with _told_plainly(KeyProblem):
         return load_key(key_file())
@@ -43,7 +43,7 @@ def main(ctx: click.Context, root: Path | None) -> None:
 @click.pass_obj
 def demo_data(p, seed: int | None) -> None:
     """Regenerate the demo submission files in data/demo/."""
-    from .demo import DEMO_SEED, write_demo
+    from benchmarks.intake.demo import DEMO_SEED, write_demo
 
     for path in write_demo(p.demo, seed if seed is not None else DEMO_SEED):
         click.echo(path)
@@ -79,7 +79,7 @@ def _finish(result) -> None:
 @click.pass_obj
 def demo(p, all_districts: bool, min_peers: int, workers: int | None, scheduler: str | None, force: bool) -> None:
     """Ingest the demo submissions and render the reports; prints the index page last."""
-    from .workflow import run_demo
+    from benchmarks.pipeline.run import run_demo
 
     try:
         _finish(run_demo(p, all_districts=all_districts, min_peers=min_peers, echo=click.echo, workers=workers,
@@ -101,8 +101,8 @@ def ingest(p, files: tuple[Path, ...], min_peers: int) -> None:
 
     Prints, per file, rows read = accepted + quarantined; exits with status 1 when any row was quarantined.
     """
-    from .ingest import ingest_files
-    from .privacy import KeyProblem
+    from benchmarks.pipeline.ingest import ingest_files
+    from benchmarks.privacy.keys import KeyProblem
 
     with _told_plainly(KeyProblem):  # e.g. a different key than the warehouse was built with
         results = ingest_files(list(files), p, _key(), min_peers=min_peers)
@@ -121,7 +121,7 @@ def validate(p, files: tuple[Path, ...]) -> None:
     Prints each problem with file, row (as Excel numbers it), column, value and what was expected;
     exits with status 1 when anything is wrong, 0 when every file is clean.
     """
-    from .ingest import validate_files
+    from benchmarks.pipeline.ingest import validate_files
 
     results = validate_files(list(files))
     for r in results:
@@ -136,8 +136,8 @@ def validate(p, files: tuple[Path, ...]) -> None:
 @click.pass_obj
 def import_bandwidth(p, file: Path, funding_year: int | None) -> None:
     """Import public district bandwidth data (Connect K-12 / EducationSuperHighway district CSV)."""
-    from .connectivity import PublicFileError, import_bandwidth as run
-    from .privacy import KeyProblem
+    from benchmarks.intake.connectivity import PublicFileError, import_bandwidth as run
+    from benchmarks.privacy.keys import KeyProblem
 
     with _told_plainly(PublicFileError, KeyProblem):
         click.echo(str(run(file, p, _key(), funding_year=funding_year)))
@@ -148,7 +148,7 @@ def import_bandwidth(p, file: Path, funding_year: int | None) -> None:
 @click.pass_obj
 def history(p, district_id: str) -> None:
     """List every submission received from one district and which one counts in the benchmarks."""
-    from .ingest import submission_history
+    from benchmarks.pipeline.ingest import submission_history
 
     frame = submission_history(p, _key(), district_id)
     if frame.empty:
@@ -162,7 +162,7 @@ def history(p, district_id: str) -> None:
 @click.pass_obj
 def intake_timing(p, naive_sample: int) -> None:
     """Time validating and ingesting the whole demo state, against validating row by row."""
-    from .intake_timing import measure_intake
+    from benchmarks.timing.intake import measure_intake
 
     click.echo("\n".join(measure_intake(p, naive_sample=naive_sample).lines()))
 
@@ -175,7 +175,7 @@ def intake_timing(p, naive_sample: int) -> None:
 def render(p, school_year: str | None, county: str | None, workers: int | None, scheduler: str | None,
            force: bool) -> None:
     """Render the year's reports and index.html, only those whose inputs changed; prints the index page last."""
-    from .render import render_reports
+    from benchmarks.render.notebook import render_reports
 
     try:
         _finish(render_reports(p, school_year=school_year, county=county, workers=workers, scheduler=scheduler,
@@ -192,7 +192,7 @@ def render(p, school_year: str | None, county: str | None, workers: int | None, 
 @click.pass_obj
 def bench(p, sample: int, workers: int | None) -> None:
     """Time the naive per-district papermill + nbconvert loop against the batch renderer on the demo state."""
-    from .render_bench import run_benchmark
+    from benchmarks.timing.render import run_benchmark
 
     run_benchmark(p, sample=sample, workers=workers, echo=click.echo)
 
@@ -207,7 +207,7 @@ def bench(p, sample: int, workers: int | None) -> None:
 @click.pass_obj
 def initiative(p, district: str, plan: tuple[str, ...], target_year: str, school_year: str) -> None:
     """Check a district's planned values against its peers today and in the target year; prints the page."""
-    from .initiative import render_initiative
+    from benchmarks.reports.initiative import render_initiative
 
     with _told_plainly(ValueError, LookupError):
         click.echo(render_initiative(p, district=district, plan=list(plan), target_year=target_year,
@@ -223,7 +223,7 @@ def initiative(p, district: str, plan: tuple[str, ...], target_year: str, school
 @click.pass_obj
 def report(p, district: str, custom_peers: tuple[str, ...], school_year: str, min_peers: int) -> None:
     """Render one district's report, optionally with a custom peer group; prints the page."""
-    from .report import render_district
+    from benchmarks.reports.district.sections import render_district
 
     with _told_plainly(ValueError, LookupError):
         click.echo(render_district(p, district=district, custom_peers=list(custom_peers), school_year=school_year,
@@ -236,7 +236,7 @@ def report(p, district: str, custom_peers: tuple[str, ...], school_year: str, mi
 @click.pass_obj
 def bench_stats(p, national: Path | None) -> None:
     """Time computing every statistics table for the demo state and a national dataset."""
-    from .bench import bench_stats as run
+    from benchmarks.timing.stats import bench_stats as run
 
     run(p, national=national, echo=click.echo)
 
@@ -250,7 +250,7 @@ def bench_stats(p, national: Path | None) -> None:
 def export(p, school_year: str | None, county: str | None, district: str | None, board: bool) -> None:
     """Write the board's state table and each district's own peer comparison as CSV and XLSX, under the same
     disclosure rules as the reports; prints the files written."""
-    from .export import export_tables
+    from benchmarks.reports.export import export_tables
 
     for path in export_tables(p, school_year=school_year, county=county, district=district, board=board):
         click.echo(path)
@@ -262,7 +262,7 @@ def export(p, school_year: str | None, county: str | None, district: str | None,
 def audit(p, school_year: str | None) -> None:
     """Attack the rendered files before sending them: as each district, try to learn other districts' figures
     or identities from what it would receive. Exits 1 when anything is found."""
-    from .audit import audit_files, summary
+    from benchmarks.privacy.audit.checks import audit_files, summary
 
     findings = audit_files(p, school_year=school_year)
     click.echo(summary(findings))
@@ -274,7 +274,7 @@ def audit(p, school_year: str | None) -> None:
 @click.pass_obj
 def template(p) -> None:
     """Regenerate the submission templates (XLSX and CSV) and the data dictionary in data/template/."""
-    from .workflow import write_template
+    from benchmarks.pipeline.run import write_template
 
     for path in write_template(p):
         click.echo(path)

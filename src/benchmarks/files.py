@@ -1,0 +1,50 @@
+"""Writing files safely: atomic replacement, and owner-only folders for what identifies districts."""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from pathlib import Path
+
+
+@functools.cache
+def _umask() -> int:
+    """The process's umask, read once on first use (reading it means setting it, so not at import)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path: Path, data: bytes, private: bool = False) -> None:
+    """Write a file so that readers see either the old content or the whole new one.
+
+    private: keep it owner-only (files that name districts, such as the analyst's delivery list).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        # mkstemp makes owner-only files; outputs are meant to be shared unless private
+        os.chmod(tmp, 0o600 if private else 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def private_folder(folder: Path) -> Path:
+    """An owner-only folder (created if missing): the crosswalk and the delivery lists live in one."""
+    folder = Path(folder)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    return folder
+
+
+def lock_down(*files: Path) -> None:
+    """Make existing files owner-only."""
+    for p in files:
+        if Path(p).exists():
+            os.chmod(p, 0o600)

@@ -1,0 +1,118 @@
+"""Every figure as every output shows it: one rounding, one unit style, shares as percentages.
+
+Figures are computed unrounded and rounded once, here, for display; comparisons of what a reader sees
+(a band guard, a change between two shown figures) use display_value, and charts draw in display units.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from benchmarks.registry.metrics import Metric
+
+
+def scale(m: Metric) -> float:
+    """Display units per stored unit: shares are stored as 0.25 and shown as 25%."""
+    return 100.0 if m.unit == "%" else 1.0
+
+
+def decimals(m: Metric) -> int:
+    """Decimals shown, in display units."""
+    return max(m.decimals - 2, 0) if m.unit == "%" else m.decimals
+
+
+def display_value(m: Metric, x) -> np.ndarray | float:
+    """The figure as displayed, as a number in display units (percent for shares). Comparisons use this."""
+    out = np.round(np.asarray(x, dtype="float64") * scale(m), decimals(m)) + 0.0
+    return float(out) if out.ndim == 0 else out
+
+
+def axis_value(m: Metric, x) -> np.ndarray | float:
+    """A figure in display units, unrounded (where a chart draws it; the chart rounds it as the text does)."""
+    out = np.asarray(x, dtype="float64") * scale(m)
+    return float(out) if out.ndim == 0 else out
+
+
+def _with_unit(m: Metric, number: str) -> str:
+    if m.unit == "%":
+        return f"{number}%"
+    if m.unit.startswith("$"):
+        return f"${number}{m.unit[1:]}"
+    return f"{number} {m.unit}".strip()
+
+
+def _missing(x) -> bool:
+    return x is None or not np.isfinite(x)
+
+
+def figure_text(m: Metric, x) -> str:
+    """A figure as every output shows it, e.g. "1.13 devices", "25.3%", "$315", "$1.84/Mbps"."""
+    if _missing(x):
+        return "–"
+    return _with_unit(m, f"{display_value(m, x):,.{decimals(m)}f}")
+
+
+def band_decimals(m: Metric) -> int:
+    """Decimals of a band's bounds: one fewer than the figures' (bands are at least ten display units wide)."""
+    return max(decimals(m) - 1, 0)
+
+
+def band_text(m: Metric, low: float, high: float) -> str:
+    """A band as shown, e.g. "1.0–1.1 devices", "24–25%", "$310–$320"."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "–"
+    d = band_decimals(m)
+    lo, hi = (f"{v * scale(m):,.{d}f}" for v in (low, high))
+    if m.unit.startswith("$"):
+        return f"{_with_unit(m, lo).removesuffix(m.unit[1:])}–{_with_unit(m, hi)}"
+    return f"{lo}–{_with_unit(m, hi)}"
+
+
+def amount_text(m: Metric, d: float) -> str:
+    """A distance or change in the metric's unit, without sign: "0.04 devices", "$42"; shares move in points
+    ("3.5 points")."""
+    if m.unit == "%":
+        return f"{abs(d) * 100:,.1f} points"
+    return figure_text(m, abs(d))
+
+
+def _signed(number: str, change: float) -> str:
+    return ("+" if change > 0 else "−" if change < 0 else "") + number
+
+
+def change_text(m: Metric, change: float) -> str:
+    """A change already in display units, as shown: "+0.04 devices", "−$0.39/Mbps", "+20.7 points"."""
+    if _missing(change):
+        return "–"
+    if m.unit == "%":
+        number = f"{abs(change):,.{decimals(m)}f}"
+        return _signed(f"{number} point" + ("" if float(number) == 1 else "s"), change)
+    return _signed(figure_text(m, abs(change)), change)
+
+
+def share_text(share: float) -> str:
+    """A share of districts as a whole percentage that never rounds to "all" or "none" when it is not."""
+    pct = share * 100
+    if 0 < pct < 0.5:
+        return "under 1%"
+    if 99.5 <= pct < 100:
+        return "over 99%"
+    return f"{pct:.0f}%"
+
+
+def share_points(share: float) -> float:
+    """A share in whole percentage points, rounded as it is shown ("37%" -> 37.0)."""
+    return float(f"{share * 100:.0f}") if np.isfinite(share) else np.nan
+
+
+def points_text(change: float) -> str:
+    """A change of a share in whole points: "+7 points", "−1 point", "0 points"."""
+    if _missing(change):
+        return "–"
+    return _signed(f"{abs(change):.0f} point" + ("" if abs(change) == 1 else "s"), change)
+
+
+def rank_share(pct_better: float, direction: str) -> float:
+    """The share of others with a lower value (0-1), from the direction-aware share the district beats."""
+    better = pct_better / 100.0
+    return 1.0 - better if direction == "lower" else better

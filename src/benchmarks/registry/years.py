@@ -1,0 +1,30 @@
+"""School years: "2025-26" and the calendar year it starts in, the year before, and a target year given by a user."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def year_start(school_year) -> np.ndarray:
+    """The calendar year each school year starts in: "2025-26" -> 2025."""
+    return np.array([int(str(y)[:4]) for y in np.atleast_1d(np.asarray(school_year, dtype=object))], dtype=np.int64)
+
+
+def school_year_label(start: int) -> str:
+    """The school year starting in `start`: 2025 -> "2025-26"."""
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def previous_year(school_year: str) -> str:
+    """The school year before: "2025-26" -> "2024-25"."""
+    return school_year_label(int(year_start([school_year])[0]) - 1)
+
+
+def parse_school_year(text: str | int) -> int:
+    """A target year given as "2027-28" or 2027, as its start year; a clear error otherwise."""
+    s = str(text).strip()
+    if len(s) == 4 and s.isdigit():
+        return int(s)
+    if len(s) == 7 and s[:4].isdigit() and s[4] == "-" and s[5:].isdigit() and int(s[5:]) == (int(s[:4]) + 1) % 100:
+        return int(s[:4])
+    raise ValueError(f"target year {text!r}: expected a school year such as 2027-28, or its first year 2027")

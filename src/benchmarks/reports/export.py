@@ -1,0 +1,202 @@
+"""Exports: a district's own peer comparison and the board's state table as CSV and XLSX, through disclosure.
+
+Every number is what the HTML pages show (benchmarks.privacy.disclosure): the same statistics, the same rounding
+(in display units: shares as percentages), the same bands and suppressions. CSV cells hold the rounded
+figure as text; XLSX cells hold the rounded number with a matching number format.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.config import Paths
+from benchmarks.privacy.disclosure import (BAND, CENTRE, NONE, QUARTILES, Rules, band_decimals, decimals, display_value,
+                         group_figures, scale)
+from benchmarks.pipeline.ingest import write_atomic
+from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS
+from benchmarks.reports.plots import GROUP_LABELS
+
+SHOWN_WORDS = {QUARTILES: "quartiles", CENTRE: "median only (small group)", BAND: "range instead of a figure",
+               NONE: "not shown: too few others"}
+#: Which columns hold figures, and at what precision: "figure" = the metric's, "band" = one decimal coarser.
+FIGURE_COLUMNS = {"p25": "figure", "median": "figure", "p75": "figure", "range_low": "band", "range_high": "band",
+                  "your_value": "figure"}
+NOTES = (
+    "Figures follow the same disclosure rules as the HTML reports (docs/privacy.md): statistics are over other "
+    "districts only; a group is shown only when at least {min_peers} other districts reported; groups of fewer "
+    "than {quartile} show only a smoothed median; a range stands in for a figure when a group's districts are "
+    "too alike; no minimum, maximum or single district's figure is ever shown. Shares are in percent.")
+
+
+@dataclass
+class Table:
+    """A tidy table plus the metric of each row, so numbers get the right precision in every format."""
+
+    frame: pd.DataFrame
+    title: str
+    rules: Rules
+
+
+def _figure_row(fig, m) -> dict:
+    shown = fig.status
+    row = {"shown": SHOWN_WORDS[shown], "p25": np.nan, "median": np.nan, "p75": np.nan,
+           "range_low": np.nan, "range_high": np.nan}
+    if shown == QUARTILES:
+        row.update(p25=display_value(m, fig.p25), p75=display_value(m, fig.p75))
+    if shown in (QUARTILES, CENTRE):
+        row["median"] = display_value(m, fig.median)
+    if shown == BAND:
+        row.update(range_low=fig.low * scale(m), range_high=fig.high * scale(m))
+    return row
+
+
+def district_table(report) -> Table:
+    """A district's own peer comparison: one row per metric and peer group (from a DistrictReport)."""
+    from benchmarks.stats.peers import PEER_GROUPS
+    from benchmarks.reports.district.sections import scorecard
+
+    card = scorecard(report).set_index("metric")
+    place = pd.Series({"state": report.state, "county": report.county, "locale": report.locale,
+                       "size_band": report.size_band})
+    stats = {(r["metric"], r["group_kind"]): r for r in report.stats.to_dict("records")}
+    rows = []
+    for m in METRICS:
+        for kind in GROUP_LABELS:
+            g = stats.get((m.name, kind), {})
+            fig = group_figures(g, report.rules, m.name)
+            reference = card.at[m.name, "reference"] == kind
+            rows.append({"school_year": report.school_year, "metric": m.name, "label": m.label,
+                         "unit": m.unit, "group": kind, "group_description": PEER_GROUPS[kind].describe(place),
+                         "other_districts_reporting": int(g.get("n", 0)),
+                         **_figure_row(fig, m), "your_value": display_value(m, card.at[m.name, "value"]),
+                         "compared_with": "yes" if reference else "",
+                         "where_you_stand": card.at[m.name, "sentence"] if reference else ""})
+    return Table(pd.DataFrame(rows), f"{report.name}: peer comparison {report.school_year}", report.rules)
+
+
+def board_table(summary) -> Table:
+    """The board's state table: every metric and school year, for the whole state (from a BoardSummary)."""
+    from benchmarks.reports.board.sections import _figures, state_quartiles
+
+    q = state_quartiles(summary)
+    rows = []
+    for r in q.itertuples(index=False):  # already in school-year, then registry order
+        m = METRIC_BY_NAME[r.metric]
+        fig = _figures(pd.Series(r._asdict()), summary, m.name)
+        rows.append({"school_year": r.school_year, "state": summary.state, "metric": m.name, "label": m.label,
+                     "unit": m.unit, "districts_reporting": int(r.n), **_figure_row(fig, m)})
+    return Table(pd.DataFrame(rows), f"Board summary {summary.state}: state table {summary.school_year}",
+                 summary.rules)
+
+
+def _precision(table: Table, column: str, metric: str) -> int:
+    m = METRIC_BY_NAME[metric]
+    return band_decimals(m) if FIGURE_COLUMNS[column] == "band" else decimals(m)
+
+
+def csv_bytes(table: Table) -> bytes:
+    """The table as CSV: figures written with exactly the decimals the pages show."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    cols = list(table.frame.columns)
+    writer.writerow(cols)
+    for rec in table.frame.to_dict("records"):
+        writer.writerow([_cell_text(table, c, rec) for c in cols])
+    return buf.getvalue().encode("utf-8")
+
+
+def _cell_text(table: Table, column: str, rec: dict) -> str:
+    v = rec[column]
+    if column in FIGURE_COLUMNS:
+        return "" if v is None or not np.isfinite(v) else f"{v:.{_precision(table, column, rec['metric'])}f}"
+    return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+
+def xlsx_bytes(table: Table) -> bytes:
+    """The table as an XLSX workbook: numbers as numbers, shown at the pages' precision; a Notes sheet."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Table"
+    cols = list(table.frame.columns)
+    ws.append(cols)
+    for rec in table.frame.to_dict("records"):
+        values = []
+        for c in cols:
+            v = rec[c]
+            if c in FIGURE_COLUMNS:
+                values.append(None if v is None or not np.isfinite(v) else float(v))
+            elif isinstance(v, (np.integer, int)):
+                values.append(int(v))
+            else:
+                values.append(None if isinstance(v, float) and np.isnan(v) else v)
+        ws.append(values)
+        for c in FIGURE_COLUMNS:
+            if c in cols:
+                d = _precision(table, c, rec["metric"])
+                ws.cell(row=ws.max_row, column=cols.index(c) + 1).number_format = "0" + ("." + "0" * d if d else "")
+    notes = wb.create_sheet("Notes")
+    notes.append([table.title])
+    notes.append([NOTES.format(min_peers=table.rules.min_peers, quartile=table.rules.quartile_min_peers)])
+    wb.properties.creator = "district-benchmarks"
+    wb.properties.title = table.title
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def write_table(table: Table, stem: Path) -> list[Path]:
+    """stem.csv and stem.xlsx, each written atomically."""
+    out = []
+    for suffix, data in ((".csv", csv_bytes(table)), (".xlsx", xlsx_bytes(table))):
+        path = stem.with_suffix(suffix)
+        write_atomic(path, data)
+        out.append(path)
+    return out
+
+
+def board_stem(out_dir: Path, year: str) -> Path:
+    return out_dir / f"board_summary_{year}"
+
+
+def district_stem(out_dir: Path, pseudonym: str) -> Path:
+    return out_dir / f"district_{pseudonym}"
+
+
+def export_tables(paths: Paths, school_year: str | None = None, county: str | None = None,
+                  district: str | None = None, board: bool = True, progress: bool = True) -> list[Path]:
+    """Write the board's state table and the districts' own peer comparisons (one district, one county or
+    all) as CSV and XLSX into reports/<year>/, next to the pages they go with."""
+    from tqdm.auto import tqdm
+
+    from benchmarks.reports.board.sections import load_board_summary
+    from benchmarks.render.notebook import latest_year
+    from benchmarks.reports.district.sections import iter_district_reports
+    from benchmarks.warehouse.store import connect
+
+    year = school_year or latest_year(paths)
+    out_dir = paths.reports / year
+    written: list[Path] = []
+    if board:
+        written += write_table(board_table(load_board_summary(paths.warehouse, year)), board_stem(out_dir, year))
+    with connect(paths.warehouse, read_only=True) as con:
+        chosen = con.execute(
+            "SELECT pseudonym FROM district_metrics WHERE school_year = ? AND (? IS NULL OR county = ?) "
+            "AND (? IS NULL OR pseudonym = ?) ORDER BY pseudonym", [year, county, county, district, district]
+        ).df()["pseudonym"].tolist()
+    if (county or district) and not chosen:
+        raise LookupError(f"no district matching county={county!r} district={district!r} submitted for {year}")
+    for report in tqdm(iter_district_reports(paths.warehouse, year, chosen), total=len(chosen),
+                       desc="district tables", unit="district", disable=not progress):
+        written += write_table(district_table(report), district_stem(out_dir, report.pseudonym))
+    return written
+
+
+__all__ = ["district_table", "board_table", "csv_bytes", "xlsx_bytes", "write_table", "export_tables"]

@@ -1,0 +1,292 @@
+"""The initiative check: where a district's planned values would stand against its peers, today and in a
+target year, and whether they meet the goals."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.config import DEFAULT_MIN_PEERS, Paths
+from benchmarks.privacy.disclosure import figure_text, group_figures, tagged
+from benchmarks.stats.goals import goal_gap, meets_goal
+from benchmarks.registry.metrics import METRIC_BY_NAME
+from benchmarks.stats.peers import PEER_GROUPS, what_if
+from benchmarks.reports.plots import figure_html, initiative_figure
+from benchmarks.reports.district.sections import (DistrictReport, GROUP_PHRASES, _delta, _reference, find_district, load_district_report,
+                     resolve_warehouse)
+from benchmarks.warehouse.store import connect
+from benchmarks.stats.trends import parse_school_year, school_year_label, year_start
+
+#: The notebook's default plan: a four-year device refresh at one-to-one, and the FCC's long-term bandwidth goal.
+DEFAULT_PLAN = {"devices_per_student": 1.0, "refresh_share": 0.25, "bandwidth_kbps_per_student": 1000.0}
+#: Years ahead of the report's year when no target year is given.
+DEFAULT_YEARS_AHEAD = 2
+
+
+def parse_plan(plan) -> dict[str, float]:
+    """Planned values by metric from a dict or from "metric=value" strings; a clear error for an unknown
+    metric, a value that is not a number, or one outside the metric's valid range."""
+    items = plan.items() if isinstance(plan, dict) else [_split(text) for text in plan]
+    out: dict[str, float] = {}
+    for name, raw in items:
+        name = str(name).strip()
+        if name not in METRIC_BY_NAME:
+            raise ValueError(f"plan: unknown metric {name!r}; known: {', '.join(METRIC_BY_NAME)}")
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise ValueError(f"plan: {name}={raw!r} is not a number") from None
+        lo, hi = METRIC_BY_NAME[name].valid_range
+        if not (lo <= value <= hi):
+            raise ValueError(f"plan: {name}={value:g} is outside the valid range {lo:g} to {hi:g}")
+        out[name] = value
+    if not out:
+        raise ValueError("plan: give at least one planned value, e.g. devices_per_student=1.0")
+    return out
+
+
+def _split(text: str) -> tuple[str, str]:
+    name, sep, value = str(text).partition("=")
+    if not sep:
+        raise ValueError(f"plan: {text!r} should read metric=value, e.g. refresh_share=0.25")
+    return name, value
+
+
+@dataclass
+class InitiativeCheck:
+    """A district's plan against its peers, with every figure taken from the stored peer statistics."""
+
+    report: DistrictReport
+    plan: dict[str, float]
+    target_year: int
+    #: One row per planned metric (see plan_lines).
+    lines: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def target_label(self) -> str:
+        return school_year_label(self.target_year)
+
+
+def load_initiative_check(warehouse: str | Path = "", district: str = "", plan=None, target_year: str | int = "",
+                          school_year: str = "", county: str = "",
+                          min_peers: int = DEFAULT_MIN_PEERS) -> InitiativeCheck:
+    """The check for one district (pseudonym; empty: the first district of `county`). Target year empty:
+    DEFAULT_YEARS_AHEAD after the report's school year."""
+    plan = parse_plan(DEFAULT_PLAN if plan is None else plan)
+    rep = load_district_report(warehouse, district, school_year, county, min_peers=min_peers)
+    now = int(year_start([rep.school_year])[0])
+    target = now + DEFAULT_YEARS_AHEAD if str(target_year).strip() == "" else parse_school_year(target_year)
+    if target < now:
+        raise ValueError(f"target year {school_year_label(target)} is before the report's year {rep.school_year}")
+    with connect(resolve_warehouse(warehouse), read_only=True) as con:
+        year = con.execute("SELECT * FROM district_metrics WHERE school_year = ?", [rep.school_year]).df()
+    rep.parameters.update(plan=", ".join(f"{k}={v:g}" for k, v in plan.items()),
+                          target_year=school_year_label(target))
+    check = InitiativeCheck(rep, plan, target)
+    check.lines = plan_lines(check, year)
+    return check
+
+
+def plan_lines(check: InitiativeCheck, year_metrics: pd.DataFrame) -> pd.DataFrame:
+    """Per planned metric: the stored reference group's figures today, the planned value's rank among the
+    same others (peers.what_if), the peers' median projected to the target year, and each goal."""
+    rep = check.report
+    now = int(year_start([rep.school_year])[0])
+    out = []
+    for name, planned in check.plan.items():
+        m = METRIC_BY_NAME[name]
+        rows = rep.stats[rep.stats["metric"] == name]
+        ref = _reference(rows, rep.fallback_order)
+        rec = {"metric": name, "label": m.label, "planned": planned, "current": rows["value"].iloc[0],
+               "group_kind": None, "n": 0, "p25": np.nan, "median": np.nan, "p75": np.nan,
+               "band_low": np.nan, "band_high": np.nan, "median_text": "–", "median_stat": "none",
+               "planned_pct_better": np.nan, "planned_vs": None, "trend_slope": np.nan, "trend_years": 0,
+               "projected_median": np.nan}
+        if ref is not None:
+            hyp = what_if(year_metrics, rep.pseudonym, rep.school_year, ref["group_kind"], name, planned,
+                          rep.min_peers)
+            # Only what disclosure lets the report show: the smoothed figures, or a band, of the reference group.
+            fig = group_figures(ref, rep.rules, name)
+            rec.update(group_kind=ref["group_kind"], n=int(ref["n"]), p25=fig.p25, median=fig.median,
+                       p75=fig.p75, band_low=fig.low, band_high=fig.high, median_text=fig.centre_text,
+                       median_stat=fig.stat, planned_pct_better=hyp["pct_better"], planned_vs=hyp["median_vs"],
+                       trend_slope=ref["trend_slope"], trend_years=int(ref["trend_years"]))
+            if np.isfinite(ref["trend_slope"]):
+                rec["projected_median"] = ref["trend_level"] + ref["trend_slope"] * (check.target_year - now)
+        for i, goal in enumerate(m.goals):
+            rec[f"goal{i}"] = goal.label
+            rec[f"goal{i}_meets"] = bool(meets_goal(m, goal, [planned])[0])
+            rec[f"goal{i}_gap"] = float(goal_gap(m, goal, [planned])[0])
+        rec["verdict"] = verdict_label(m.direction, rec["planned_vs"], rec["group_kind"])
+        rec["sentence"] = plan_sentence(check, rec)
+        out.append(rec)
+    return pd.DataFrame(out)
+
+
+def verdict_label(direction: str, verdict, group_kind) -> str:
+    """A short verdict for a planned value against today's peers, using the same noise rule as the report."""
+    if group_kind is None:
+        return "No comparison"
+    if verdict in (None, "undetermined"):
+        return "Too few peers to tell"
+    if verdict == "within":
+        return "In line with peers"
+    if direction == "neutral":
+        return "More than most peers" if verdict == "above" else "Less than most peers"
+    good = "above" if direction == "higher" else "below"
+    return "Ahead of most peers" if verdict == good else "Behind most peers"
+
+
+#: How a planned value compares with today's peers, by the noise verdict (see peers.median_verdict).
+_STANDING = {
+    "within": "in line with them: the difference from their median is within noise",
+    "undetermined": "too few of them to call a difference",
+    None: "too few of them to call a difference",
+}
+
+
+def _standing(direction: str, verdict) -> str:
+    if verdict in _STANDING:
+        return _STANDING[verdict]
+    if direction == "neutral":
+        return "more than most of them" if verdict == "above" else "less than most of them"
+    good = "above" if direction == "higher" else "below"
+    return "ahead of most of them" if verdict == good else "behind most of them"
+
+
+def plan_sentence(check: InitiativeCheck, rec: dict) -> str:
+    """The plain-language verdict of one planned metric."""
+    m = METRIC_BY_NAME[rec["metric"]]
+    noun = m.noun or m.label.lower()
+    parts = [f"Planned {figure_text(m, rec['planned'])}."]
+    if rec["group_kind"] is None:
+        parts.append(f"Too few other districts reported {noun} to compare.")
+    else:
+        group = GROUP_PHRASES[rec["group_kind"]]
+        better = rec["planned_pct_better"] / 100.0
+        below = 1.0 - better if m.direction == "lower" else better
+        rank = (f"higher than {int(round(below * 10))} in 10" if below >= 0.5
+                else f"lower than {int(round((1 - below) * 10))} in 10")
+        parts.append(f"Today that would be {rank} {group} (their median: {rec['median_text']}), "
+                     f"{_standing(m.direction, rec['planned_vs'])}.")
+        if np.isfinite(rec["projected_median"]):
+            proj = rec["projected_median"]
+            side = "above" if rec["planned"] > proj else "below" if rec["planned"] < proj else "at"
+            gap = "" if side == "at" else f"{_delta(m, rec['planned'] - proj)} "
+            move = (f"{'rising' if rec['trend_slope'] > 0 else 'falling'} {_delta(m, rec['trend_slope'])} a year"
+                    if rec["trend_slope"] else "flat")
+            parts.append(f"By {check.target_label} their median is projected at {figure_text(m, proj)} (a straight line "
+                         f"through {rec['trend_years']} yearly medians, {move}), so the plan would be {gap}{side} it.")
+        else:
+            parts.append("Their median has no trend yet (fewer than two years on record), so no projection.")
+    met = [g.label for i, g in enumerate(m.goals) if rec[f"goal{i}_meets"]]
+    missed = [f"{_delta(m, rec[f'goal{i}_gap'])} short of the {g.label} goal"
+              for i, g in enumerate(m.goals) if not rec[f"goal{i}_meets"]]
+    if met:
+        parts.append(f"Meets the {' and '.join(met)} goal{'s' if len(met) > 1 else ''}.")
+    if missed:
+        parts.append(f"Falls {' and '.join(missed)}.")
+    return " ".join(parts)
+
+
+def header_html(check: InitiativeCheck) -> str:
+    rep = check.report
+    e = html.escape
+    return (f"<header class='report-header'><p class='kicker'>Initiative check · {e(rep.school_year)} data, "
+            f"target {e(check.target_label)}</p><h1>{e(rep.name)}: does the plan match the peers?</h1>"
+            f"<p class='meta'>{e(rep.county)}, {e(rep.state)} · {e(rep.locale)} · {rep.enrollment:,} students "
+            f"({e(rep.size_band)})</p></header>")
+
+
+def plan_table_html(check: InitiativeCheck) -> str:
+    """The summary: one row per planned metric with today's standing, the projection and the goals."""
+    e = html.escape
+    body = []
+    for _, r in check.lines.iterrows():
+        m = METRIC_BY_NAME[r["metric"]]
+        goals = "; ".join(f"{r[f'goal{i}']}: {'met' if r[f'goal{i}_meets'] else 'not met'}"
+                          for i in range(len(m.goals))) or "no goal line"
+        group = f"{PEER_GROUPS[r['group_kind']].label} (n = {r['n']})" if r["group_kind"] else "–"
+        kind = r["group_kind"] or "none"
+        peers = (tagged(r["median_text"], r["metric"], kind, r["median_stat"]) if r["group_kind"]
+                 else "<td class='num'>–</td>")
+        projected = (tagged(figure_text(m, r["projected_median"]), r["metric"], kind, "projection")
+                     if np.isfinite(r["projected_median"]) else "<td class='num'>–</td>")
+        body.append(
+            f"<tr data-metric='{e(r['metric'])}'><th scope='row'>{e(r['label'])}</th>"
+            + tagged(figure_text(m, r["current"]), r["metric"], "own", "value")
+            + tagged(figure_text(m, r["planned"]), r["metric"], "own", "plan", css="num own")
+            + f"<td>{e(group)}</td>{peers}{projected}<td>{e(goals)}</td>"
+            f"<td class='verdict'><strong>{e(r['verdict'])}</strong></td></tr>")
+    return ("<section class='plan'><h2>The plan at a glance</h2>"
+            "<table class='scorecard-table'><thead><tr><th scope='col'>Metric</th><th scope='col'>Now</th>"
+            "<th scope='col'>Planned</th><th scope='col'>Peers</th><th scope='col'>Peers' median now</th>"
+            f"<th scope='col'>Projected median {e(check.target_label)}</th><th scope='col'>Goals</th>"
+            f"<th scope='col'>Verdict today</th></tr></thead><tbody>{''.join(body)}</tbody></table></section>")
+
+
+def verdicts_html(check: InitiativeCheck) -> str:
+    items = "".join(f"<li data-metric='{html.escape(r['metric'])}'><strong>{html.escape(r['label'])}:</strong> "
+                    f"{html.escape(r['sentence'])}</li>" for _, r in check.lines.iterrows())
+    return f"<section class='verdicts'><h2>What it means, metric by metric</h2><ul>{items}</ul></section>"
+
+
+def chart_html(check: InitiativeCheck) -> str:
+    lines = check.lines
+    fig = initiative_figure(lines, check.target_label)
+    alt = "Planned values against peers: " + " ".join(
+        f"{r['label']}: planned {figure_text(METRIC_BY_NAME[r['metric']], r['planned'])}, now "
+        f"{figure_text(METRIC_BY_NAME[r['metric']], r['current'])}, peers' median {r['median_text']}, projected "
+        f"{figure_text(METRIC_BY_NAME[r['metric']], r['projected_median'])} in {check.target_label}."
+        for _, r in lines.iterrows())
+    return ("<section><h2>Today and the target year</h2>"
+            + figure_html(fig, alt, "Bar: the middle half of the peers today (25th to 75th percentile) with "
+                                    "their median; hollow circle: their median projected to "
+                                    f"{check.target_label}; diamond: your plan; cross: your figure now; "
+                                    "dashed lines: goals.") + "</section>")
+
+
+def method_html(check: InitiativeCheck) -> str:
+    rep = check.report
+    return ("<section class='method'><h2>How this was worked out</h2><ul>"
+            "<li>Peers are the <em>other</em> districts of your county; when fewer than "
+            f"{rep.min_peers} of them reported a figure, districts of your size in the state, then the whole "
+            "state. The group used is named in the table.</li>"
+            "<li>Where a planned value would rank today: the planned value is put in place of yours and ranked "
+            "among the same peers with the same rule as your district report (ties count half). It is called "
+            "ahead of or behind most peers only when it lies outside the 95% interval on their median; "
+            "otherwise it is in line with them.</li>"
+            "<li>Projection: a straight line fitted by least squares through the peers' median of each school "
+            f"year on record up to {rep.school_year}, extended to {check.target_label}. It assumes the past pace "
+            "continues; it is not a forecast and carries no interval.</li>"
+            "<li>Goals: 100 kbps and 1 Mbps of internet bandwidth per student (FCC, 2014), one device per "
+            "student, one wireless access point per classroom.</li></ul></section>")
+
+
+def footer_html(check: InitiativeCheck) -> str:
+    from benchmarks.reports.district.sections import footer_html as report_footer
+
+    return report_footer(check.report)
+
+
+def render_initiative(paths: Paths, district: str, plan, target_year: str = "", school_year: str = "") -> Path:
+    """Render the initiative check of one district (district ID or pseudonym) to
+    reports/<year>/initiative_<pseudonym>.html; returns the page."""
+    from benchmarks.render.notebook import latest_year, render_one
+
+    plan = parse_plan(plan)
+    year = school_year or latest_year(paths)
+    pseudonym, name = find_district(paths.crosswalk, district)
+    target = "" if not str(target_year).strip() else school_year_label(parse_school_year(target_year))
+    return render_one("initiative", paths, paths.reports / year, f"initiative_{pseudonym}",
+                      {"warehouse": str(paths.warehouse), "school_year": year, "district": pseudonym,
+                       "plan": plan, "target_year": target},
+                      f"{name} — initiative check {year}")
+
+
+__all__ = ["DEFAULT_PLAN", "InitiativeCheck", "parse_plan", "load_initiative_check", "plan_lines", "header_html",
+           "plan_table_html", "verdicts_html", "chart_html", "method_html", "footer_html", "render_initiative"]

@@ -1,0 +1,287 @@
+"""Charts for the reports: peer quartile bands with the district's marker and goal lines, never a single peer."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from benchmarks.registry.metrics import METRIC_BY_NAME  # noqa: E402
+from benchmarks.stats.peers import PEER_GROUPS, STORED_GROUPS  # noqa: E402
+
+# Okabe–Ito: distinguishable with the common colour-vision deficiencies and in greyscale by lightness.
+PALETTE = {
+    "band": "#56B4E9",
+    "median": "#0072B2",
+    "district": "#D55E00",
+    "goal": "#009E73",
+    "muted": "#999999",
+    "text": "#222222",
+}
+GROUP_LABELS = {k: PEER_GROUPS[k].label for k in STORED_GROUPS}
+
+
+def _style(ax) -> None:
+    ax.spines[["top", "right", "left"]].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+def _axis_value(metric_name: str, value: float) -> float:
+    return value * 100 if METRIC_BY_NAME[metric_name].unit == "%" else value
+
+
+def _pad_limits(span: list[float]) -> tuple[float, float]:
+    """Axis limits around the drawn values with some air; never below zero when every value is positive."""
+    lo, hi = min(span), max(span)
+    pad = (hi - lo) * 0.15 or abs(hi) * 0.2 or 1.0
+    return (max(0.0, lo - pad) if lo >= 0 else lo - pad), hi + pad
+
+
+def _shared_legend(fig, axes, ncol: int) -> None:
+    """One legend under the figure for all panels, each label once."""
+    handles: dict = {}
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(lab, h)
+    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=ncol, frameon=False, fontsize=8)
+
+
+#: How each line of a trend panel is drawn: told apart by marker and line style, not by colour alone.
+TREND_STYLES = {
+    "you": dict(color=PALETTE["district"], linestyle="-", marker="D", linewidth=2.2, markersize=6, zorder=4),
+    "reference": dict(color=PALETTE["median"], linestyle="--", marker="o", linewidth=1.6, markersize=5,
+                      markerfacecolor="white", zorder=3),
+    "state": dict(color=PALETTE["text"], linestyle=":", marker="s", linewidth=1.6, markersize=4, zorder=2),
+}
+
+
+def _panel_title(ax, text: str, **style) -> None:
+    """A left-aligned title just above the axes; placed by hand, as set_title measures the tick labels
+    to avoid them on every draw."""
+    ax.text(0, 1.04, text, transform=ax.transAxes, ha="left", va="bottom", parse_math=False, **style)
+
+
+def _goal_lines(ax, metric_name: str, span: list[float], vertical: bool, label_at: float) -> None:
+    """The metric's goal lines, drawn when they fall near the data (a far goal would squash the chart)."""
+    for goal in METRIC_BY_NAME[metric_name].goals:
+        gv = _axis_value(metric_name, goal.value)
+        if span and gv > max(span) * 1.6:
+            continue
+        line = ax.axvline if vertical else ax.axhline
+        line(gv, color=PALETTE["goal"], linestyle="--", linewidth=1.3, label=f"Goal: {goal.label}")
+        xy = (gv, label_at) if vertical else (label_at, gv)
+        ax.text(*xy, f" {goal.label}", color=PALETTE["goal"], fontsize=8, va="bottom", parse_math=False,
+                transform=ax.transData if vertical else ax.get_yaxis_transform())
+        span.append(gv)
+
+
+def _band_panel(ax, stats: pd.DataFrame, name: str, kinds: list[str]) -> None:
+    """Where the district stands now: each peer group's quartile band and median, the district's marker."""
+    m = METRIC_BY_NAME[name]
+    rows = stats[stats["metric"] == name].drop_duplicates("group_kind").set_index("group_kind").reindex(kinds)
+    ys = np.arange(len(kinds))[::-1]
+    own = rows["value"].dropna()
+    own_v = _axis_value(name, float(own.iloc[0])) if len(own) else np.nan
+    span = []
+    for y, (kind, row) in zip(ys, rows.iterrows()):
+        # Only what disclosure allows is drawn: quartile band and median, a small group's median alone,
+        # or a range standing in for a figure. Never a single peer.
+        status = row.get("status") if "status" in rows else ("quartiles" if row.get("published") else "none")
+        if status == "band" and np.isfinite(row.get("band_low", np.nan)):
+            lo, hi = (_axis_value(name, row[c]) for c in ("band_low", "band_high"))
+            ax.barh(y, hi - lo, left=lo, height=0.5, color="none", edgecolor=PALETTE["median"], hatch="///",
+                    label="Range shown instead of a figure")
+            span += [lo, hi]
+        elif status in ("quartiles", "centre") and np.isfinite(row["median"]):
+            med = _axis_value(name, row["median"])
+            if status == "quartiles":
+                p25, p75 = (_axis_value(name, row[c]) for c in ("p25", "p75"))
+                ax.barh(y, p75 - p25, left=p25, height=0.5, color=PALETTE["band"], alpha=0.55,
+                        label="Peers' middle half (25th–75th percentile)")
+                span += [p25, p75]
+            ax.plot([med, med], [y - 0.25, y + 0.25], color=PALETTE["median"], linewidth=2.5,
+                    label="Peers' median")
+            span.append(med)
+        else:
+            ax.text(0.01, y, "not enough peers to show", transform=ax.get_yaxis_transform(),
+                    va="center", ha="left", fontsize=8, color=PALETTE["muted"], parse_math=False)
+    if np.isfinite(own_v):
+        ax.axvline(own_v, color=PALETTE["district"], linewidth=2, linestyle="-")
+        ax.plot([own_v] * len(ys), ys, marker="D", linestyle="none", color=PALETTE["district"], markersize=6)
+        ax.plot([], [], **TREND_STYLES["you"], label="Your district")  # legend: the line with its diamonds
+        span.append(own_v)
+    _goal_lines(ax, name, span, vertical=True, label_at=ys[0] + 0.45)
+    ax.set_yticks(ys, [PEER_GROUPS[k].label for k in rows.index])
+    _panel_title(ax, f"{m.label} ({m.unit})", fontsize=10, color=PALETTE["text"])
+    if span:
+        ax.set_xlim(*_pad_limits(span))
+    ax.set_ylim(-0.6, len(ys) - 0.2)
+    _style(ax)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))  # a few round ticks
+
+
+def _trend_panel(ax, trends: pd.DataFrame, name: str, years: list[str]) -> None:
+    """How the district and its peers' medians moved over the school years on record.
+
+    trends: rows (metric, school_year, series, label, value); series "you", "reference" or "state"; every
+    value is already what the report may show (the district's own figure, a group's shown median)."""
+    rows = trends[(trends["metric"] == name) & trends["value"].notna()]
+    x_of = {y: i for i, y in enumerate(years)}
+    span = []
+    for series in ("state", "reference", "you"):
+        line = rows[rows["series"] == series].sort_values("school_year")
+        if line.empty:
+            continue
+        values = [_axis_value(name, v) for v in line["value"]]
+        ax.plot([x_of[y] for y in line["school_year"]], values, **TREND_STYLES[series],
+                label=line["label"].iloc[0])
+        span += values
+    _goal_lines(ax, name, span, vertical=False, label_at=0.0)
+    ax.set_xticks(range(len(years)), years, fontsize=8)
+    ax.set_xlim(-0.3, len(years) - 0.7)
+    if span:
+        ax.set_ylim(*_pad_limits(span))
+    _panel_title(ax, "Over the years", fontsize=9, color=PALETTE["muted"])
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="y", color="#e5e5e5", linewidth=0.8)
+    ax.tick_params(axis="y", labelsize=8)
+    ax.set_axisbelow(True)
+
+
+def peer_band_figure(stats: pd.DataFrame, metrics: list[str], kinds: list[str] | None = None,
+                     trends: pd.DataFrame | None = None):
+    """One row per metric: the quartile band (25th–75th) and median of each shown peer group, the
+    district's own value as a marker and the metric's goal lines; with `trends`, a second panel beside it
+    with the district's value and its peers' medians over the school years.
+
+    stats: the district's peer_stats rows (columns metric, group_kind, value, p25, median, p75, status);
+    kinds: the peer groups to draw, top to bottom (default: the stored ones). The band panels are the
+    figure's first axes, in metric order; the trend panels follow.
+    """
+    kinds = list(kinds or GROUP_LABELS)
+    with_trends = trends is not None and not trends.empty
+    # A fixed layout in inches (tick labels, titles and legend have known sizes): tight_layout would measure
+    # every tick label first, which cost more than drawing the figure.
+    width = 8.6 if with_trends else 7.5
+    axes_h, gap, top, legend_h = 0.4 * len(kinds), 0.62, 0.3, 0.95
+    height = len(metrics) * (axes_h + gap) - gap + top + legend_h
+    fig = plt.figure(figsize=(width, height))
+    grid = fig.add_gridspec(len(metrics), 2 if with_trends else 1, width_ratios=[3, 2] if with_trends else [1],
+                            left=0.95 / width, right=1 - 0.12 / width, top=1 - top / height,
+                            bottom=legend_h / height, hspace=gap / axes_h, wspace=0.16 if with_trends else 0)
+    bands = [fig.add_subplot(grid[i, 0]) for i in range(len(metrics))]
+    for ax, name in zip(bands, metrics):
+        _band_panel(ax, stats, name, kinds)
+    panels = list(bands)
+    if with_trends:
+        years = sorted(trends["school_year"].unique())
+        for i, name in enumerate(metrics):
+            ax = fig.add_subplot(grid[i, 1])
+            _trend_panel(ax, trends, name, years)
+            panels.append(ax)
+    _shared_legend(fig, panels, ncol=3 if with_trends else 2)
+    return fig
+
+
+def initiative_figure(lines: pd.DataFrame, target_label: str):
+    """One panel per planned metric: today's peer band and median, the median projected to the target
+    year, the planned value, the district's value now and the goal lines.
+
+    lines: initiative.plan_lines rows (metric, planned, current, p25, median, p75, projected_median).
+    """
+    fig, axes = plt.subplots(len(lines), 1, figsize=(7.5, 1.25 * len(lines) + 0.6), squeeze=False)
+    for ax, (_, r) in zip(axes[:, 0], lines.iterrows()):
+        m = METRIC_BY_NAME[r["metric"]]
+        keys = ("planned", "current", "p25", "median", "p75", "projected_median", "band_low", "band_high")
+        v = {k: _axis_value(r["metric"], r[k]) if np.isfinite(r.get(k, np.nan)) else np.nan for k in keys}
+        span = [x for x in v.values() if np.isfinite(x)]
+        # Only what disclosure allows: the middle half when shown, the median, or a band instead of a figure.
+        if np.isfinite(v["band_low"]):
+            ax.barh(0, v["band_high"] - v["band_low"], left=v["band_low"], height=0.5, color="none",
+                    edgecolor=PALETTE["median"], hatch="///", label="Peers: range shown instead of a figure")
+        elif np.isfinite(v["median"]):
+            if np.isfinite(v["p25"]) and np.isfinite(v["p75"]):
+                ax.barh(0, v["p75"] - v["p25"], left=v["p25"], height=0.5, color=PALETTE["band"], alpha=0.55,
+                        label="Peers' middle half today")
+            ax.plot([v["median"]] * 2, [-0.25, 0.25], color=PALETTE["median"], linewidth=2.5,
+                    label="Peers' median today")
+        else:
+            ax.text(0.01, 0, "not enough peers to show", transform=ax.get_yaxis_transform(), va="center",
+                    fontsize=8, color=PALETTE["muted"], parse_math=False)
+        if np.isfinite(v["projected_median"]):
+            ax.plot(v["projected_median"], 0, marker="o", markersize=9, markerfacecolor="white",
+                    markeredgecolor=PALETTE["median"], markeredgewidth=2, linestyle="none",
+                    label=f"Peers' median projected to {target_label}")
+        if np.isfinite(v["current"]):
+            ax.plot(v["current"], 0, marker="X", markersize=8, color=PALETTE["muted"], linestyle="none",
+                    label="Your figure now")
+        ax.plot(v["planned"], 0, marker="D", markersize=9, color=PALETTE["district"], linestyle="none",
+                label="Your plan")
+        _goal_lines(ax, r["metric"], span, vertical=True, label_at=0.42)
+        ax.set_xlim(*_pad_limits(span))
+        ax.set_ylim(-0.6, 0.9)
+        ax.set_yticks([])
+        ax.set_title(f"{m.label} ({m.unit})", loc="left", fontsize=10, color=PALETTE["text"], parse_math=False)
+        _style(ax)
+    _shared_legend(fig, axes[:, 0], ncol=3)
+    fig.tight_layout(rect=(0, 0.1 + 0.03 * max(0, 3 - len(lines)), 1, 1))
+    return fig
+
+
+def state_trend_figure(trend: pd.DataFrame, metrics: list[str]):
+    """State quartile band per school year for each metric (trend: metric, school_year, p25, median, p75)."""
+    cols = 3
+    rows_n = int(np.ceil(len(metrics) / cols))
+    fig, axes = plt.subplots(rows_n, cols, figsize=(10, 2.5 * rows_n), squeeze=False)
+    for ax, name in zip(axes.flat, metrics):
+        m = METRIC_BY_NAME[name]
+        t = trend[trend["metric"] == name].sort_values("school_year")
+        x = np.arange(len(t))
+        scale = 100 if m.unit == "%" else 1
+        ax.fill_between(x, t["p25"] * scale, t["p75"] * scale, color=PALETTE["band"], alpha=0.5,
+                        label="Middle half of districts")
+        ax.plot(x, t["median"] * scale, color=PALETTE["median"], marker="o", linewidth=2, label="Median")
+        for goal in m.goals:
+            ax.axhline(goal.value * scale, color=PALETTE["goal"], linestyle="--", linewidth=1.2,
+                       label=f"Goal: {goal.label}")
+        ax.set_xticks(x, t["school_year"])
+        ax.set_title(f"{m.label} ({m.unit})", loc="left", fontsize=9, parse_math=False)
+        ax.set_ylim(bottom=0)
+        _style(ax)
+        ax.grid(axis="y", color="#e5e5e5")
+    for ax in list(axes.flat)[len(metrics):]:
+        ax.set_visible(False)
+    _shared_legend(fig, axes.flat, ncol=3)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig
+
+
+#: Charts are SVG with real text: crisp when printed or zoomed, smaller than a PNG, and quicker to write (no
+#: glyph rasterizing). The text falls back to the reader's sans-serif font where DejaVu Sans is missing.
+SVG_STYLE = {"svg.fonttype": "none", "svg.hashsalt": "district-benchmarks", "font.family": "sans-serif",
+             "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica", "sans-serif"]}
+
+
+def figure_html(fig, alt: str, caption: str = "") -> str:
+    """The figure as an embedded SVG image inside <figure>, with escaped alt text and caption (an SVG shown
+    through <img> runs no script and loads nothing)."""
+    buf = io.BytesIO()
+    with matplotlib.rc_context(SVG_STYLE):
+        # the panels are already laid out: a "tight" bounding box would lay the figure out again
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return (f'<figure class="chart"><img src="data:image/svg+xml;base64,{data}" '
+            f'alt="{html.escape(alt, quote=True)}">{cap}</figure>')

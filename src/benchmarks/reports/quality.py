@@ -1,0 +1,163 @@
+"""The data-quality report for the analyst: what came in, what was quarantined and why, coverage; never a value."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from benchmarks.registry.metrics import METRICS
+from benchmarks.reports.district.sections import data_snapshot, resolve_warehouse
+from benchmarks.warehouse.store import connect
+
+
+@dataclass
+class QualityReport:
+    school_year: str
+    files: pd.DataFrame
+    reasons: pd.DataFrame
+    conversions: pd.DataFrame
+    coverage: pd.DataFrame  # one row per county: districts with a current submission, districts per metric
+    resubmitted: pd.DataFrame
+    public: pd.DataFrame
+    snapshot: str
+
+
+def load_quality_report(warehouse: str | Path = "", school_year: str = "") -> QualityReport:
+    """Counts, reasons and column names from the warehouse; no submitted or derived value is read here."""
+    wh = resolve_warehouse(warehouse)
+    with connect(wh, read_only=True) as con:
+        if not school_year:
+            school_year = con.execute("SELECT max(school_year) FROM district_metrics").fetchone()[0] or ""
+        files = con.execute("""
+            SELECT original_name AS file, coalesce(kind, 'submission') AS kind, ingested_at, ingested_by,
+                   coalesce(read_as, '') AS read_as, rows_read, rows_accepted, rows_quarantined,
+                   coalesce(file_problems, '') AS file_problems, coalesce(notes, '') AS notes
+            FROM raw_files ORDER BY ingested_at, original_name""").df()
+        reasons = con.execute("""
+            SELECT column_name AS "column", reason, count(*) AS cells,
+                   count(DISTINCT source_sha256 || ':' || coalesce(source_row, -1)) AS rows
+            FROM problems GROUP BY ALL ORDER BY rows DESC, "column", reason""").df()
+        conversions = con.execute("""
+            SELECT column_name AS "column", rule, count(*) AS "values" FROM conversions
+            GROUP BY ALL ORDER BY "values" DESC, "column", rule""").df()
+        counts = ", ".join(f"count({m.name}) AS {m.name}" for m in METRICS)
+        coverage = con.execute(f"""
+            SELECT county, count(*) AS districts, {counts} FROM district_metrics WHERE school_year = ?
+            GROUP BY county ORDER BY county""", [school_year]).df()
+        resubmitted = con.execute("""
+            SELECT school_year, count(*) AS districts, sum(n - 1) AS replaced FROM (
+                SELECT school_year, pseudonym, count(*) AS n FROM submissions GROUP BY ALL HAVING count(*) > 1)
+            GROUP BY school_year ORDER BY school_year""").df()
+        public = con.execute("""
+            SELECT funding_year, count(DISTINCT state) AS states, count(*) AS districts,
+                   count(*) FILTER (WHERE exclude_from_analysis) AS flagged,
+                   count(bandwidth_kbps_per_student) FILTER (WHERE NOT exclude_from_analysis) AS clean_with_bandwidth
+            FROM public_bandwidth GROUP BY funding_year ORDER BY funding_year""").df()
+        snapshot = data_snapshot(con)
+    return QualityReport(school_year, files, reasons, conversions, coverage, resubmitted, public, snapshot)
+
+
+def _table(frame: pd.DataFrame, numeric: set[str], caption: str = "") -> str:
+    e = html.escape
+    head = "".join(f"<th scope='col'>{e(str(c))}</th>" for c in frame.columns)
+    body = []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for col, v in zip(frame.columns, row):
+            text = "" if v is None or (isinstance(v, float) and v != v) else (
+                f"{int(v):,}" if col in numeric else str(v))
+            cells.append(f"<td class='num'>{e(text)}</td>" if col in numeric else f"<td>{e(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    cap = f"<p class='note'>{e(caption)}</p>" if caption else ""
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{cap}"
+
+
+def overview_html(q: QualityReport) -> str:
+    subs = q.files[q.files["kind"] == "submission"]
+    read, ok, bad = (int(subs[c].sum()) for c in ("rows_read", "rows_accepted", "rows_quarantined"))
+    e = html.escape
+    return (f"<header class='report-header'><p class='kicker'>District technology benchmarks · for the analyst</p>"
+            f"<h1>Data quality {e(q.school_year)}</h1><p class='meta'>{len(subs)} submission files: {read:,} rows read "
+            f"= {ok:,} accepted + {bad:,} quarantined. This page shows counts, reasons and column names only; the "
+            "values of quarantined rows are in data/quarantine/ for the analyst.</p></header>")
+
+
+def files_html(q: QualityReport) -> str:
+    if q.files.empty:
+        return "<section><h2>Files received</h2><p>No file has been ingested yet.</p></section>"
+    f = q.files.copy()
+    f["ingested_at"] = pd.to_datetime(f["ingested_at"]).dt.strftime("%Y-%m-%d %H:%M")
+    f["read_as"] = [f"{r}; {n}" if n else r for r, n in zip(f["read_as"], f["notes"])]
+    f = f[["file", "ingested_at", "ingested_by", "read_as", "rows_read", "rows_accepted", "rows_quarantined",
+           "file_problems"]].rename(columns={
+        "ingested_at": "received (UTC)", "ingested_by": "by", "read_as": "how it was read", "rows_read": "rows read",
+        "rows_accepted": "accepted", "rows_quarantined": "quarantined", "file_problems": "whole-file problems"})
+    return ("<section><h2>Files received</h2>"
+            + _table(f, {"rows read", "accepted", "quarantined"},
+                     "Each file is kept unchanged under its SHA-256 in data/raw/; rows read = accepted + quarantined.")
+            + "</section>")
+
+
+def _table_section(title: str, frame: pd.DataFrame, numeric: set[str], note: str, when_empty: str) -> str:
+    """A section with one table, or a sentence saying why there is none."""
+    body = f"<p>{html.escape(when_empty)}</p>" if frame.empty else _table(frame, numeric, note)
+    return f"<section><h2>{html.escape(title)}</h2>{body}</section>"
+
+
+def reasons_html(q: QualityReport) -> str:
+    return _table_section("Why rows were quarantined", q.reasons, {"cells", "rows"},
+                          "A row can have several problems; the analyst's quarantine files list each one with the "
+                          "value as sent.", "No problem was found in any file.")
+
+
+def conversions_html(q: QualityReport) -> str:
+    return _table_section("Values converted on reading", q.conversions, {"values"},
+                          "Each conversion is recorded with the value as sent (warehouse table conversions).",
+                          "Every accepted value was written in the registry's own unit.")
+
+
+def coverage_html(q: QualityReport) -> str:
+    if q.coverage.empty:
+        return "<section><h2>Coverage</h2><p>No district has a current submission for this year.</p></section>"
+    labels = {m.name: m.label for m in METRICS}
+    totals = q.coverage.drop(columns="county").sum()
+    by_metric = pd.DataFrame({"metric": [labels[m.name] for m in METRICS],
+                              "districts with a value": [int(totals[m.name]) for m in METRICS],
+                              "without": [int(totals["districts"] - totals[m.name]) for m in METRICS]})
+    names = [m.name for m in METRICS]
+    gaps = q.coverage[names].rsub(q.coverage["districts"], axis=0)
+    by_county = pd.DataFrame({
+        "county": q.coverage["county"], "districts": q.coverage["districts"],
+        "missing metric values": gaps.sum(axis=1),
+        "metrics with gaps": [", ".join(labels[n] for n in names if row[n] > 0) or "none"
+                              for _, row in gaps.iterrows()]})
+    return (f"<section><h2>Coverage by metric, {html.escape(q.school_year)}</h2>"
+            + _table(by_metric, {"districts with a value", "without"},
+                     "A metric is missing where an optional input was left empty or its denominator is zero.")
+            + f"<h2>Coverage by county, {html.escape(q.school_year)}</h2>"
+            + _table(by_county, {"districts", "missing metric values"},
+                     "Districts with a current submission, and the metrics some of them lack.")
+            + "</section>")
+
+
+def history_html(q: QualityReport) -> str:
+    return _table_section("Resubmissions", q.resubmitted, {"districts", "replaced"},
+                          "The latest submission counts in the benchmarks; earlier ones stay in the history "
+                          "(benchmarks history DISTRICT_ID).",
+                          "No district sent a second submission for the same year.")
+
+
+def public_html(q: QualityReport) -> str:
+    return _table_section("Public bandwidth data", q.public, {"states", "districts", "flagged", "clean_with_bandwidth"},
+                          "Rows the publisher flagged as unreliable are kept and left out of statistics.",
+                          "None imported (benchmarks import-bandwidth FILE).")
+
+
+def footer_html(q: QualityReport) -> str:
+    from benchmarks._version import __version__
+    return (f"<footer class='provenance'>Data snapshot {html.escape(q.snapshot)} · parameters: "
+            f"school_year={html.escape(q.school_year)} · district-benchmarks {html.escape(__version__)} · generated "
+            f"{pd.Timestamp.now(tz='UTC').strftime('%Y-%m-%d %H:%M UTC')}</footer>")

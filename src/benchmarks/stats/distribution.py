@@ -1,0 +1,54 @@
+"""Whole-group distributions per school year (the board summary's figures), exact: the gate decides what is shown."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.registry.groups import WHOLE_GROUPS, PeerGroup
+from benchmarks.registry.metrics import METRICS
+from benchmarks.stats.goals import meets_goal
+
+_KEYS = ["school_year", "group_label", "metric"]
+
+
+def _long(district_metrics: pd.DataFrame, group: PeerGroup) -> pd.DataFrame:
+    names = [m.name for m in METRICS]
+    wide = district_metrics[["school_year", *names]].assign(group_label=group.group_label(district_metrics).to_numpy())
+    return wide.melt(["school_year", "group_label"], names, var_name="metric")
+
+
+def compute_group_stats(district_metrics: pd.DataFrame) -> pd.DataFrame:
+    """One row per school year, whole group and metric: n (districts with a value), p25, median, p75
+    (numpy's linear quantiles)."""
+    frames = []
+    for kind, group in WHOLE_GROUPS.items():
+        g = _long(district_metrics, group).groupby(_KEYS, sort=True)["value"]
+        n = g.count()
+        q = g.quantile([0.25, 0.5, 0.75]).unstack().reindex(index=n.index, columns=[0.25, 0.5, 0.75])
+        q.columns = ["p25", "median", "p75"]
+        q.insert(0, "n", n)
+        frames.append(q.reset_index().assign(group_kind=kind))
+    out = pd.concat(frames, ignore_index=True)
+    return out[["school_year", "group_kind", "group_label", "metric", "n", "p25", "median", "p75"]]
+
+
+def compute_group_goals(district_metrics: pd.DataFrame) -> pd.DataFrame:
+    """One row per school year, whole group, metric and goal: n and share_meeting."""
+    by_name = {m.name: m for m in METRICS if m.goals}
+    frames = []
+    for kind, group in WHOLE_GROUPS.items():
+        long = _long(district_metrics, group)
+        long = long[long["metric"].isin(list(by_name))]
+        for name, m in by_name.items():
+            rows = long[long["metric"] == name]
+            has = rows["value"].notna()
+            for goal in m.goals:
+                flags = rows.assign(meets=meets_goal(m, goal, rows["value"]) & has, has=has)
+                g = flags.groupby(_KEYS, sort=True)
+                out = pd.DataFrame({"n": g["has"].sum().astype(np.int64), "meeting": g["meets"].sum()})
+                out["share_meeting"] = np.where(out["n"] > 0, out["meeting"] / out["n"].clip(lower=1), np.nan)
+                frames.append(out.drop(columns="meeting").reset_index().assign(
+                    group_kind=kind, goal=goal.value, goal_label=goal.label))
+    out = pd.concat(frames, ignore_index=True)
+    return out[["school_year", "group_kind", "group_label", "metric", "goal", "goal_label", "n", "share_meeting"]]

@@ -1,0 +1,167 @@
+"""The rendering benchmark: the naive per-district papermill + nbconvert loop against the batch renderer.
+
+Both render the same sample of demo districts in one run on this machine, into a scratch project
+(the demo state ingested afresh), so the user's own reports are never touched. The naive way is what
+a user would script: for each district, the papermill CLI, then the jupyter nbconvert CLI, one after
+the other. Peak memory is the largest total resident memory of the whole process tree seen while
+each side runs (sampled every 50 ms; an upper bound for the batch, whose forked processes share pages).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.config import Paths
+
+#: The demo state's size, shaped like Illinois.
+STATE_DISTRICTS = 860
+
+
+class PeakMemory:
+    """Samples the resident memory of this process and all its descendants until stopped."""
+
+    def __init__(self, interval: float = 0.05):
+        import psutil
+
+        self._psutil, self.interval, self.peak = psutil, interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _total(self) -> int:
+        me = self._psutil.Process()
+        total = 0
+        for proc in [me, *me.children(recursive=True)]:
+            try:
+                total += proc.memory_info().rss
+            except (self._psutil.NoSuchProcess, self._psutil.AccessDenied):
+                pass
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.peak = max(self.peak, self._total())
+
+    def __enter__(self) -> "PeakMemory":
+        self.peak = self._total()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass
+class Timing:
+    label: str
+    seconds: float
+    reports: int
+    peak_bytes: int
+
+    @property
+    def per_report(self) -> float:
+        return self.seconds / self.reports
+
+    def line(self) -> str:
+        return (f"{self.label}: {self.seconds:.1f} s for {self.reports} reports = {self.per_report:.2f} s per report, "
+                f"peak memory {self.peak_bytes / 2**30:.2f} GB")
+
+
+def scratch_project(paths: Paths, root: Path) -> Paths:
+    """A project folder under `root` with this project's notebooks and the demo state ingested."""
+    from benchmarks.pipeline.ingest import ingest_files
+    from benchmarks.privacy.keys import DEMO_KEY
+
+    scratch = Paths(root)
+    shutil.copytree(paths.notebooks, scratch.notebooks)
+    ingest_files(sorted(paths.demo.glob("submissions_*.csv")), scratch, DEMO_KEY)
+    return scratch
+
+
+def sample_districts(paths: Paths, year: str, size: int) -> list[str]:
+    """`size` districts spread evenly over the year's districts in pseudonym order (so over all counties)."""
+    from benchmarks.warehouse.store import query
+
+    everyone = query(paths.warehouse, "SELECT pseudonym FROM district_metrics WHERE school_year = ? "
+                                      "ORDER BY pseudonym", [year])["pseudonym"].tolist()
+    if size >= len(everyone):
+        return everyone
+    step = len(everyone) / size
+    return [everyone[int(i * step)] for i in range(size)]
+
+
+def naive_commands(paths: Paths, year: str, district: str, out: Path) -> list[list[str]]:
+    """The two CLI calls a user would script per district: papermill, then jupyter nbconvert."""
+    from benchmarks.render.notebook import KERNEL_NAME, REPORT_KINDS, TEMPLATES
+
+    bin_dir = Path(sys.executable).parent
+    executed = out / f"district_{district}.ipynb"
+    return [
+        [str(bin_dir / "papermill"), "--no-progress-bar", "-k", KERNEL_NAME, "--cwd", str(paths.notebooks),
+         str(paths.notebooks / REPORT_KINDS["district"].notebook), str(executed),
+         "-p", "warehouse", str(paths.warehouse), "-p", "school_year", year, "-p", "district", district],
+        [str(bin_dir / "jupyter"), "nbconvert", "--to", "html", "--template", "offline",
+         f"--TemplateExporter.extra_template_basedirs={TEMPLATES}", "--no-input", "--output-dir", str(out),
+         str(executed)],
+    ]
+
+
+def run_naive(paths: Paths, year: str, districts: list[str], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for district in districts:
+        for command in naive_commands(paths, year, district, out):
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode:
+                raise RuntimeError(f"naive render of {district} failed: {' '.join(command[:2])}\n{done.stderr[-2000:]}")
+
+
+def run_benchmark(paths: Paths, sample: int = 50, workers: int | None = None, echo=print) -> float:
+    """Render the same sample both ways, print seconds per report, peak memory and the projection for the
+    whole state, and `speedup: <ratio>x` last; returns the ratio."""
+    from benchmarks.render.batch import render_batch
+    from benchmarks.render.executors import default_workers
+    from benchmarks.render.notebook import ensure_kernel, latest_year
+
+    with tempfile.TemporaryDirectory(prefix="benchmarks-bench-") as tmp:
+        root = Path(tmp)
+        echo("Preparing a scratch project with the demo state ...")
+        scratch = scratch_project(paths, root / "project")
+        year = latest_year(scratch)
+        districts = sample_districts(scratch, year, sample)
+        ensure_kernel()
+        echo(f"Sample: {len(districts)} demo districts of {year}; this machine has {default_workers()} cores.")
+        # One untimed naive render first, so both sides find the files in the OS cache.
+        run_naive(scratch, year, districts[:1], root / "warm-up")
+
+        naive_dir, batch_dir = root / "naive", root / "batch"
+        echo("Naive: papermill then jupyter nbconvert per district, one after the other ...")
+        with PeakMemory() as memory:
+            start = time.perf_counter()
+            run_naive(scratch, year, districts, naive_dir)
+            naive = Timing("naive (papermill + nbconvert CLIs per district)", time.perf_counter() - start,
+                           len(districts), memory.peak)
+        echo(naive.line())
+
+        echo("Batch: benchmarks' batch renderer ...")
+        with PeakMemory() as memory:
+            start = time.perf_counter()
+            result = render_batch(scratch, year, districts=districts, kinds=["district"], workers=workers,
+                                  force=True, progress=False, out_dir=batch_dir, echo=lambda _: None)
+            batch = Timing(f"batch ({result.where})", time.perf_counter() - start, len(districts), memory.peak)
+        if result.failed or len(list(naive_dir.glob("*.html"))) != len(districts):
+            raise RuntimeError("the two ways did not render every report of the sample: "
+                               + "; ".join(result.summary()))
+        echo(batch.line())
+        for t in (naive, batch):
+            echo(f"projected for the whole state ({STATE_DISTRICTS} districts), {t.label.split(' ')[0]}: "
+                 f"{t.per_report * STATE_DISTRICTS / 60:.1f} min")
+        ratio = naive.per_report / batch.per_report
+        echo(f"speedup: {ratio:.1f}x")
+        return ratio

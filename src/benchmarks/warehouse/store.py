@@ -1,0 +1,170 @@
+"""The warehouse: one embedded DuckDB file holding submissions, derived metrics and peer statistics."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+
+from benchmarks.registry.metrics import MEASURE_FIELDS, METRICS
+
+_MEASURE_COLUMNS = ",\n    ".join(
+    f"{f.name} {'BIGINT' if f.dtype == 'integer' else 'DOUBLE'}" for f in MEASURE_FIELDS
+)
+_METRIC_COLUMNS = ",\n    ".join(f"{m.name} DOUBLE" for m in METRICS)
+#: Fields added to the template after a warehouse was made are added to its submissions table.
+_ADD_MEASURES = "\n".join(
+    f"ALTER TABLE submissions ADD COLUMN IF NOT EXISTS {f.name} {'BIGINT' if f.dtype == 'integer' else 'DOUBLE'};"
+    for f in MEASURE_FIELDS)
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS raw_files (
+    sha256 VARCHAR PRIMARY KEY,
+    original_name VARCHAR NOT NULL,
+    stored_path VARCHAR NOT NULL,
+    size_bytes BIGINT NOT NULL,
+    ingested_at TIMESTAMP NOT NULL,
+    ingested_by VARCHAR,
+    rows_read INTEGER NOT NULL,
+    rows_accepted INTEGER NOT NULL,
+    rows_quarantined INTEGER NOT NULL
+);
+-- Added with the submission intake; ALTER keeps warehouses made by earlier versions working.
+ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS kind VARCHAR DEFAULT 'submission';
+ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS source_path VARCHAR;
+ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS read_as VARCHAR;
+ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS notes VARCHAR;
+ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS file_problems VARCHAR;
+-- Who a pseudonym is lives elsewhere (benchmarks.privacy.crosswalk); here: the key fingerprint and disclosure rules.
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+-- Every accepted row ever received; the latest one per district and year is the current one.
+CREATE TABLE IF NOT EXISTS submissions (
+    pseudonym VARCHAR NOT NULL,
+    school_year VARCHAR NOT NULL,
+    state VARCHAR NOT NULL,
+    county VARCHAR NOT NULL,
+    locale VARCHAR NOT NULL,
+    {_MEASURE_COLUMNS},
+    source_sha256 VARCHAR NOT NULL,
+    source_row INTEGER NOT NULL,
+    received_seq BIGINT NOT NULL
+);
+{_ADD_MEASURES}
+CREATE TABLE IF NOT EXISTS quarantine (
+    source_sha256 VARCHAR NOT NULL,
+    original_name VARCHAR NOT NULL,
+    source_row INTEGER NOT NULL,
+    reasons VARCHAR NOT NULL,
+    raw_values VARCHAR NOT NULL
+);
+-- Each problem found, one per cell (row NULL: the whole file). Counts by column and expectation feed the
+-- data-quality report; the value column stays here for the analyst and is never shown in a report.
+CREATE TABLE IF NOT EXISTS problems (
+    source_sha256 VARCHAR NOT NULL,
+    source_row INTEGER,
+    column_name VARCHAR NOT NULL,
+    value VARCHAR NOT NULL,
+    expected VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL
+);
+-- Values of accepted rows that were read with a conversion (1 Gbps -> 1000 Mbps, 25% -> 0.25, 1,200 -> 1200).
+CREATE TABLE IF NOT EXISTS conversions (
+    source_sha256 VARCHAR NOT NULL,
+    source_row INTEGER NOT NULL,
+    column_name VARCHAR NOT NULL,
+    submitted VARCHAR NOT NULL,
+    stored VARCHAR NOT NULL,
+    rule VARCHAR NOT NULL
+);
+-- Public district connectivity data (Connect K-12 / EducationSuperHighway format), one row per district and
+-- funding year, under the same keyed pseudonyms as submissions; the name and NCES id are in the crosswalk.
+CREATE TABLE IF NOT EXISTS public_bandwidth (
+    pseudonym VARCHAR NOT NULL,
+    funding_year INTEGER NOT NULL,
+    state VARCHAR NOT NULL,
+    county VARCHAR,
+    locale VARCHAR,
+    enrollment BIGINT,
+    bandwidth_kbps_per_student DOUBLE,
+    cost_per_mbps_usd DOUBLE,
+    total_bandwidth_mbps DOUBLE,
+    exclude_from_analysis BOOLEAN NOT NULL,
+    source_sha256 VARCHAR NOT NULL,
+    source_row INTEGER NOT NULL
+);
+CREATE SEQUENCE IF NOT EXISTS received_seq;
+CREATE OR REPLACE VIEW current_submissions AS
+SELECT * EXCLUDE (rn) FROM (
+    SELECT *, row_number() OVER (PARTITION BY pseudonym, school_year ORDER BY received_seq DESC) AS rn
+    FROM submissions
+) WHERE rn = 1;
+CREATE TABLE IF NOT EXISTS district_metrics (
+    pseudonym VARCHAR NOT NULL,
+    school_year VARCHAR NOT NULL,
+    state VARCHAR NOT NULL,
+    county VARCHAR NOT NULL,
+    locale VARCHAR NOT NULL,
+    enrollment BIGINT,
+    size_band VARCHAR NOT NULL,
+    {_METRIC_COLUMNS}
+);
+"""
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse (creating it and its tables unless read-only)."""
+    if read_only and not Path(path).exists():
+        raise FileNotFoundError(f"no warehouse at {path}: run `benchmarks ingest` first")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        if not read_only:
+            con.execute(SCHEMA)
+        yield con
+    finally:
+        con.close()
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+    """Swap a derived table's whole content for `frame` (call inside a transaction)."""
+    con.register("_frame", frame)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _frame")
+    finally:
+        con.unregister("_frame")
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Insert frame's columns by name (the table may have more columns, e.g. ones added by later versions)."""
+    con.register("_insert", frame)
+    try:
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _insert")
+    finally:
+        con.unregister("_insert")
+
+
+def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The warehouse's settings (key fingerprint, disclosure rules); empty for a warehouse without any."""
+    if not con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = 'meta'").fetchone():
+        return {}
+    return dict(con.execute("SELECT key, value FROM meta").fetchall())
+
+
+def write_meta(con: duckdb.DuckDBPyConnection, values: dict[str, object]) -> None:
+    for key, value in values.items():
+        con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, str(value)])
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = ?", [name]).fetchone())
+
+
+def query(path: Path, sql: str, params: list | None = None) -> pd.DataFrame:
+    """Run one read-only query against the warehouse."""
+    with connect(path, read_only=True) as con:
+        return con.execute(sql, params or []).df()

@@ -1,0 +1,223 @@
+"""Batch rendering through the public command: failures isolated, re-runs incremental, Ctrl-C clean."""
+
+import html
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import duckdb
+import nbformat
+import pytest
+from click.testing import CliRunner
+
+from benchmarks.render.batch import render_batch
+from benchmarks.cli import main
+from benchmarks.config import Paths
+from benchmarks.render.manifest import MANIFEST_NAME
+from benchmarks import crosswalk
+from benchmarks.render.notebook import REPORT_KINDS, select_districts
+
+from conftest import make_project
+
+pytestmark = pytest.mark.slow
+COUNTY = "Kestrel County"
+YEAR = "2025-26"
+#: The reports of the whole year (board summary, data quality, ...) that every batch renders besides districts.
+YEAR_WIDE = sorted(f"{k.stem or k.name}_{YEAR}" for k in REPORT_KINDS.values() if k.scope == "year")
+
+
+def copy_project(demo_project, root) -> Paths:
+    """A project of its own with the session's ingested demo warehouse, so a test may change it."""
+    p = make_project(root)
+    p.processed.mkdir(parents=True)
+    shutil.copy(demo_project.warehouse, p.warehouse)
+    p.private.mkdir(parents=True)
+    shutil.copy(demo_project.crosswalk, p.crosswalk)
+    return p
+
+
+def county_districts(p: Paths) -> list[tuple[str, str]]:
+    chosen = select_districts(p, YEAR, COUNTY).sort_values("pseudonym")
+    return list(zip(chosen["pseudonym"], chosen["district_name"]))
+
+
+def fail_for(p: Paths, district: str) -> None:
+    """Make the district notebook raise in one cell, for one district only."""
+    path = p.notebooks / "district_report.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell(
+        f"if district == {district!r}:\n    raise ValueError('test failure for ' + district)"))
+    nbformat.write(nb, path)
+
+
+def leftovers(folder) -> list:
+    return [p for p in folder.rglob(".*") if p.is_file()]
+
+
+def test_a_failing_district_leaves_the_others_rendered_and_is_listed(demo_project, tmp_path):
+    p = copy_project(demo_project, tmp_path / "p")
+    districts = county_districts(p)
+    bad, bad_name = districts[3]
+    out = p.reports / YEAR
+    first = render_batch(p, YEAR, county=COUNTY, workers=2, progress=False)
+    assert first.ok and (out / f"district_{bad}.html").exists()
+
+    fail_for(p, bad)
+    result = CliRunner().invoke(main, ["--root", str(p.root), "render", "--year", YEAR, "--county", COUNTY,
+                                       "--workers", "2"])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert lines[-1] == str(out / "index.html")
+    failed = [line for line in lines if line.startswith("FAILED")]
+    assert failed == [f"FAILED {bad_name} (district_{bad}): cell In [4]: ValueError: test failure for {bad}"]
+    # the other nine and the board summary are there, the failed one's old page is gone, nothing half-written
+    for pseudonym, _ in districts:
+        assert (out / f"district_{pseudonym}.html").exists() == (pseudonym != bad)
+    assert all((out / f"{stem}.html").exists() for stem in YEAR_WIDE)
+    assert (out / "executed" / f"district_{bad}.failed.ipynb").exists()
+    assert not leftovers(out)
+    index = (out / "index.html").read_text()
+    # the index (a district may receive it) counts the failure without naming the district in any way
+    assert "Reports that failed (1)" in index and "1 district report:" in index.replace("</strong>", "")
+    assert bad not in index and bad_name not in index and html.escape(bad_name) not in index
+    assert "test failure" not in index and "cell In [4]" not in index
+    manifest = json.loads((out / MANIFEST_NAME).read_text())["reports"]
+    assert manifest[f"district_{bad}"]["ok"] is False and manifest[f"district_{bad}"]["cell"] == 4
+
+    # only the failed report is tried again; once the notebook is fixed, all district reports redo (it changed)
+    again = render_batch(p, YEAR, county=COUNTY, workers=2, progress=False)
+    assert [o.stem for o in again.rendered] == [f"district_{bad}"] and not again.ok
+    shutil.copy(demo_project.notebooks / "district_report.ipynb", p.notebooks / "district_report.ipynb")
+    fixed = render_batch(p, YEAR, county=COUNTY, workers=2, progress=False)
+    assert fixed.ok and len(fixed.rendered) == len(districts) and "Reports that failed" not in fixed.index.read_text()
+
+
+def test_reruns_render_only_reports_whose_inputs_changed(demo_project, tmp_path):
+    p = copy_project(demo_project, tmp_path / "p")
+    districts = county_districts(p)
+    first = render_batch(p, YEAR, county=COUNTY, workers=2, progress=False)
+    assert first.ok and len(first.rendered) == len(districts) + len(YEAR_WIDE)
+    pages = {path: path.stat().st_mtime_ns for path in first.pages}
+
+    unchanged = render_batch(p, YEAR, county=COUNTY, workers=2, progress=False)
+    assert unchanged.rendered == [] and unchanged.unchanged == len(districts) + len(YEAR_WIDE) and unchanged.where == ""
+    assert {path: path.stat().st_mtime_ns for path in unchanged.pages} == pages
+
+    # one district's name is corrected in the private crosswalk: only its own report changes (the year-wide
+    # reports name no district)
+    renamed, _ = districts[5]
+    with crosswalk.connect(p.crosswalk) as con:
+        con.execute("UPDATE crosswalk SET district_name = 'Renamed School District' WHERE pseudonym = ?", [renamed])
+    third = render_batch(p, YEAR, county=COUNTY, workers=2, progress=False)
+    assert [o.stem for o in third.rendered] == [f"district_{renamed}"]
+    assert "Renamed School District" in (p.reports / YEAR / f"district_{renamed}.html").read_text()
+    assert "Renamed School District" not in third.index.read_text()  # the index names no district
+
+    # a deleted page is rendered again; --force renders everything
+    (p.reports / YEAR / f"district_{districts[0][0]}.html").unlink()
+    assert [o.stem for o in render_batch(p, YEAR, county=COUNTY, progress=False).rendered] == \
+        [f"district_{districts[0][0]}"]
+    forced = render_batch(p, YEAR, county=COUNTY, force=True, workers=2, progress=False)
+    assert len(forced.rendered) == len(districts) + len(YEAR_WIDE)
+
+
+def test_index_lists_every_current_report_of_the_year(demo_project, tmp_path):
+    p = copy_project(demo_project, tmp_path / "p")
+    districts = county_districts(p)
+    render_batch(p, YEAR, districts=[d for d, _ in districts[:2]], workers=2, progress=False)
+    result = render_batch(p, YEAR, districts=[districts[2][0]], kinds=["district"], workers=1, progress=False)
+    index = result.index.read_text()
+    # the three current district reports are counted, never linked or named (a district may receive this page)
+    for d, name in districts[:3]:
+        assert (p.reports / YEAR / f"district_{d}.html").exists()
+        assert f"district_{d}" not in index and name.replace("&", "&amp;") not in index
+    assert "3 district reports are up to date" in index
+    assert "1 county with fewer than 5 reports</th><td class='num'>3</td>" in index
+    assert f"href='board_summary_{YEAR}.html'" in index
+    n = duckdb.connect(str(p.warehouse), read_only=True).execute(
+        "SELECT count(*) FROM district_metrics WHERE school_year = ?", [YEAR]).fetchone()[0]
+    assert f"{n - 3} reports not rendered yet or out of date" in index
+
+
+def test_progress_in_a_log_file_is_plain_lines(demo_project, tmp_path):
+    p = copy_project(demo_project, tmp_path / "p")
+    result = CliRunner().invoke(main, ["--root", str(p.root), "render", "--year", YEAR, "--county", COUNTY])
+    assert result.exit_code == 0, result.output
+    assert "\r" not in result.output
+    total = len(county_districts(p)) + len(YEAR_WIDE)
+    assert re.search(rf"reports: {total}/{total} \(100%\) · [\d.]+ reports/s · elapsed \d+s · about 0s left",
+                     result.output)
+    assert result.output.strip().splitlines()[-1].endswith("index.html")
+
+
+def test_ctrl_c_stops_cleanly_and_the_next_run_finishes_the_rest(demo_project, tmp_path):
+    import psutil
+
+    p = copy_project(demo_project, tmp_path / "p")
+    out = p.reports / YEAR
+    cmd = [sys.executable, "-m", "benchmarks.cli", "--root", str(p.root), "render", "--year", YEAR,
+           "--county", COUNTY, "--workers", "2"]
+    proc = subprocess.Popen(cmd, cwd=p.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    while len(list(out.glob("*.html"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    workers = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+    assert workers
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130, output
+    assert "Interrupted:" in output
+    for pid in workers:  # the warm workers and the reports they were rendering are gone
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert not leftovers(out)
+    done = json.loads((out / MANIFEST_NAME).read_text())["reports"]
+    total = len(county_districts(p)) + len(YEAR_WIDE)
+    assert 1 <= len(done) < total and all(entry["ok"] for entry in done.values())
+    for page in out.glob("*.html"):  # whole pages only (some may have finished after the last acknowledged one)
+        assert page.read_text().rstrip().endswith("</html>")
+
+    rest = render_batch(p, YEAR, county=COUNTY, workers=2, progress=False)
+    assert rest.ok and rest.unchanged == len(done)
+    assert {o.stem for o in rest.rendered}.isdisjoint(done) and len(rest.rendered) + len(done) == total
+
+
+@pytest.mark.skipif(os.cpu_count() is None, reason="needs to know the core count")
+def test_demo_prints_the_index_last(demo_project, tmp_path):
+    p = make_project(tmp_path / "demo")
+    result = CliRunner().invoke(main, ["--root", str(p.root), "demo", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1] == str(p.reports / YEAR / "index.html")
+    again = CliRunner().invoke(main, ["--root", str(p.root), "demo"])
+    assert again.exit_code == 0 and "Nothing to render" in again.output
+
+
+def test_any_registered_kind_is_rendered_and_indexed(demo_project, tmp_path, monkeypatch):
+    from benchmarks import render
+
+    p = copy_project(demo_project, tmp_path / "p")
+    params = "warehouse = ''\nschool_year = ''\ndistrict = ''"
+    for name, body in (("quality", "import duckdb\nn = duckdb.connect(warehouse, read_only=True).execute("
+                                   "'SELECT count(*) FROM quarantine').fetchone()[0]\nprint(f'{n} rows in quarantine')"),
+                       ("what_if", "print('what-if for', district)")):
+        nb = nbformat.read(p.notebooks / "district_report.ipynb", as_version=4)
+        nb.cells = [nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
+                    nbformat.v4.new_code_cell(body)]
+        nbformat.write(nb, p.notebooks / f"{name}.ipynb")
+    monkeypatch.setitem(render.REPORT_KINDS, "quality", render.ReportKind("quality", "quality.ipynb", "Data quality"))
+    monkeypatch.setitem(render.REPORT_KINDS, "what_if",
+                        render.ReportKind("what_if", "what_if.ipynb", "What-if", scope="district"))
+    districts = county_districts(p)
+    result = render_batch(p, YEAR, county=COUNTY, kinds=["quality", "what_if"], workers=2, progress=False)
+    assert result.ok and len(result.rendered) == 1 + len(districts)
+    out = p.reports / YEAR
+    assert "0 rows in quarantine" in (out / f"quality_{YEAR}.html").read_text()
+    d, name = districts[0]
+    assert f"what-if for {d}" in (out / f"what_if_{d}.html").read_text()
+    index = result.index.read_text()
+    assert f"href='quality_{YEAR}.html'>Data quality {YEAR}</a>" in index
+    assert f"what_if_{d}" not in index and name.replace("&", "&amp;") not in index

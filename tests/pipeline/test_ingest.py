@@ -1,0 +1,310 @@
+"""Ingest: row accounting, raw files kept, quarantine with reasons, idempotence, derived tables."""
+
+import json
+import stat
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks.pipeline.ingest import ingest_files
+from benchmarks.registry.metrics import FIELDS
+from benchmarks.privacy.keys import DEMO_KEY, pseudonym
+
+HEADER = ",".join(f.name for f in FIELDS)
+GOOD = "2025-26,9900001,Alpha SD 1,PS,Test County,Rural,1200,60,1250,300,90000,1000,2500,0.8,70,40,700,18,2.5"
+
+
+def _write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_good_and_bad_rows_are_counted_kept_and_explained(project, tmp_path):
+    bad_devices = GOOD.replace("9900001,Alpha", "9900002,Beta").replace(",1250,300,", ",abc,300,")
+    bad_locale = GOOD.replace("9900001,Alpha", "9900003,Gamma").replace(",Rural,", ",Moon,")
+    src = _write(tmp_path, "subs.csv", "\n".join([HEADER, GOOD, bad_devices, bad_locale]) + "\n")
+    before = src.read_bytes()
+    [result] = ingest_files([src], project, DEMO_KEY)
+    assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (3, 1, 2)
+    assert src.read_bytes() == before
+    stored = project.raw / result.sha256 / "subs.csv"
+    assert stored.read_bytes() == before and not stored.stat().st_mode & stat.S_IWUSR
+    con = duckdb.connect(str(project.warehouse), read_only=True)
+    q = con.execute("SELECT source_row, reasons, raw_values FROM quarantine ORDER BY source_row").fetchall()
+    assert [r[0] for r in q] == [3, 4]  # spreadsheet rows: header is row 1
+    assert "column student_devices: value 'abc': expected a whole number" in q[0][1]
+    assert "column locale: value 'Moon': expected one of City, Suburb, Town, Rural" in q[1][1]
+    assert json.loads(q[0][2])["district_name"] == "Beta SD 1"
+    # the accepted district is stored under its keyed pseudonym, not its identifier
+    pids = [r[0] for r in con.execute("SELECT pseudonym FROM submissions").fetchall()]
+    assert pids == [pseudonym(DEMO_KEY, "9900001")]
+    stored_rows = con.execute("SELECT * FROM submissions").df().astype(str)
+    assert not stored_rows.isin(["9900001", "Alpha SD 1"]).any().any()
+    quarantine_files = list(project.quarantine.glob("*.csv"))
+    assert len(quarantine_files) == 1 and len(pd.read_csv(quarantine_files[0])) == 2
+
+
+def test_missing_column_quarantines_every_row_with_a_file_level_reason(project, tmp_path):
+    header = HEADER.replace(",tech_staff_fte", "")
+    src = _write(tmp_path, "short.csv", header + "\n" + GOOD.rsplit(",", 1)[0] + "\n")
+    [result] = ingest_files([src], project, DEMO_KEY)
+    assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (1, 0, 1)
+    con = duckdb.connect(str(project.warehouse), read_only=True)
+    assert "column tech_staff_fte: expected this column in the header row" in con.execute(
+        "SELECT reasons FROM quarantine").fetchone()[0]
+
+
+def test_same_file_twice_changes_nothing_and_later_submission_replaces(project, tmp_path):
+    first = _write(tmp_path, "a.csv", HEADER + "\n" + GOOD + "\n")
+    ingest_files([first], project, DEMO_KEY)
+    [again] = ingest_files([first], project, DEMO_KEY)
+    assert again.already_ingested
+    fix = _write(tmp_path, "b.csv", HEADER + "\n" + GOOD.replace(",1250,300,", ",1300,300,") + "\n")
+    ingest_files([fix], project, DEMO_KEY)
+    con = duckdb.connect(str(project.warehouse), read_only=True)
+    assert con.execute("SELECT count(*) FROM submissions").fetchone()[0] == 2  # history kept
+    assert con.execute("SELECT student_devices FROM current_submissions").fetchone()[0] == 1300
+    dps = con.execute("SELECT devices_per_student FROM district_metrics").fetchone()[0]
+    assert dps == pytest.approx(1300 / 1200)
+
+
+def test_failure_halfway_leaves_the_warehouse_unchanged(project, tmp_path, monkeypatch):
+    ok = _write(tmp_path, "ok.csv", HEADER + "\n" + GOOD + "\n")
+    ingest_files([ok], project, DEMO_KEY)
+    other = _write(tmp_path, "other.csv", HEADER + "\n" + GOOD.replace("9900001", "9900009") + "\n")
+    import benchmarks.pipeline.ingest as ingest_module
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ingest_module, "_rebuild_derived", boom)
+    with pytest.raises(RuntimeError):
+        ingest_files([other], project, DEMO_KEY)
+    con = duckdb.connect(str(project.warehouse), read_only=True)
+    assert con.execute("SELECT count(*) FROM submissions").fetchone()[0] == 1
+    assert con.execute("SELECT count(*) FROM raw_files").fetchone()[0] == 1
+
+
+def test_demo_state_ingests_cleanly(demo_project):
+    con = duckdb.connect(str(demo_project.warehouse), read_only=True)
+    files = con.execute("SELECT rows_read, rows_accepted, rows_quarantined FROM raw_files").fetchall()
+    assert files == [(860, 860, 0)] * 3
+    years = con.execute("SELECT school_year, count(*) FROM district_metrics GROUP BY 1 ORDER BY 1").fetchall()
+    assert years == [("2023-24", 860), ("2024-25", 860), ("2025-26", 860)]
+    # 860 districts x 3 years x 12 metrics x 4 stored groups (county, locale, size band, state)
+    assert con.execute("SELECT count(*) FROM peer_stats").fetchone()[0] == 860 * 3 * 12 * 4
+    unpublished = con.execute("SELECT count(*) FROM peer_stats WHERE NOT published AND (median IS NOT NULL "
+                              "OR median_vs IS NOT NULL OR trend_slope IS NOT NULL)").fetchone()[0]
+    assert unpublished == 0
+    # the statistics tables built beside it in the same transaction
+    for table in ("goal_gaps", "group_stats", "group_goals", "purchasing"):
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0, table
+    assert np.isfinite(con.execute("SELECT median(devices_per_student) FROM district_metrics").fetchone()[0])
+
+
+# ---- the intake in full: formats, manifest, quarantine files, history, conversions --------------------------
+
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import openpyxl  # noqa: E402
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+from benchmarks.config import Paths  # noqa: E402
+from benchmarks.pipeline.ingest import submission_history  # noqa: E402
+from conftest import GOOD_ROW, csv_text, row  # noqa: E402
+
+
+def _rows(con, sql, params=()):
+    return con.execute(sql, list(params)).fetchall()
+
+
+def _names(project) -> list[tuple]:
+    """District names as recorded in the private crosswalk (they are never in the warehouse)."""
+    cw = duckdb.connect(str(project.crosswalk), read_only=True)
+    try:
+        return _rows(cw, "SELECT district_name FROM crosswalk")
+    finally:
+        cw.close()
+
+
+def test_windows_1252_semicolon_file_with_units_is_read_converted_and_recorded(project, tmp_path):
+    text = csv_text([row(n=1, district_name="Peña Valley SD", bandwidth_mbps="1 Gbps", erate_discount="80%",
+                         tech_staff_fte="2,5", enrollment="1200")], delimiter=";")
+    src = tmp_path / "pena.csv"
+    src.write_bytes(text.encode("cp1252"))
+    [result] = ingest_files([src], project, DEMO_KEY)
+    assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (1, 1, 0)
+    con = duckdb.connect(str(project.warehouse), read_only=True)
+    assert _names(project) == [("Peña Valley SD",)]
+    assert _rows(con, "SELECT bandwidth_mbps, erate_discount, tech_staff_fte FROM submissions") == [(1000.0, 0.8, 2.5)]
+    conv = _rows(con, "SELECT column_name, submitted, stored, rule FROM conversions ORDER BY column_name")
+    assert conv == [("bandwidth_mbps", "1 Gbps", "1000", "Gbps converted to Mbps"),
+                    ("erate_discount", "80%", "0.8", "percentage divided by 100"),
+                    ("tech_staff_fte", "2,5", "2.5", "decimal comma")]
+    assert _rows(con, "SELECT read_as FROM raw_files") == [("Windows-1252, semicolon-separated",)]
+
+
+def test_manifest_says_who_when_and_which_file(project, tmp_path):
+    src = tmp_path / "m.csv"
+    src.write_text(csv_text([row(n=1), row(n=2, enrollment="x")]))
+    [result] = ingest_files([src], project, DEMO_KEY)
+    manifest_path = project.raw / result.sha256 / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["sha256"] == result.sha256 and manifest["original_name"] == "m.csv"
+    assert manifest["source_path"] == str(src.resolve()) and manifest["ingested_by"]
+    assert (manifest["rows_read"], manifest["rows_accepted"], manifest["rows_quarantined"]) == (2, 1, 1)
+    assert not manifest_path.stat().st_mode & stat.S_IWUSR
+    import hashlib
+    assert hashlib.sha256((project.raw / result.sha256 / "m.csv").read_bytes()).hexdigest() == result.sha256
+
+
+def test_xlsx_submission_is_ingested_and_its_quarantine_is_neutralized(project, tmp_path):
+    from benchmarks.registry.metrics import FIELDS
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append([f.name for f in FIELDS])
+    good = [row(n=1)[f.name] for f in FIELDS]
+    bad = [row(n=2, district_name="=HYPERLINK(\"http://evil\")", student_devices="lots")[f.name] for f in FIELDS]
+    ws.append([float(v) if f.dtype != "text" else v for f, v in zip(FIELDS, good)])
+    ws.append(bad)
+    ws.cell(3, 3).data_type = "s"  # typed as text in Excel, not a formula
+    src = tmp_path / "district.xlsx"
+    wb.save(src)
+    [result] = ingest_files([src], project, DEMO_KEY)
+    assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (2, 1, 1)
+    qcsv = pd.read_csv(result.quarantine_file, dtype=str, encoding="utf-8-sig")
+    assert qcsv.at[0, "district_name"] == "'=HYPERLINK(\"http://evil\")" and qcsv.at[0, "source_row"] == "3"
+    assert "column student_devices: value 'lots'" in qcsv.at[0, "problems"]
+    qx = openpyxl.load_workbook(result.quarantine_file.with_suffix(".xlsx")).active
+    name_cell = [c for c in qx[2] if c.value and "HYPERLINK" in str(c.value)][0]
+    assert name_cell.value.startswith("'=") and name_cell.data_type == "s"
+    con = duckdb.connect(str(project.warehouse), read_only=True)
+    raw = json.loads(_rows(con, "SELECT raw_values FROM quarantine")[0][0])
+    assert raw["district_name"] == "=HYPERLINK(\"http://evil\")"  # the warehouse keeps exactly what was sent
+
+
+def test_formula_like_names_of_accepted_rows_are_kept_as_text(project, tmp_path):
+    src = tmp_path / "f.csv"
+    src.write_text(csv_text([row(n=1, district_name="=1+1"), row(n=2, district_name="<script>alert(1)</script>")]))
+    [result] = ingest_files([src], project, DEMO_KEY)
+    assert result.rows_accepted == 2
+    assert {r[0] for r in _names(project)} == {"=1+1", "<script>alert(1)</script>"}
+
+
+def test_later_submission_replaces_earlier_and_history_shows_both(project, tmp_path):
+    first, second, third = (tmp_path / f"{n}.csv" for n in ("first", "second", "third"))
+    first.write_text(csv_text([row(n=1), row(n=2)]))
+    second.write_text(csv_text([row(n=1, student_devices="1300")]))
+    third.write_text(csv_text([row(n=1, student_devices="bad")]))  # a quarantined row replaces nothing
+    ingest_files([first], project, DEMO_KEY)
+    ingest_files([second, third], project, DEMO_KEY)
+    con = duckdb.connect(str(project.warehouse), read_only=True)
+    pid = pseudonym(DEMO_KEY, "9900001")
+    assert _rows(con, "SELECT student_devices FROM current_submissions WHERE pseudonym = ?", [pid]) == [(1300,)]
+    assert _rows(con, "SELECT count(*) FROM submissions WHERE pseudonym = ?", [pid]) == [(2,)]
+    con.close()
+    hist = submission_history(project, DEMO_KEY, "9900001")
+    assert list(hist["file"]) == ["first.csv", "second.csv"] and list(hist["status"]) == ["replaced", "current"]
+    assert list(hist["row"]) == [2, 2]
+
+
+def test_header_only_and_empty_files_are_recorded_with_their_problem(project, tmp_path):
+    empty, header = tmp_path / "empty.csv", tmp_path / "header.csv"
+    empty.write_bytes(b"")
+    header.write_text(csv_text([]))
+    results = ingest_files([empty, header], project, DEMO_KEY)
+    assert [(r.rows_read, r.rows_accepted, r.rows_quarantined) for r in results] == [(0, 0, 0), (0, 0, 0)]
+    assert [p.reason for r in results for p in r.problems] == ["empty file", "no data rows"]
+    con = duckdb.connect(str(project.warehouse), read_only=True)
+    assert _rows(con, "SELECT original_name, file_problems FROM raw_files ORDER BY original_name") == [
+        ("empty.csv", "expected a header row and at least one data row (the file is empty)"),
+        ("header.csv", "expected at least one data row below the header (row 1)")]
+
+
+def test_failure_halfway_writes_no_quarantine_file(project, tmp_path, monkeypatch):
+    src = tmp_path / "bad.csv"
+    src.write_text(csv_text([row(n=1, enrollment="x")]))
+    import benchmarks.pipeline.ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "_rebuild_derived", lambda *a: (_ for _ in ()).throw(RuntimeError("boom")))
+    with pytest.raises(RuntimeError):
+        ingest_files([src], project, DEMO_KEY)
+    assert not project.quarantine.exists() or not list(project.quarantine.iterdir())
+    con = duckdb.connect(str(project.warehouse), read_only=True)
+    for table in ("raw_files", "quarantine", "problems", "submissions"):
+        assert _rows(con, f"SELECT count(*) FROM {table}") == [(0,)], table
+    assert not project.crosswalk.exists()  # written only just before the warehouse commits
+    con.close()
+    monkeypatch.undo()
+    [again] = ingest_files([src], project, DEMO_KEY)  # the kept raw copy does not block a retry
+    assert (again.rows_read, again.rows_quarantined) == (1, 1) and not again.already_ingested
+
+
+def test_warehouse_of_an_earlier_version_gains_the_new_columns(project, tmp_path):
+    from benchmarks.warehouse.store import connect
+    with connect(project.warehouse) as con:
+        con.execute("ALTER TABLE submissions DROP COLUMN erate_discount")
+        for col in ("kind", "source_path", "read_as", "notes", "file_problems"):
+            con.execute(f"ALTER TABLE raw_files DROP COLUMN {col}")
+    src = tmp_path / "a.csv"
+    src.write_text(csv_text([row(n=1)]))
+    [result] = ingest_files([src], project, DEMO_KEY)
+    assert result.rows_accepted == 1
+    con = duckdb.connect(str(project.warehouse), read_only=True)
+    assert _rows(con, "SELECT erate_discount, student_devices FROM submissions") == [(0.8, 1250)]
+
+
+# ---- property: whatever the rows, every row is accepted or quarantined and nothing crashes ----------------
+
+_cell = st.one_of(
+    st.sampled_from(["", " ", "0", "-1", "1,200", "1.200", "25%", "1 Gbps", "NaN", "inf", "=1+1", "@x", "+5",
+                     "Rural", "PS", "2025-26", "9900001", "<b>", "1e400", "\u00a0", "\"", "a,b", "x\ny"]),
+    st.text(max_size=12),
+    st.integers(-10, 10**7).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+)
+
+
+@st.composite
+def submission_rows(draw):
+    n = draw(st.integers(0, 6))
+    rows = []
+    for i in range(n):
+        r = row(n=draw(st.integers(1, 4)))  # repeated ids give duplicates within the file
+        for name in draw(st.lists(st.sampled_from(list(GOOD_ROW)), max_size=5)):
+            r[name] = draw(_cell)
+        rows.append(r)
+    return rows, draw(st.sampled_from([",", ";", "\t"])), draw(st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(submission_rows())
+def test_every_row_is_accepted_or_quarantined_and_nothing_crashes(case):
+    rows, delimiter, encoding = case
+    text = csv_text(rows, delimiter=delimiter)
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError:
+        data = text.encode("utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Paths(Path(tmp) / "p")
+        src = Path(tmp) / "gen.csv"
+        src.write_bytes(data)
+        [result] = ingest_files([src], project, DEMO_KEY)
+        assert result.rows_read == result.rows_accepted + result.rows_quarantined
+        con = duckdb.connect(str(project.warehouse), read_only=True)
+        stored = _rows(con, "SELECT count(*) FROM submissions")[0][0]
+        quarantined = _rows(con, "SELECT count(*) FROM quarantine")[0][0]
+        raw = _rows(con, "SELECT rows_read, rows_accepted, rows_quarantined FROM raw_files")[0]
+        con.close()
+        assert (stored, quarantined) == (result.rows_accepted, result.rows_quarantined)
+        assert raw == (result.rows_read, result.rows_accepted, result.rows_quarantined)
+        nonblank = sum(any(str(v).strip() for v in r.values()) for r in rows)
+        assert result.rows_read == nonblank  # blank rows are not rows; every other row is counted
+        if result.rows_quarantined:
+            q = pd.read_csv(result.quarantine_file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            assert len(q) == result.rows_quarantined and (q["problems"] != "").all()

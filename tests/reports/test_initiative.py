@@ -1,0 +1,108 @@
+"""The initiative check: planned values against the stored peer statistics, and the rendered page."""
+
+import re
+
+import duckdb
+import numpy as np
+import pytest
+
+from conftest import shown_median
+from click.testing import CliRunner
+from scipy import stats as sps
+
+from benchmarks.cli import main
+from benchmarks.reports.initiative import load_initiative_check, parse_plan, verdict_label
+
+
+def test_parse_plan_errors_name_the_problem():
+    assert parse_plan(["devices_per_student=1.0", "refresh_share = 0.25"]) == {
+        "devices_per_student": 1.0, "refresh_share": 0.25}
+    with pytest.raises(ValueError, match="unknown metric 'laptops'"):
+        parse_plan(["laptops=1"])
+    with pytest.raises(ValueError, match="should read metric=value"):
+        parse_plan(["refresh_share"])
+    with pytest.raises(ValueError, match="not a number"):
+        parse_plan({"refresh_share": "a quarter"})
+    with pytest.raises(ValueError, match="outside the valid range 0 to 1"):
+        parse_plan({"refresh_share": 25})
+
+
+def test_verdict_labels_follow_direction_and_noise():
+    assert verdict_label("higher", "above", "county") == "Ahead of most peers"
+    assert verdict_label("lower", "above", "county") == "Behind most peers"
+    assert verdict_label("neutral", "below", "county") == "Less than most peers"
+    assert verdict_label("higher", "within", "state") == "In line with peers"
+    assert verdict_label("higher", "undetermined", "county") == "Too few peers to tell"
+    assert verdict_label("higher", None, None) == "No comparison"
+
+
+@pytest.fixture(scope="module")
+def district(demo_project):
+    con = duckdb.connect(str(demo_project.warehouse), read_only=True)
+    me = con.execute("SELECT min(pseudonym) FROM district_metrics WHERE school_year = '2025-26' "
+                     "AND county = 'Kestrel County'").fetchone()[0]
+    dm = con.execute("SELECT * FROM district_metrics").df()
+    con.close()
+    cw = duckdb.connect(str(demo_project.crosswalk), read_only=True)  # IDs live in the private crosswalk
+    row = cw.execute("SELECT pseudonym, district_id FROM crosswalk WHERE pseudonym = ? LIMIT 1", [me]).fetchone()
+    cw.close()
+    return row, dm
+
+
+def test_plan_lines_match_stored_and_direct_figures(demo_project, district):
+    (me, _), dm = district
+    plan = {"devices_per_student": 1.0, "refresh_share": 0.25, "bandwidth_kbps_per_student": 1000.0,
+            "tickets_per_100_devices": 20.0}
+    check = load_initiative_check(demo_project.warehouse, me, plan, "2027-28")
+    lines = check.lines.set_index("metric")
+    own = dm[(dm.pseudonym == me)].set_index("school_year").loc["2025-26"]
+    for name, planned in plan.items():
+        kind = lines.at[name, "group_kind"]
+        assert kind == "county"  # 8 others in Kestrel County
+        others = dm[(dm.county == own.county) & (dm.pseudonym != me)]
+        now = others[others.school_year == "2025-26"][name].dropna()
+        # the median the report may show (docs/privacy.md): smoothed, or NaN where a band stands in
+        assert lines.at[name, "median"] == pytest.approx(shown_median(now, name), nan_ok=True)
+        below = sps.percentileofscore(now, planned, kind="mean")
+        direction_lower = name == "tickets_per_100_devices"
+        assert lines.at[name, "planned_pct_better"] == pytest.approx(100 - below if direction_lower else below)
+        # projection: least-squares line through the others' yearly medians, read at 2027
+        years = sorted(others.school_year.unique())
+        xs = [int(y[:4]) for y in years]
+        # ... through the medians the reports could show (a band year has none)
+        ys = [shown_median(others[others.school_year == y][name], name) for y in years]
+        xs, ys = [x for x, y in zip(xs, ys) if np.isfinite(y)], [y for y in ys if np.isfinite(y)]
+        if len(ys) < 2:  # no trend from fewer than two yearly medians
+            assert np.isnan(lines.at[name, "projected_median"])
+            continue
+        slope, intercept = np.polyfit(xs, ys, 1)
+        assert lines.at[name, "projected_median"] == pytest.approx(intercept + slope * 2027)
+    assert lines.at["bandwidth_kbps_per_student", "goal0_meets"] and lines.at["bandwidth_kbps_per_student", "goal1_meets"]
+    assert "Meets the 100 kbps and 1 Mbps goals." in lines.at["bandwidth_kbps_per_student", "sentence"]
+    assert "By 2027-28 their median is projected at" in lines.at["devices_per_student", "sentence"]
+    with pytest.raises(ValueError, match="before the report's year"):
+        load_initiative_check(demo_project.warehouse, me, plan, "2024-25")
+
+
+@pytest.mark.slow
+def test_cli_renders_the_initiative_check(demo_project, district):
+    (me, district_id), _ = district
+    result = CliRunner().invoke(main, ["--root", str(demo_project.root), "initiative", "--district", district_id,
+                                       "--plan", "devices_per_student=1.0", "--plan", "refresh_share=0.25",
+                                       "--plan", "bandwidth_kbps_per_student=1000", "--target-year", "2027-28"])
+    assert result.exit_code == 0, result.output
+    page = demo_project.reports / "2025-26" / f"initiative_{me}.html"
+    assert str(page) in result.output
+    text = page.read_text()
+    check = load_initiative_check(demo_project.warehouse, me, {"devices_per_student": 1.0, "refresh_share": 0.25,
+                                                               "bandwidth_kbps_per_student": 1000}, "2027-28")
+    import html as h
+
+    for sentence in check.lines["sentence"]:
+        assert h.escape(sentence) in text
+    assert "Projected median 2027-28" in text and "straight line" in text
+    assert not re.search(r"(?i)(src|href)=['\"]?(https?:)?//", text)
+    assert "load_initiative_check" not in text  # code hidden
+    bad = CliRunner().invoke(main, ["--root", str(demo_project.root), "initiative", "--district", district_id,
+                                    "--plan", "laptops=1"])
+    assert bad.exit_code == 1 and "Error: plan: unknown metric 'laptops'" in bad.output

@@ -1,0 +1,137 @@
+"""Charts draw only what disclosure allows: checked on the drawn objects (bars, lines), not on pixels."""
+
+import duckdb
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from benchmarks.privacy.disclosure import displayable  # noqa: E402
+from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS  # noqa: E402
+from benchmarks.stats.peers import STORED_GROUPS  # noqa: E402
+from benchmarks.reports.plots import peer_band_figure  # noqa: E402
+from benchmarks.reports.district.sections import iter_district_reports  # noqa: E402
+
+
+def drawn_x(ax) -> list[float]:
+    """Every x position the axes draw data at: bar edges and line points."""
+    xs = []
+    for patch in ax.patches:
+        xs += [patch.get_x(), patch.get_x() + patch.get_width()]
+    for line in ax.get_lines():
+        xs += [float(x) for x in np.atleast_1d(line.get_xdata())]
+    return xs
+
+
+def allowed_x(stats: pd.DataFrame, metric: str) -> set[float]:
+    """What a chart may draw for a metric: the shown statistics and bands, the district's own figure, goals."""
+    m = METRIC_BY_NAME[metric]
+    scale = 100 if m.unit == "%" else 1
+    rows = stats[stats["metric"] == metric]
+    values = pd.concat([rows[c] for c in ("p25", "median", "p75", "band_low", "band_high", "value")])
+    return {round(v * scale, 9) for v in values.dropna()} | {round(g.value * scale, 9) for g in m.goals}
+
+
+def undeclared(fig, stats, metrics) -> list[tuple[str, float]]:
+    out = []
+    for ax, metric in zip(fig.axes, metrics):
+        ok = allowed_x(stats, metric)
+        out += [(metric, x) for x in drawn_x(ax) if not any(abs(x - a) < 1e-6 for a in ok)]
+    return out
+
+
+def test_band_chart_draws_no_peer_figure(demo_project):
+    con = duckdb.connect(str(demo_project.warehouse), read_only=True)
+    district = con.execute("SELECT min(pseudonym) FROM district_metrics WHERE school_year = '2025-26' "
+                           "AND county = 'Kestrel County'").fetchone()[0]
+    con.close()
+    rep = next(iter_district_reports(demo_project.warehouse, "2025-26", [district]))
+    names = [m.name for m in METRICS]
+    shown = displayable(rep.stats)
+    fig = peer_band_figure(shown, names)
+    assert undeclared(fig, shown, names) == []
+    # the county (8 others) gets no quartile bar: only its median tick or a hatched range
+    for ax, name in zip(fig.axes, names):
+        status = shown.set_index(["metric", "group_kind"]).at[(name, "county"), "status"]
+        county_y = len(STORED_GROUPS) - 1  # rows from the top: county first
+        bars = [p for p in ax.patches if abs(p.get_y() + p.get_height() / 2 - county_y) < 1e-9]
+        assert (len(bars) == 1 and bars[0].get_hatch() == "///") if status == "band" else bars == []
+    plt.close(fig)
+    # drawing the exact statistics instead would put the county's middle neighbours on the chart
+    exact = rep.stats.assign(status=shown["status"].to_numpy())
+    fig = peer_band_figure(exact, names)
+    assert undeclared(fig, shown, names)
+    plt.close(fig)
+
+
+def _trend_case(demo_project):
+    from benchmarks.reports.district.sections import load_district_report, trend_lines
+
+    con = duckdb.connect(str(demo_project.warehouse), read_only=True)
+    district = con.execute("SELECT min(pseudonym) FROM district_metrics WHERE school_year = '2025-26' "
+                           "AND county = 'Kestrel County'").fetchone()[0]
+    own = con.execute("SELECT * FROM district_metrics WHERE pseudonym = ?", [district]).df()
+    con.close()
+    rep = load_district_report(demo_project.warehouse, district, "2025-26")
+    return rep, own, trend_lines(rep)
+
+
+def test_trend_panels_draw_own_figures_and_shown_medians_only(demo_project):
+    rep, own, lines = _trend_case(demo_project)
+    names = [m.name for m in METRICS]
+    fig = peer_band_figure(displayable(rep.stats), names, rep.group_kinds, lines)
+    trend_axes = fig.axes[len(names):]
+    assert len(trend_axes) == len(names)
+    h = rep.history
+    for ax, name in zip(trend_axes, names):
+        m = METRIC_BY_NAME[name]
+        scale = 100 if m.unit == "%" else 1
+        # allowed: the district's own figures (from district_metrics), the stored shown medians of its groups
+        # in each year, the goals; the drawn y values must all be among them
+        ok = ({round(v * scale, 9) for v in own[name].dropna()}
+              | {round(v * scale, 9) for v in h.loc[h["metric"] == name, "show_median"].dropna()}
+              | {round(g.value * scale, 9) for g in m.goals})
+        ys = [float(y) for line in ax.get_lines() for y in np.atleast_1d(line.get_ydata())]
+        assert ys and all(any(abs(y - a) < 1e-6 for a in ok) for y in ys), name
+        # the district's line has one point per year it submitted
+        you = [line for line in ax.get_lines() if line.get_label() == "Your district"]
+        assert len(you) == 1 and len(you[0].get_ydata()) == own[name].notna().sum()
+    plt.close(fig)
+
+
+def _greyscale_signature(handle) -> tuple:
+    """What is left of a legend entry on a greyscale print: lightness, line style, marker, hatch."""
+    from matplotlib.colors import to_rgba
+    from matplotlib.lines import Line2D
+
+    def lightness(c):
+        r, g, b, a = to_rgba(c)
+        return round((0.299 * r + 0.587 * g + 0.114 * b) * a + (1 - a), 1)  # on white paper
+
+    if isinstance(handle, Line2D):
+        return ("line", handle.get_linestyle(), handle.get_marker(), lightness(handle.get_color()))
+    return ("patch", handle.get_hatch(), lightness(handle.get_facecolor()))
+
+
+def test_chart_legends_survive_greyscale_printing(demo_project):
+    """Every kind of mark differs in more than hue: two entries of a legend look alike in greyscale only
+    when they are the same kind (goal lines, labelled on the chart; a reference group's median)."""
+    rep, _, lines = _trend_case(demo_project)
+    names = [m.name for m in METRICS]
+    fig = peer_band_figure(displayable(rep.stats), names, rep.group_kinds, lines)
+    entries = {t.get_text(): h for t, h in zip(fig.legends[0].get_texts(), fig.legends[0].legend_handles)}
+    assert {"Your district", "Peers' median", "State median", "County median"} <= set(entries)
+
+    def kind(label):
+        if label.startswith("Goal:"):
+            return "goal"
+        return "reference" if label.endswith(" median") and label not in ("State median", "Peers' median") else label
+
+    seen: dict = {}
+    for label, handle in entries.items():
+        seen.setdefault(_greyscale_signature(handle), set()).add(kind(label))
+    assert all(len(kinds) == 1 for kinds in seen.values()), seen
+    plt.close(fig)

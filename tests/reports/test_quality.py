@@ -1,0 +1,105 @@
+"""The data-quality report: what came in, what was quarantined and why, coverage; counts only, never a value."""
+
+import re
+
+import pytest
+
+from benchmarks import quality
+from benchmarks.intake.connectivity import import_bandwidth
+from benchmarks.pipeline.ingest import ingest_files
+from benchmarks.privacy.keys import DEMO_KEY
+from conftest import csv_text, row
+from test_connectivity import _public
+
+SECRET_VALUES = ["98765", "4321", "777777", "Secretville SD", "9900042", "1 GB", "1013"]
+
+
+@pytest.fixture
+def warehouse(project, tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text(csv_text([row(n=i, county="North County" if i < 4 else "South County") for i in range(1, 7)]
+                             + [row(n=7, bandwidth_mbps="1 Gbps", erate_discount="")]))
+    bad = tmp_path / "bad.csv"
+    bad.write_text(csv_text([
+        row(n=42, district_name="Secretville SD", student_devices="98765"),  # 82 devices per student
+        row(n=43, enrollment="-4321"), row(n=44, bandwidth_mbps="1 GB"), row(n=45, classrooms=""),
+        row(n=46, helpdesk_tickets="777777x")]))
+    again = tmp_path / "again.csv"
+    again.write_text(csv_text([row(n=1, county="North County", helpdesk_tickets="1013")]))
+    ingest_files([good, bad, again], project, DEMO_KEY)
+    esh = _public(tmp_path, [[1, "1700001", "X SD", "Rural", "10", "K", "IL", "FALSE", "5", "1", "1", ""],
+                             [2, "1700002", "Y SD", "Rural", "10", "K", "IL", "TRUE", "NA", "NA", "NA", ""]])
+    import_bandwidth(esh, project, DEMO_KEY)
+    return project.warehouse
+
+
+def test_counts_reasons_coverage(warehouse):
+    q = quality.load_quality_report(warehouse)
+    assert q.school_year == "2025-26"
+    subs = q.files[q.files["kind"] == "submission"].set_index("file")
+    assert subs.loc["bad.csv", ["rows_read", "rows_accepted", "rows_quarantined"]].tolist() == [5, 0, 5]
+    assert subs.loc["good.csv", ["rows_read", "rows_accepted", "rows_quarantined"]].tolist() == [7, 7, 0]
+    reasons = {(r.column, r.reason): r.rows for r in q.reasons.itertuples()}
+    assert reasons == {("student_devices, enrollment", "devices per student outside its valid range"): 1,
+                       ("student_devices, devices_replaced", "implied refresh cycle outside its valid range"): 1,
+                       ("student_devices, access_points", "devices per access point outside its valid range"): 1,
+                       ("enrollment", "outside the valid range"): 1, ("bandwidth_mbps", "not a bandwidth"): 1,
+                       ("classrooms", "empty but required"): 1, ("helpdesk_tickets", "not a number"): 1}
+    assert q.conversions.to_dict("records") == [{"column": "bandwidth_mbps", "rule": "Gbps converted to Mbps",
+                                                 "values": 1}]
+    cov = q.coverage.set_index("county")
+    assert cov["districts"].to_dict() == {"North County": 3, "South County": 3, "Test County": 1}
+    assert cov["devices_per_student"].sum() == 7
+    assert q.resubmitted.to_dict("records") == [{"school_year": "2025-26", "districts": 1, "replaced": 1}]
+    assert q.public.to_dict("records") == [{"funding_year": 2015, "states": 1, "districts": 2, "flagged": 1,
+                                            "clean_with_bandwidth": 1}]
+
+
+def test_html_shows_no_submitted_value(warehouse):
+    q = quality.load_quality_report(warehouse)
+    page = "".join(f(q) for f in (quality.overview_html, quality.files_html, quality.reasons_html,
+                                  quality.conversions_html, quality.coverage_html, quality.history_html,
+                                  quality.public_html, quality.footer_html))
+    for value in SECRET_VALUES:
+        assert value not in page, value
+    assert "devices per student outside its valid range" in page and "student_devices, enrollment" in page
+    assert "3 submission files: 13 rows read = 8 accepted + 5 quarantined" in page
+    assert not re.search(r"<script", page)
+
+
+def test_empty_warehouse_still_renders_sections(project):
+    from benchmarks.warehouse.store import connect
+    with connect(project.warehouse):
+        pass
+    q = quality.load_quality_report(project.warehouse, "2025-26")
+    assert "No file has been ingested yet" in quality.files_html(q)
+    assert "No problem was found" in quality.reasons_html(q)
+    assert "None imported" in quality.public_html(q)
+
+
+@pytest.mark.slow
+def test_notebook_renders_the_page_and_the_index_links_it(warehouse, project):
+    from benchmarks.render.notebook import render_quality, write_index
+    import pandas as pd
+
+    out = project.reports / "2025-26"
+    page = render_quality(project, out, "2025-26")
+    text = page.read_text()
+    assert "Why rows were quarantined" in text and "Coverage by county" in text
+    for value in SECRET_VALUES:
+        assert value not in text, value
+    districts = pd.DataFrame({"pseudonym": ["Dx"], "county": ["C"], "district_name": ["<script>x</script>"]})
+    index = write_index(out, "2025-26", {"For the analyst": [("Data quality 2025-26", page.name)]},
+                        districts).read_text()
+    assert f"href='{page.name}'" in index and "<script>" not in index
+    assert "script&gt;x" not in index and "Dx" not in index  # the index names no district (docs/privacy.md)
+
+
+@pytest.mark.slow
+def test_rendered_with_the_reports_offline_and_linked_from_the_index(county_pages):
+    page = next(p for p in county_pages.pages if p.name == "data_quality_2025-26.html")
+    text = page.read_text()
+    assert "Content-Security-Policy" in text and not re.search(r"(?i)(src|href)=['\"]?(https?:)?//", text)
+    assert "load_quality_report" not in text  # code hidden
+    assert "3 submission files: 2,580 rows read = 2,580 accepted + 0 quarantined" in text
+    assert f"href='{page.name}'" in county_pages.index.read_text()
