@@ -51,9 +51,9 @@ def project(tmp_path) -> Paths:
 @pytest.fixture(scope="session")
 def county_pages(demo_project):
     """The board summary, the demo county's nine district reports and the index, rendered once."""
-    from benchmarks.render.notebook import render_reports
+    from benchmarks.render.batch import render_batch
 
-    return render_reports(demo_project, "2025-26", county="Kestrel County", progress=False)
+    return render_batch(demo_project, "2025-26", county="Kestrel County", progress=False)
 
 
 def multi_year_metrics(seed: int = 11) -> "pd.DataFrame":
@@ -63,7 +63,7 @@ def multi_year_metrics(seed: int = 11) -> "pd.DataFrame":
     import pandas as pd
 
     from benchmarks.registry.metrics import METRICS
-    from benchmarks.stats.peers import size_band
+    from benchmarks.registry.groups import size_band
 
     rng = np.random.default_rng(seed)
     rows = []
@@ -139,7 +139,8 @@ def shown_median(others, metric_name: str, rules=None) -> float:
     directly; NaN where the report shows a band or nothing."""
     import numpy as np
 
-    from benchmarks.privacy.disclosure import Rules, display_value
+    from benchmarks.formats import display_value
+    from benchmarks.privacy.rules import Rules
     from benchmarks.registry.metrics import METRIC_BY_NAME
 
     rules = rules or Rules()
@@ -156,3 +157,41 @@ def shown_median(others, metric_name: str, rules=None) -> float:
     if len(v) < rules.quartile_min_peers and (display_value(m, v) == display_value(m, centre)).sum() == 1:
         return float("nan")
     return centre
+
+
+def workbook_content(data: bytes) -> dict:
+    """What a person and Excel see in a workbook: cells, validations, number formats, frozen panes."""
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    out = {"sheets": wb.sheetnames, "active": wb.active.title}
+    for ws in wb.worksheets:
+        out[ws.title] = {
+            "cells": [list(r) for r in ws.iter_rows(values_only=True)],
+            "validations": sorted((str(v.sqref), v.type, v.operator, v.formula1, v.formula2, v.error, v.prompt,
+                                   v.allow_blank, v.showErrorMessage) for v in ws.data_validations.dataValidation),
+            "formats": [c.number_format for c in ws[2]] if ws.max_row >= 2 else [],
+            "freeze": ws.freeze_panes,
+        }
+    return out
+
+
+#: The columns of a Connect K-12 / EducationSuperHighway district file, plus one the importer ignores.
+ESH_HEADER = ["esh_id", "nces_cd", "name", "locale", "num_students", "county", "postal_cd", "exclude_from_analysis",
+              "ia_bandwidth_per_student", "monthly_ia_cost_per_mbps", "total_ia_bw_mbps", "extra"]
+
+
+def public_csv(tmp_path, rows, name="esh_fy2015.csv", encoding="cp1252"):
+    """A public bandwidth file in the publisher's format, written to tmp_path."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(ESH_HEADER)
+    w.writerows(rows)
+    path = tmp_path / name
+    path.write_bytes(buf.getvalue().encode(encoding))
+    return path

@@ -121,7 +121,7 @@ def validate(p, files: tuple[Path, ...]) -> None:
     Prints each problem with file, row (as Excel numbers it), column, value and what was expected;
     exits with status 1 when anything is wrong, 0 when every file is clean.
     """
-    from benchmarks.pipeline.ingest import validate_files
+    from benchmarks.intake.validate import validate_files
 
     results = validate_files(list(files))
     for r in results:
@@ -136,7 +136,8 @@ def validate(p, files: tuple[Path, ...]) -> None:
 @click.pass_obj
 def import_bandwidth(p, file: Path, funding_year: int | None) -> None:
     """Import public district bandwidth data (Connect K-12 / EducationSuperHighway district CSV)."""
-    from benchmarks.intake.connectivity import PublicFileError, import_bandwidth as run
+    from benchmarks.intake.connectivity import PublicFileError
+    from benchmarks.pipeline.ingest import import_bandwidth as run
     from benchmarks.privacy.keys import KeyProblem
 
     with _told_plainly(PublicFileError, KeyProblem):
@@ -148,7 +149,7 @@ def import_bandwidth(p, file: Path, funding_year: int | None) -> None:
 @click.pass_obj
 def history(p, district_id: str) -> None:
     """List every submission received from one district and which one counts in the benchmarks."""
-    from benchmarks.pipeline.ingest import submission_history
+    from benchmarks.intake.submissions import submission_history
 
     frame = submission_history(p, _key(), district_id)
     if frame.empty:
@@ -175,11 +176,11 @@ def intake_timing(p, naive_sample: int) -> None:
 def render(p, school_year: str | None, county: str | None, workers: int | None, scheduler: str | None,
            force: bool) -> None:
     """Render the year's reports and index.html, only those whose inputs changed; prints the index page last."""
-    from benchmarks.render.notebook import render_reports
+    from benchmarks.render.batch import render_batch
 
     try:
-        _finish(render_reports(p, school_year=school_year, county=county, workers=workers, scheduler=scheduler,
-                               force=force))
+        _finish(render_batch(p, school_year=school_year, county=county, workers=workers, scheduler=scheduler,
+                             force=force))
     except KeyboardInterrupt:
         sys.exit(130)
 
@@ -207,7 +208,7 @@ def bench(p, sample: int, workers: int | None) -> None:
 @click.pass_obj
 def initiative(p, district: str, plan: tuple[str, ...], target_year: str, school_year: str) -> None:
     """Check a district's planned values against its peers today and in the target year; prints the page."""
-    from benchmarks.reports.initiative import render_initiative
+    from benchmarks.render.on_request import render_initiative
 
     with _told_plainly(ValueError, LookupError):
         click.echo(render_initiative(p, district=district, plan=list(plan), target_year=target_year,
@@ -223,7 +224,7 @@ def initiative(p, district: str, plan: tuple[str, ...], target_year: str, school
 @click.pass_obj
 def report(p, district: str, custom_peers: tuple[str, ...], school_year: str, min_peers: int) -> None:
     """Render one district's report, optionally with a custom peer group; prints the page."""
-    from benchmarks.reports.district.sections import render_district
+    from benchmarks.render.on_request import render_district
 
     with _told_plainly(ValueError, LookupError):
         click.echo(render_district(p, district=district, custom_peers=list(custom_peers), school_year=school_year,
@@ -262,7 +263,7 @@ def export(p, school_year: str | None, county: str | None, district: str | None,
 def audit(p, school_year: str | None) -> None:
     """Attack the rendered files before sending them: as each district, try to learn other districts' figures
     or identities from what it would receive. Exits 1 when anything is found."""
-    from benchmarks.privacy.audit.checks import audit_files, summary
+    from benchmarks.privacy.audit import audit_files, summary
 
     findings = audit_files(p, school_year=school_year)
     click.echo(summary(findings))

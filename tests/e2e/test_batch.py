@@ -19,8 +19,9 @@ from benchmarks.render.batch import render_batch
 from benchmarks.cli import main
 from benchmarks.config import Paths
 from benchmarks.render.manifest import MANIFEST_NAME
-from benchmarks import crosswalk
-from benchmarks.render.notebook import REPORT_KINDS, select_districts
+from benchmarks.privacy import crosswalk
+from benchmarks.render.delivery import select_districts
+from benchmarks.reports.kinds import REPORT_KINDS
 
 from conftest import make_project
 
@@ -197,7 +198,7 @@ def test_demo_prints_the_index_last(demo_project, tmp_path):
 
 
 def test_any_registered_kind_is_rendered_and_indexed(demo_project, tmp_path, monkeypatch):
-    from benchmarks import render
+    from benchmarks.reports import kinds
 
     p = copy_project(demo_project, tmp_path / "p")
     params = "warehouse = ''\nschool_year = ''\ndistrict = ''"
@@ -208,9 +209,9 @@ def test_any_registered_kind_is_rendered_and_indexed(demo_project, tmp_path, mon
         nb.cells = [nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
                     nbformat.v4.new_code_cell(body)]
         nbformat.write(nb, p.notebooks / f"{name}.ipynb")
-    monkeypatch.setitem(render.REPORT_KINDS, "quality", render.ReportKind("quality", "quality.ipynb", "Data quality"))
-    monkeypatch.setitem(render.REPORT_KINDS, "what_if",
-                        render.ReportKind("what_if", "what_if.ipynb", "What-if", scope="district"))
+    monkeypatch.setitem(kinds.REPORT_KINDS, "quality", kinds.ReportKind("quality", "quality.ipynb", "Data quality"))
+    monkeypatch.setitem(kinds.REPORT_KINDS, "what_if",
+                        kinds.ReportKind("what_if", "what_if.ipynb", "What-if", scope="district"))
     districts = county_districts(p)
     result = render_batch(p, YEAR, county=COUNTY, kinds=["quality", "what_if"], workers=2, progress=False)
     assert result.ok and len(result.rendered) == 1 + len(districts)

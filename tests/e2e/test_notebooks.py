@@ -10,7 +10,7 @@ import pytest
 
 from benchmarks.registry.metrics import METRICS
 from benchmarks.render.notebook import ensure_kernel, render_one
-from benchmarks.reports.district.sections import load_district_report, scorecard
+from benchmarks.reports.district import load_district_report, scorecard
 
 pytestmark = pytest.mark.slow
 

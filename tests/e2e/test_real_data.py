@@ -7,7 +7,7 @@ import pytest
 
 from benchmarks.timing.stats import esh_frame
 from benchmarks.stats.distribution import compute_group_goals, compute_group_stats
-from benchmarks.reports.district.sections import DistrictReport, scorecard
+from benchmarks.reports.district import DistrictReport, scorecard
 from benchmarks.pipeline.derive import derived_tables
 from conftest import REAL_DATA, shown_median
 

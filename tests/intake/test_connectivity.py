@@ -1,38 +1,22 @@
 """Public district bandwidth (Connect K-12 / EducationSuperHighway format): the real FY2015 file and bad ones."""
 
-import csv
-import io
-
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
 from benchmarks.config import Paths
-from benchmarks.intake.connectivity import (PublicFileError, funding_year_from_name, import_bandwidth,
-                                     load_public_bandwidth)
+from benchmarks.intake.connectivity import PublicFileError, funding_year_from_name, load_public_bandwidth
+from benchmarks.pipeline.ingest import import_bandwidth
 from benchmarks.pipeline.ingest import ingest_files
 from benchmarks.privacy.keys import DEMO_KEY, pseudonym
-from benchmarks.reports.district.sections import load_district_report
-from conftest import REAL_DATA, csv_text, row
+from benchmarks.reports.district import load_district_report
+from conftest import ESH_HEADER as HEADER, REAL_DATA, csv_text, row
+from conftest import public_csv as _public
 
 REAL = REAL_DATA / "esh_districts_fy2015.csv"
 REAL_IL = REAL_DATA / "esh_districts_fy2015_IL.csv"
 needs_real = pytest.mark.skipif(not REAL.exists(), reason=f"real public data not present at {REAL}")
-
-HEADER = ["esh_id", "nces_cd", "name", "locale", "num_students", "county", "postal_cd", "exclude_from_analysis",
-          "ia_bandwidth_per_student", "monthly_ia_cost_per_mbps", "total_ia_bw_mbps", "extra"]
-
-
-def _public(tmp_path, rows, name="esh_fy2015.csv", encoding="cp1252"):
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(HEADER)
-    w.writerows(rows)
-    path = tmp_path / name
-    path.write_bytes(buf.getvalue().encode(encoding))
-    return path
-
 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory):

@@ -5,26 +5,11 @@ import io
 import openpyxl
 import pytest
 
-from benchmarks.pipeline.ingest import validate_files
+from benchmarks.intake.validate import validate_files
 from benchmarks.registry.metrics import CHOICES, FIELDS, data_dictionary
 from benchmarks.intake.reader import ENTRY_SHEET
 from benchmarks.intake.template import ENTRY_ROWS, submission_workbook, template_files, write_template
-from conftest import row
-
-
-def workbook_content(data: bytes) -> dict:
-    """What a person and Excel see in a workbook: cells, validations, number formats, frozen panes."""
-    wb = openpyxl.load_workbook(io.BytesIO(data))
-    out = {"sheets": wb.sheetnames, "active": wb.active.title}
-    for ws in wb.worksheets:
-        out[ws.title] = {
-            "cells": [list(r) for r in ws.iter_rows(values_only=True)],
-            "validations": sorted((str(v.sqref), v.type, v.operator, v.formula1, v.formula2, v.error, v.prompt,
-                                   v.allow_blank, v.showErrorMessage) for v in ws.data_validations.dataValidation),
-            "formats": [c.number_format for c in ws[2]] if ws.max_row >= 2 else [],
-            "freeze": ws.freeze_panes,
-        }
-    return out
+from conftest import row, workbook_content
 
 
 @pytest.fixture(scope="module")

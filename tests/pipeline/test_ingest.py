@@ -80,7 +80,7 @@ def test_failure_halfway_leaves_the_warehouse_unchanged(project, tmp_path, monke
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(ingest_module, "_rebuild_derived", boom)
+    monkeypatch.setattr(ingest_module, "rebuild_derived", boom)
     with pytest.raises(RuntimeError):
         ingest_files([other], project, DEMO_KEY)
     con = duckdb.connect(str(project.warehouse), read_only=True)
@@ -114,7 +114,7 @@ import openpyxl  # noqa: E402
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 from benchmarks.config import Paths  # noqa: E402
-from benchmarks.pipeline.ingest import submission_history  # noqa: E402
+from benchmarks.intake.submissions import submission_history  # noqa: E402
 from conftest import GOOD_ROW, csv_text, row  # noqa: E402
 
 
@@ -230,7 +230,7 @@ def test_failure_halfway_writes_no_quarantine_file(project, tmp_path, monkeypatc
     src.write_text(csv_text([row(n=1, enrollment="x")]))
     import benchmarks.pipeline.ingest as ingest_module
 
-    monkeypatch.setattr(ingest_module, "_rebuild_derived", lambda *a: (_ for _ in ()).throw(RuntimeError("boom")))
+    monkeypatch.setattr(ingest_module, "rebuild_derived", lambda *a: (_ for _ in ()).throw(RuntimeError("boom")))
     with pytest.raises(RuntimeError):
         ingest_files([src], project, DEMO_KEY)
     assert not project.quarantine.exists() or not list(project.quarantine.iterdir())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import duckdb
 import numpy as np
@@ -13,43 +14,49 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-import benchmarks.reports.board.sections as board_module
-import benchmarks.privacy.disclosure as disclosure_module
-import benchmarks.stats.peers as peers_module
-import benchmarks.reports.district.sections as report_module
-from benchmarks.privacy.audit.checks import Audit, Truth, audit_artifacts, audit_files, read_html, read_table, summary
 from benchmarks.cli import main
-from benchmarks.config import paths
-from benchmarks.privacy.disclosure import Rules, figure_text, tagged
-from benchmarks.reports.export import csv_bytes, district_table, export_tables, xlsx_bytes
+from benchmarks.config import INDEX_PAGE, Paths, paths
+from benchmarks.formats import figure_text
 from benchmarks.pipeline.ingest import ingest_files
-from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS
-from benchmarks.stats.peers import STORED_GROUPS
+from benchmarks.privacy.audit import (Audit, Truth, audit_artifacts, audit_files, read_file, read_html, read_table,
+                                      read_xlsx, summary)
 from benchmarks.privacy.keys import DEMO_KEY
-from benchmarks.reports.district.sections import iter_district_reports
+from benchmarks.privacy.rules import Rules
+from benchmarks.registry.groups import SIZE_BANDS, STORED_GROUPS
+from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS
+from benchmarks.reports.html import tagged
+
+# The page builders (benchmarks.reports) are imported in the tests that build pages, so that the checks of
+# hand-written pages below need only the audit and the warehouse.
 
 
 YEAR = "2025-26"
 REPO = paths()
 
 
-def notebook_cells(name: str, loader: str) -> list[str]:
-    """The page-building expressions of a report notebook: every code cell after the one that loads the data,
-    so building a page here stays the same as the notebook's."""
+def notebook_page(name: str, loader: str, module, **values) -> str:
+    """A page built by a report notebook's own page-building expressions (every code cell after the one that
+    loads the data), with `module` under the name the notebook imports its report module as, so building a
+    page here stays the same as the notebook's."""
     nb = json.loads((REPO.notebooks / name).read_text())
     code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"
             and "parameters" not in c["metadata"].get("tags", [])]
-    return [c.strip() for c in code if c.strip().startswith("HTML(") and loader not in c]
+    found = next(m for m in (re.search(r"from benchmarks[\w.]* import (\w+)(?: as (\w+))?", c) for c in code) if m)
+    alias = found.group(2) or found.group(1)
+    ns = {"HTML": str, alias: module, **values}
+    return "".join(eval(c.strip(), ns) for c in code if c.strip().startswith("HTML(") and loader not in c)
 
 
 def district_page(rep) -> str:
-    ns = {"HTML": str, "report": report_module, "rep": rep}
-    return "".join(eval(expr, ns) for expr in notebook_cells("district_report.ipynb", "load_district_report"))
+    from benchmarks.reports import district
+
+    return notebook_page("district_report.ipynb", "load_district_report", district, rep=rep)
 
 
 def board_page(summary_) -> str:
-    ns = {"HTML": str, "board": board_module, "summary": summary_}
-    return "".join(eval(expr, ns) for expr in notebook_cells("board_summary.ipynb", "load_board_summary"))
+    from benchmarks.reports import board
+
+    return notebook_page("board_summary.ipynb", "load_board_summary", board, summary=summary_)
 
 
 @pytest.fixture
@@ -57,13 +64,18 @@ def no_png(monkeypatch):
     """Charts as their alt text only: the attack reads alt text, and drawing 2,580 PNGs takes minutes."""
     import html
 
-    monkeypatch.setattr(report_module, "peer_band_figure", lambda *a, **k: None)
-    monkeypatch.setattr(report_module, "figure_html",
+    import benchmarks.reports.district.sections as sections
+
+    monkeypatch.setattr(sections, "peer_band_figure", lambda *a, **k: None)
+    monkeypatch.setattr(sections, "figure_html",
                         lambda fig, alt, caption="": f"<figure><img alt=\"{html.escape(alt)}\"></figure>")
 
 
 def own_artifacts(paths, pseudonyms, xlsx: bool = False) -> dict[str, list]:
     """Each district's own report page (built by the notebook's cells) and its own table, read as files."""
+    from benchmarks.reports.district import iter_district_reports
+    from benchmarks.reports.export import csv_bytes, district_table, xlsx_bytes
+
     out = {}
     for rep in iter_district_reports(paths.warehouse, YEAR, list(pseudonyms)):
         table = district_table(rep)
@@ -71,8 +83,6 @@ def own_artifacts(paths, pseudonyms, xlsx: bool = False) -> dict[str, list]:
                 read_table(f"district_{rep.pseudonym}.csv",
                            pd.read_csv(io.BytesIO(csv_bytes(table)), dtype=str, keep_default_na=False), rep.pseudonym)]
         if xlsx:
-            from benchmarks.privacy.audit.checks import read_xlsx
-
             path = paths.root / f"district_{rep.pseudonym}.xlsx"
             path.write_bytes(xlsx_bytes(table))
             arts.append(read_xlsx(path, rep.pseudonym))
@@ -104,6 +114,8 @@ def rules_found(findings) -> set[str]:
 @pytest.mark.slow
 def test_the_real_files_reveal_nothing(county_pages, demo_project):
     """The demo county rendered by papermill, the board summary, the index and every export, as real files."""
+    from benchmarks.reports.export import export_tables
+
     export_tables(demo_project, YEAR, county="Kestrel County", progress=False)
     folder = demo_project.reports / YEAR
     assert len(list(folder.glob("district_*.html"))) == 9 and len(list(folder.glob("district_*.xlsx"))) == 9
@@ -121,8 +133,6 @@ def test_the_whole_state_reveals_nothing(county_pages, demo_project, no_png):
     own = own_artifacts(demo_project, truth.year(YEAR).index)
     assert len(own) == 860
     folder = demo_project.reports / YEAR
-    from benchmarks.privacy.audit.checks import read_file
-
     shared = [read_file(p) for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith("district_")
               and p.suffix in (".html", ".csv", ".xlsx")]
     assert {p.name for p in shared} >= {"index.html", f"board_summary_{YEAR}.html", f"board_summary_{YEAR}.csv",
@@ -139,8 +149,9 @@ def test_the_whole_state_reveals_nothing(county_pages, demo_project, no_png):
 # --- every rule broken on purpose is found ------------------------------------------------------------------
 
 def test_lowering_min_peers_is_caught(project, monkeypatch, no_png):
-    monkeypatch.setattr(disclosure_module, "FLOOR_MIN_PEERS", 1)
-    monkeypatch.setattr(peers_module, "FLOOR_MIN_PEERS", 1)
+    import benchmarks.privacy.rules as rules_module
+
+    monkeypatch.setattr(rules_module, "FLOOR_MIN_PEERS", 1)
     p = fresh(project, min_peers=1)
     own = own_artifacts(p, districts_of(p))
     findings = audit_artifacts(Truth.load(p, Rules()), YEAR, own, [])
@@ -151,8 +162,10 @@ def test_lowering_min_peers_is_caught(project, monkeypatch, no_png):
 
 def test_exact_medians_of_small_groups_are_caught(project, monkeypatch, no_png):
     """Without smoothing and the guard, a county of six shows each reader the middle neighbour's own figure."""
-    monkeypatch.setattr(disclosure_module._Others, "smoothed", lambda self, q: self.at(q * (self.n - 1)))
-    monkeypatch.setattr(disclosure_module._Others, "count_equal", lambda self, shown, query, own: np.zeros(len(query)))
+    from benchmarks.stats.loo import Others
+
+    monkeypatch.setattr(Others, "smoothed", lambda self, q: self.at(q * (self.n - 1)))
+    monkeypatch.setattr(Others, "count_equal", lambda self, shown, query, own: np.zeros(len(query)))
     p = fresh(project)
     findings = audit_artifacts(Truth.load(p), YEAR, own_artifacts(p, districts_of(p, sizes=(6,))), [])
     hits = [f for f in findings if f.rule == "a small group's statistic equals one neighbour's figure"]
@@ -161,6 +174,8 @@ def test_exact_medians_of_small_groups_are_caught(project, monkeypatch, no_png):
 
 def test_a_page_builder_leaking_a_neighbours_figure_is_caught(project, monkeypatch, no_png):
     """A builder that adds the county's lowest figure: in the text, or unrounded in a data attribute."""
+    from benchmarks.reports import district as report_module
+
     p = fresh(project)
     con = duckdb.connect(str(p.warehouse), read_only=True)
     dm = con.execute("SELECT * FROM district_metrics WHERE school_year = ?", [YEAR]).df()
@@ -205,13 +220,15 @@ def test_totals_that_give_a_neighbour_away_are_caught(project, monkeypatch):
     """A board summary adding enrollment by county: small counties' totals give a neighbour away (total minus
     own); and leaving out one two-district county does not help, as the state total minus all the others
     is that county's total (no complementary suppression)."""
+    from benchmarks.reports import board as board_module
+
     p = fresh(project)
     real = board_module.overview_html
 
     def by_county(s, keep):
         year = s.metrics[s.metrics["school_year"] == s.school_year]
         return real(s) + "<p>" + "".join(
-            disclosure_module.tagged(f"{g['enrollment'].sum():,.0f}", "enrollment", "county", "total", tag="span",
+            tagged(f"{g['enrollment'].sum():,.0f}", "enrollment", "county", "total", tag="span",
                                      members="all", county=c, year=s.school_year, state=s.state)
             for c, g in year.groupby("county") if keep(c, len(g))) + "</p>"
 
@@ -285,6 +302,9 @@ def test_an_index_naming_districts_is_caught(demo_project):
 def test_unsafe_exports_are_caught(demo_project, tmp_path):
     """A table with a minimum column, one with more decimals than the pages show, an XLSX with unrounded
     numbers behind rounded formats, and a count that includes the reader."""
+    from benchmarks.reports.district import iter_district_reports
+    from benchmarks.reports.export import csv_bytes, district_table, xlsx_bytes
+
     rep = next(iter_district_reports(demo_project.warehouse, YEAR, districts_of(demo_project, sizes=(9,))[:1]))
     table = district_table(rep)
     truth = Truth.load(demo_project)
@@ -304,7 +324,6 @@ def test_unsafe_exports_are_caught(demo_project, tmp_path):
     counted["other_districts_reporting"] = (counted["other_districts_reporting"].astype(int) + 1).astype(str)
     assert "count is not the number of other districts with a figure" in attack(counted)
 
-    from benchmarks.privacy.audit.checks import read_xlsx
     from openpyxl import load_workbook
 
     path = tmp_path / "t.xlsx"
@@ -322,6 +341,9 @@ def test_unsafe_exports_are_caught(demo_project, tmp_path):
 # --- small counties behave as the rules say ---------------------------------------------------------------
 
 def test_counties_of_one_to_nine_districts_follow_the_rules(demo_project):
+    from benchmarks.reports import district as report_module
+    from benchmarks.reports.export import district_table
+
     con = duckdb.connect(str(demo_project.warehouse), read_only=True)
     dm = con.execute("SELECT pseudonym, county FROM district_metrics WHERE school_year = ?", [YEAR]).df()
     con.close()
@@ -333,7 +355,7 @@ def test_counties_of_one_to_nine_districts_follow_the_rules(demo_project):
         seen.add(s)
         county = dm.loc[size == s, "county"].min()
         members = dm.loc[dm["county"] == county, "pseudonym"].tolist()
-        for rep in iter_district_reports(demo_project.warehouse, YEAR, members):
+        for rep in report_module.iter_district_reports(demo_project.warehouse, YEAR, members):
             card = report_module.scorecard(rep).set_index("metric")
             page = report_module.scorecard_html(rep)
             table = district_table(rep).frame.set_index(["metric", "group"])
@@ -356,3 +378,133 @@ def test_counties_of_one_to_nine_districts_follow_the_rules(demo_project):
                 assert "fewer than 5 other districts of your county reported" in page
                 assert page.count("\u00b7 vs ") == len(METRICS)  # every row names the wider group it is against
     assert {1, 2, 3, 4, 5, 9} <= seen
+
+
+# --- the index counts district reports by county ------------------------------------------------------------
+
+def index_page(named: dict[str, int], pooled: tuple[int, int] | None = None, untagged: dict[str, str] = {},
+               **where) -> str:
+    """An index page's district-report section as the index writes it: each named county's count tagged as a
+    count of the whole county, the small counties pooled in one tagged row; untagged: rows whose count is
+    plain text (a header -> cells)."""
+    def count(n, group, **county):
+        return tagged(str(n), "districts", group, "count", members="all", year=YEAR, **county, **where)
+
+    rows = [f"<tr><th scope='row'>{c}</th>{count(n, 'county', county=c)}</tr>" for c, n in named.items()]
+    rows += [f"<tr><th scope='row'>{c}</th>{cells}</tr>" for c, cells in untagged.items()]
+    if pooled:
+        rows.append(f"<tr><th scope='row'>{pooled[0]} counties with fewer than 5 reports</th>"
+                    f"{count(pooled[1], 'pooled')}</tr>")
+    return (f"<html><body><h1>Reports for {YEAR}</h1><h2>District reports</h2><table><thead><tr>"
+            f"<th scope='col'>County</th><th scope='col'>Reports</th></tr></thead><tbody>{''.join(rows)}</tbody>"
+            "</table></body></html>")
+
+
+def county_sizes(truth: Truth) -> pd.Series:
+    return truth.year(YEAR).groupby("county").size()
+
+
+def test_an_index_naming_a_small_county_is_caught(demo_project):
+    """The index names a county with its report count only for counties of at least min_peers districts: a
+    county of 1 to 4 named with its count is a finding, a county of 5 is not, and the small ones pooled in one
+    row pass."""
+    truth = Truth.load(demo_project)
+    sizes = county_sizes(truth)
+    small = {sizes[sizes == n].index.min(): n for n in range(1, truth.rules.min_peers)}
+    assert sorted(small.values()) == [1, 2, 3, 4]  # the demo state has a county of each small size
+    big = {c: int(n) for c, n in sizes[sizes >= truth.rules.min_peers].nsmallest(3).items()}
+    assert min(big.values()) == truth.rules.min_peers
+
+    def audit(page: str):
+        return audit_artifacts(truth, YEAR, {}, [read_html(INDEX_PAGE, page, kind="index")])
+
+    findings = audit(index_page(big | small))
+    assert {(f.reader, f.artifact, f.rule) for f in findings} == {("", INDEX_PAGE, "county breakdown below 5 districts")}
+    assert sorted(f.detail for f in findings) == sorted(f"{c}: {n}" for c, n in small.items())
+    assert audit(index_page(big, pooled=(len(small), sum(small.values())))) == []
+
+
+def test_an_untagged_count_in_the_index_is_caught(demo_project):
+    """A county's report count written as plain text (in a cell, or as a row header of only a number) cannot
+    be checked against the rules: it is a finding whatever the county's size."""
+    truth = Truth.load(demo_project)
+    sizes = county_sizes(truth)
+    small = sizes[sizes < truth.rules.min_peers].index.min()
+    big = sizes[sizes >= truth.rules.min_peers].index.min()
+
+    def audit(page: str):
+        return audit_artifacts(truth, YEAR, {}, [read_html(INDEX_PAGE, page, kind="index")])
+
+    assert audit(index_page({big: int(sizes[big])})) == []
+    for cells in (f"<td class='num'>{sizes[small]}</td>", f"<td>{sizes[small]} reports</td>",
+                  f"<th>{sizes[small]}</th>", f"<td>{sizes[small]}"):  # the last one never closed
+        findings = audit(index_page({big: int(sizes[big])}, untagged={small: cells}))
+        assert [(f.rule, f.detail) for f in findings] == [("untagged figure in the index",
+                                                           cells.split(">")[1].split("<")[0])], cells
+    findings = audit(index_page({}, untagged={big: f"<td class='num'>{sizes[big]}</td>"}))
+    assert rules_found(findings) == {"untagged figure in the index"}
+
+
+def hand_made_truth() -> Truth:
+    """Eleven districts of one school year: a Lake County of six in PS and one of two in QS (counties are
+    unique by state and name), and a Pine County of three in PS."""
+    places = [("PS", "Lake County")] * 6 + [("QS", "Lake County")] * 2 + [("PS", "Pine County")] * 3
+    dm = pd.DataFrame([{"school_year": YEAR, "pseudonym": f"D{i:015x}", "state": state, "county": county,
+                        "locale": "Rural", "size_band": SIZE_BANDS[1][1], "enrollment": 800 + 10 * i}
+                       | {m.name: 1.0 + 0.01 * i for m in METRICS}
+                       for i, (state, county) in enumerate(places)])
+    names = pd.DataFrame({"pseudonym": dm["pseudonym"], "district_id": [f"99{i:05d}" for i in range(len(dm))],
+                          "district_name": [f"District {i}" for i in range(len(dm))]})
+    return Truth(dm, names, Rules())
+
+
+def test_index_counts_are_checked_against_the_county_of_that_name():
+    """Without the warehouse: a county count is checked against the year's districts of that county (within
+    its state when the tag names one), a count that names no county is a finding, a pooled row is not."""
+    truth = hand_made_truth()
+
+    def found(page: str) -> set[tuple[str, str]]:
+        findings = audit_artifacts(truth, YEAR, {}, [read_html(INDEX_PAGE, page, kind="index")])
+        return {(f.rule, f.detail) for f in findings}
+
+    below = "county breakdown below 5 districts"
+    assert found(index_page({"Lake County": 8})) == set()  # one state's index: the county by its name
+    assert found(index_page({"Pine County": 3})) == {(below, "Pine County: 3")}
+    assert found(index_page({"Lake County": 8}, pooled=(1, 3))) == set()
+    assert found(index_page({"Lake County": 6}, state="PS")) == set()
+    assert found(index_page({"Lake County": 2}, state="QS")) == {(below, "Lake County: 2")}
+    assert found(index_page({"Lake County": 8}, state="RS")) == {(below, "Lake County: 8")}  # no such county
+    nameless = tagged("3", "districts", "county", "count", members="all", year=YEAR)
+    assert found(index_page({}, untagged={"Pine County": nameless})) == {
+        ("county breakdown count names no county", "3")}
+    assert found(index_page({"Lake County": 8}, untagged={"Pine County": "<td class='num'>3</td>"})) == {
+        ("untagged figure in the index", "3")}
+
+
+def test_audit_files_reads_the_index_and_each_districts_own_files(demo_project, tmp_path):
+    """As `benchmarks audit` reads reports/<year>/: index.html as the index every district may receive (its
+    small county and its untagged count found), a district's own page as that district's (its own name is
+    no finding), and a file of a district the warehouse does not hold for the year."""
+    truth = Truth.load(demo_project)
+    sizes = county_sizes(truth)
+    small = sizes[sizes < truth.rules.min_peers].index.min()
+    big = sizes[sizes >= truth.rules.min_peers].index.min()
+    p = Paths(tmp_path / "project")
+    p.root.mkdir()
+    p.data.symlink_to(demo_project.data)  # the demo warehouse and crosswalk, with reports of its own
+    folder = p.reports / YEAR
+    folder.mkdir(parents=True)
+    (folder / INDEX_PAGE).write_text(index_page({small: int(sizes[small])},
+                                                untagged={big: f"<td class='num'>{sizes[big]}</td>"}))
+    reader = truth.group("county", YEAR, county=small).index[0]
+    (folder / f"district_{reader}.html").write_text(f"<h1>{truth.name_of[reader]}</h1>")
+    (folder / f"district_{reader}_custom.html").write_text(f"<h1>{truth.name_of[reader]}</h1>")
+    stranger = "D" + "f" * 15
+    assert stranger not in truth.pseudonyms
+    (folder / f"initiative_{stranger}.html").write_text("<h1>Initiative check</h1>")
+    assert read_file(folder / INDEX_PAGE).kind == "index"
+    findings = audit_files(p, YEAR)
+    assert {(f.artifact, f.rule, f.detail) for f in findings} == {
+        (INDEX_PAGE, "county breakdown below 5 districts", f"{small}: {sizes[small]}"),
+        (INDEX_PAGE, "untagged figure in the index", str(sizes[big])),
+        (f"*_{stranger}.*", "file for a district not in the warehouse for this year", stranger)}

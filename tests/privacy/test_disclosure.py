@@ -6,10 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks.privacy.disclosure import (BAND, CENTRE, NONE, QUARTILES, Rules, band_text, display_value, figure_text,
-                                   group_figures, protect, shown_arrays, summarize, total)
+from benchmarks.formats import band_text, display_value, figure_text
+from benchmarks.privacy.disclosure import BAND, CENTRE, NONE, QUARTILES, group_figures, protect, shown_arrays, summarize, total
+from benchmarks.privacy.rules import Rules
 from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS
-from benchmarks.stats.peers import STORED_GROUPS, compute_peer_stats, size_band
+from benchmarks.registry.groups import STORED_GROUPS, size_band
+from benchmarks.stats.peers import compute_peer_stats
 
 DEVICES = METRIC_BY_NAME["devices_per_student"]
 WIFI6 = METRIC_BY_NAME["wifi6_share"]
@@ -129,7 +131,7 @@ def test_protect_adds_shown_columns_for_every_row_and_gates_the_standing():
     rng = np.random.default_rng(3)
     for m in METRICS:
         dm[m.name] = rng.uniform(0.5, 0.9, len(dm)) * min(m.valid_range[1], 10)
-    ps = protect(compute_peer_stats(dm, 5), dm, RULES)
+    ps = protect(compute_peer_stats(dm), dm, RULES)
     assert len(ps) == len(dm) * len(METRICS) * len(STORED_GROUPS) and ps["status"].notna().all()
     small = ps[(ps["group_kind"] == "county") & (ps["pseudonym"] == "D09")]
     assert (small["status"] == NONE).all() and small["pct_better"].isna().all()  # 2 others in "Small"

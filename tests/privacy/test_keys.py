@@ -13,7 +13,7 @@ import benchmarks.privacy.crosswalk as crosswalk_module
 from benchmarks.cli import main
 from benchmarks.pipeline.ingest import ingest_files
 from benchmarks.privacy.keys import DEMO_KEY, KEY_ENV, KeyProblem, key_fingerprint, load_key, pseudonym
-from benchmarks.reports.district.sections import load_district_report
+from benchmarks.reports.district import load_district_report
 from conftest import csv_text, row
 
 ALPHA = row(district_id="9900001", district_name="Alpha SD 1")

@@ -7,7 +7,7 @@ import pytest
 
 from benchmarks.config import paths
 from benchmarks.registry.metrics import FIELDS, METRIC_BY_NAME, METRICS, compute_metrics, data_dictionary
-from benchmarks.pipeline.run import template_files
+from benchmarks.intake.template import template_files
 
 ROW = {"enrollment": 1200, "classrooms": 60, "student_devices": 1250, "devices_replaced": 300,
        "device_spend_usd": 90000, "bandwidth_mbps": 1000, "internet_monthly_cost_usd": 2500, "erate_discount": 0.8,
@@ -48,21 +48,13 @@ def test_zero_denominator_and_out_of_range_give_missing_not_inf():
     assert math.isnan(got["devices_per_student"])  # 60 devices per student is outside 0-5
 
 
-def test_display_rounding():
-    assert METRIC_BY_NAME["refresh_share"].format(0.2512) == "25.1%"
-    assert METRIC_BY_NAME["device_price_usd"].format(312.4) == "$312"
-    assert METRIC_BY_NAME["cost_per_mbps_usd"].format(1.814) == "$1.81/Mbps"
-    assert METRIC_BY_NAME["bandwidth_kbps_per_student"].format(1209.4) == "1,209 kbps"
-    assert METRIC_BY_NAME["resolution_hours"].format(float("nan")) == "–"
-
-
 def test_template_files_are_current():
     """data/template/ is generated from the registry: regenerate with `benchmarks template`.
 
     The workbook is compared by content (cells, validations, formats), since another openpyxl version may
     zip the same content into other bytes; the CSV files byte for byte.
     """
-    from test_template import workbook_content
+    from conftest import workbook_content
 
     files = template_files()
     assert set(files) == {"data_dictionary.csv", "submission_template.csv", "submission_template.xlsx"}

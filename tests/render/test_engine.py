@@ -5,7 +5,8 @@ import re
 import nbformat
 import pytest
 
-from benchmarks.render.notebook import ReportTask, execute
+from benchmarks.render.notebook import execute
+from benchmarks.render.tasks import ReportTask
 from benchmarks.render.worker import WarmWorker
 
 pytestmark = pytest.mark.slow

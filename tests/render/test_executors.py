@@ -5,7 +5,7 @@ import pytest
 from conftest import comparable
 
 from benchmarks.render.batch import render_batch
-from benchmarks.render.notebook import REPORT_KINDS
+from benchmarks.reports.kinds import REPORT_KINDS
 from benchmarks.render.executors import EXECUTORS, DaskExecutor, LocalExecutor, executor
 
 pytestmark = pytest.mark.slow

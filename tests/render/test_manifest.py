@@ -5,10 +5,10 @@ import shutil
 import duckdb
 import pytest
 
-from benchmarks import __version__
+from benchmarks._version import __version__
 from benchmarks.render.manifest import (Manifest, digest, district_fingerprints, library_fingerprint,
                                  warehouse_fingerprint)
-from benchmarks.render.notebook import Outcome, ReportTask
+from benchmarks.render.tasks import Outcome, ReportTask
 
 
 @pytest.fixture

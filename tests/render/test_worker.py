@@ -8,7 +8,10 @@ import pytest
 
 from conftest import comparable
 
-from benchmarks.render.notebook import REPORT_KINDS, ReportTask, render_one, select_districts
+from benchmarks.render.delivery import select_districts
+from benchmarks.render.notebook import render_one
+from benchmarks.render.tasks import ReportTask
+from benchmarks.reports.kinds import REPORT_KINDS
 from benchmarks.render.worker import WarmWorker
 
 pytestmark = pytest.mark.slow
@@ -75,7 +78,7 @@ def test_second_district_on_the_same_worker_sees_nothing_of_the_first(demo_proje
 
 PROBE = [
     ("code", "district = ''", ["parameters"]),
-    ("code", "import json, os\nimport matplotlib.pyplot as plt\nfrom benchmarks import report\n"
+    ("code", "import json, os\nimport matplotlib.pyplot as plt\nfrom benchmarks.reports import district as report\n"
              "print(json.dumps({'names': sorted(k for k in globals() if not k.startswith('_')),\n"
              "                  'figures': plt.get_fignums(), 'module': getattr(report, 'probe', None),\n"
              "                  'env': os.environ.get('BENCHMARKS_PROBE')}))",

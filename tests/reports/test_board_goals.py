@@ -8,7 +8,9 @@ import pytest
 
 from conftest import smoothed
 
-from benchmarks.reports.board.sections import goal_shares, goals_html, load_board_summary, share_text, state_quartiles
+from benchmarks.formats import share_text
+from benchmarks.registry.metrics import goals_sentence
+from benchmarks.reports.board import goal_shares, goals_html, load_board_summary, state_quartiles
 
 
 def test_goal_shares_and_quartiles_are_the_stored_ones_and_match_numpy(demo_project):
@@ -31,6 +33,7 @@ def test_goal_shares_and_quartiles_are_the_stored_ones_and_match_numpy(demo_proj
     share = (dm.loc[dm.school_year == "2025-26", "devices_per_student"].dropna() >= 1).mean()
     assert re.search(r"data-metric='devices_per_student'[^>]*data-stat='share'[^>]*data-year='2025-26'[^>]*>"
                      + re.escape(share_text(share)) + "</td>", text)
+    assert f"<p>Goal lines: {goals_sentence()} Shares are" in text  # the registry's goals, in its order
 
 
 def test_share_text_never_rounds_to_all_or_none():

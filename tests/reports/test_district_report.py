@@ -9,8 +9,9 @@ import pytest
 from conftest import shown_median
 from scipy import stats as sps
 
-from benchmarks.reports.district.sections import (load_district_report, noise_phrase, peer_groups, peer_groups_html, purchasing_html,
-                               scorecard, standing_sentence)
+from benchmarks.reports.district import (load_district_report, peer_groups, peer_groups_html, purchasing_html,
+                                         scorecard)
+from benchmarks.reports.wording import noise_phrase, standing_sentence
 
 
 def _row(**kw):
@@ -102,7 +103,7 @@ def test_purchasing_against_the_county_median(kestrel):
 
 
 def test_summary_verdicts_use_symbols_and_words_and_the_metric_direction():
-    from benchmarks.reports.district.sections import VERDICTS, standing_short, takeaway, verdict_of
+    from benchmarks.reports.wording import VERDICTS, standing_short, takeaway, verdict_of
 
     assert verdict_of("devices_per_student", _row(median_vs="above")) == "better"
     assert verdict_of("devices_per_student", _row(median_vs="below")) == "behind"
@@ -128,7 +129,7 @@ def test_summary_verdicts_use_symbols_and_words_and_the_metric_direction():
 
 def test_summary_is_one_row_per_metric_against_the_reference_group(kestrel):
     from benchmarks.registry.metrics import METRICS
-    from benchmarks.reports.district.sections import scorecard_html
+    from benchmarks.reports.district import scorecard_html
 
     project, rows, dm, _ = kestrel
     rep = load_district_report(project.warehouse, rows[0][0], "2025-26")
@@ -150,9 +151,9 @@ def test_summary_is_one_row_per_metric_against_the_reference_group(kestrel):
 def test_trend_lines_follow_each_year_of_the_warehouse(kestrel):
     """Own figures year by year, and each year's state median over the other districts of that year, worked
     out here from district_metrics with the smoothed-median rule."""
-    from benchmarks.privacy.disclosure import figure_text
+    from benchmarks.formats import figure_text
     from benchmarks.registry.metrics import METRIC_BY_NAME
-    from benchmarks.reports.district.sections import trend_lines
+    from benchmarks.reports.district import trend_lines
 
     project, rows, _, _ = kestrel
     me = rows[0][0]

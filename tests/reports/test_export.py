@@ -9,12 +9,12 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from benchmarks.reports.board.sections import load_board_summary, state_table_html
 from benchmarks.cli import main
-from benchmarks.reports.export import board_table, csv_bytes, district_table, xlsx_bytes
+from benchmarks.registry.groups import STORED_GROUPS
 from benchmarks.registry.metrics import METRICS
-from benchmarks.stats.peers import STORED_GROUPS
-from benchmarks.reports.district.sections import load_district_report, scorecard
+from benchmarks.reports.board import load_board_summary, state_table_html
+from benchmarks.reports.district import load_district_report, scorecard
+from benchmarks.reports.export import board_table, csv_bytes, district_table, xlsx_bytes
 
 YEAR = "2025-26"
 

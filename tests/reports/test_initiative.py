@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from scipy import stats as sps
 
 from benchmarks.cli import main
-from benchmarks.reports.initiative import load_initiative_check, parse_plan, verdict_label
+from benchmarks.reports.initiative import load_initiative_check, parse_plan
+from benchmarks.reports.wording import verdict_label
 
 
 def test_parse_plan_errors_name_the_problem():

@@ -1,19 +1,14 @@
 """Charts draw only what disclosure allows: checked on the drawn objects (bars, lines), not on pixels."""
 
 import duckdb
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from benchmarks.privacy.disclosure import displayable  # noqa: E402
-from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS  # noqa: E402
-from benchmarks.stats.peers import STORED_GROUPS  # noqa: E402
-from benchmarks.reports.plots import peer_band_figure  # noqa: E402
-from benchmarks.reports.district.sections import iter_district_reports  # noqa: E402
+from benchmarks.privacy.disclosure import displayable
+from benchmarks.registry.groups import STORED_GROUPS
+from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS
+from benchmarks.reports.district import iter_district_reports
+from benchmarks.reports.plots import peer_band_figure
 
 
 def drawn_x(ax) -> list[float]:
@@ -59,16 +54,14 @@ def test_band_chart_draws_no_peer_figure(demo_project):
         county_y = len(STORED_GROUPS) - 1  # rows from the top: county first
         bars = [p for p in ax.patches if abs(p.get_y() + p.get_height() / 2 - county_y) < 1e-9]
         assert (len(bars) == 1 and bars[0].get_hatch() == "///") if status == "band" else bars == []
-    plt.close(fig)
     # drawing the exact statistics instead would put the county's middle neighbours on the chart
     exact = rep.stats.assign(status=shown["status"].to_numpy())
     fig = peer_band_figure(exact, names)
     assert undeclared(fig, shown, names)
-    plt.close(fig)
 
 
 def _trend_case(demo_project):
-    from benchmarks.reports.district.sections import load_district_report, trend_lines
+    from benchmarks.reports.district import load_district_report, trend_lines
 
     con = duckdb.connect(str(demo_project.warehouse), read_only=True)
     district = con.execute("SELECT min(pseudonym) FROM district_metrics WHERE school_year = '2025-26' "
@@ -99,7 +92,6 @@ def test_trend_panels_draw_own_figures_and_shown_medians_only(demo_project):
         # the district's line has one point per year it submitted
         you = [line for line in ax.get_lines() if line.get_label() == "Your district"]
         assert len(you) == 1 and len(you[0].get_ydata()) == own[name].notna().sum()
-    plt.close(fig)
 
 
 def _greyscale_signature(handle) -> tuple:
@@ -134,4 +126,26 @@ def test_chart_legends_survive_greyscale_printing(demo_project):
     for label, handle in entries.items():
         seen.setdefault(_greyscale_signature(handle), set()).add(kind(label))
     assert all(len(kinds) == 1 for kinds in seen.values()), seen
-    plt.close(fig)
+
+
+def test_charts_are_drawn_without_pyplot_or_a_backend():
+    """Importing the reports and drawing a chart selects no backend and starts no pyplot state (a fresh
+    interpreter, so no other test's import of pyplot counts)."""
+    import os
+    import subprocess
+    import sys
+
+    code = """
+import sys
+import pandas as pd
+import benchmarks.reports.board, benchmarks.reports.district, benchmarks.reports.initiative
+from benchmarks.reports.plots import figure_html, state_trend_figure
+trend = pd.DataFrame({"metric": "wifi6_share", "school_year": ["2024-25", "2025-26"], "p25": [0.2, 0.3],
+                      "median": [0.3, 0.4], "p75": [0.4, 0.5]})
+page = figure_html(state_trend_figure(trend, ["wifi6_share"]), "alt")
+assert page.startswith('<figure class="chart"><img src="data:image/svg+xml;base64,'), page[:80]
+assert "matplotlib.pyplot" not in sys.modules
+"""
+    env = {**os.environ, "MPLBACKEND": "module://no_such_backend"}  # any backend lookup would fail
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -4,12 +4,10 @@ import re
 
 import pytest
 
-from benchmarks import quality
-from benchmarks.intake.connectivity import import_bandwidth
-from benchmarks.pipeline.ingest import ingest_files
+from benchmarks.reports import quality
+from benchmarks.pipeline.ingest import import_bandwidth, ingest_files
 from benchmarks.privacy.keys import DEMO_KEY
-from conftest import csv_text, row
-from test_connectivity import _public
+from conftest import csv_text, public_csv, row
 
 SECRET_VALUES = ["98765", "4321", "777777", "Secretville SD", "9900042", "1 GB", "1013"]
 
@@ -27,7 +25,7 @@ def warehouse(project, tmp_path):
     again = tmp_path / "again.csv"
     again.write_text(csv_text([row(n=1, county="North County", helpdesk_tickets="1013")]))
     ingest_files([good, bad, again], project, DEMO_KEY)
-    esh = _public(tmp_path, [[1, "1700001", "X SD", "Rural", "10", "K", "IL", "FALSE", "5", "1", "1", ""],
+    esh = public_csv(tmp_path, [[1, "1700001", "X SD", "Rural", "10", "K", "IL", "FALSE", "5", "1", "1", ""],
                              [2, "1700002", "Y SD", "Rural", "10", "K", "IL", "TRUE", "NA", "NA", "NA", ""]])
     import_bandwidth(esh, project, DEMO_KEY)
     return project.warehouse
@@ -79,18 +77,24 @@ def test_empty_warehouse_still_renders_sections(project):
 
 @pytest.mark.slow
 def test_notebook_renders_the_page_and_the_index_links_it(warehouse, project):
-    from benchmarks.render.notebook import render_quality, write_index
     import pandas as pd
 
+    from benchmarks.config import year_stem
+    from benchmarks.privacy.rules import Rules
+    from benchmarks.render.index import write_index
+    from benchmarks.render.notebook import render_one
+    from benchmarks.reports.kinds import REPORT_KINDS
+
     out = project.reports / "2025-26"
-    page = render_quality(project, out, "2025-26")
+    page = render_one("quality", project, out, year_stem(REPORT_KINDS["quality"].file_name, "2025-26"),
+                      {"warehouse": str(project.warehouse), "school_year": "2025-26"}, "Data quality 2025-26")
     text = page.read_text()
     assert "Why rows were quarantined" in text and "Coverage by county" in text
     for value in SECRET_VALUES:
         assert value not in text, value
     districts = pd.DataFrame({"pseudonym": ["Dx"], "county": ["C"], "district_name": ["<script>x</script>"]})
     index = write_index(out, "2025-26", {"For the analyst": [("Data quality 2025-26", page.name)]},
-                        districts).read_text()
+                        districts, Rules()).read_text()
     assert f"href='{page.name}'" in index and "<script>" not in index
     assert "script&gt;x" not in index and "Dx" not in index  # the index names no district (docs/privacy.md)
 

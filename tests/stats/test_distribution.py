@@ -3,15 +3,18 @@
 import numpy as np
 import pytest
 
-from benchmarks.stats.distribution import SUMMARY_GROUPS, compute_group_goals, compute_group_stats
+from benchmarks.privacy.disclosure import gate_group_goals, publish
+from benchmarks.privacy.rules import Rules
+from benchmarks.registry.groups import WHOLE_GROUPS
 from benchmarks.registry.metrics import METRICS
+from benchmarks.stats.distribution import compute_group_goals, compute_group_stats
 
 
 def test_group_stats_match_numpy_per_group(multi_year):
     dm = multi_year
-    gs = compute_group_stats(dm, 5)
-    assert set(gs.group_kind) == set(SUMMARY_GROUPS)
-    for kind, group in SUMMARY_GROUPS.items():
+    gs = publish(compute_group_stats(dm), Rules())
+    assert set(gs.group_kind) == set(WHOLE_GROUPS)
+    for kind, group in WHOLE_GROUPS.items():
         labels = group.group_label(dm)
         for (year, label), rows in dm.groupby([dm.school_year, labels]):
             for m in METRICS:
@@ -29,7 +32,7 @@ def test_group_stats_match_numpy_per_group(multi_year):
 
 def test_group_goal_shares(multi_year):
     dm = multi_year
-    gg = compute_group_goals(dm, 5)
+    gg = gate_group_goals(compute_group_goals(dm), Rules())
     state = gg[(gg.group_kind == "state") & (gg.group_label == "PS") & (gg.metric == "aps_per_classroom")
                & (gg.school_year == "2024-25")].iloc[0]
     v = dm[(dm.state == "PS") & (dm.school_year == "2024-25")]["aps_per_classroom"].dropna()

@@ -6,15 +6,18 @@ import pytest
 
 from benchmarks.stats.goals import compute_goal_gaps, goal_gap, meets_goal
 from benchmarks.registry.metrics import METRIC_BY_NAME, Goal, Metric
-from benchmarks.stats.peers import PEER_GROUPS, compute_peer_stats
+from benchmarks.registry.groups import PEER_GROUPS
+from benchmarks.privacy.disclosure import gate_goal_shares, publish
+from benchmarks.privacy.rules import Rules
+from benchmarks.stats.peers import compute_peer_stats
 
 
 def test_goal_gaps_match_direct_computation(multi_year):
     dm = multi_year
     dm.loc[0, "bandwidth_kbps_per_student"] = 100.0  # exactly at a goal counts as meeting it
     dm["bandwidth_kbps_per_student"] *= 120
-    ps = compute_peer_stats(dm, 3)
-    gaps = compute_goal_gaps(dm, ps, 3)
+    ps = publish(compute_peer_stats(dm), Rules.for_min_peers(3))
+    gaps = gate_goal_shares(compute_goal_gaps(dm, ps), Rules(3, 3))
     assert set(gaps["metric"]) == {"devices_per_student", "bandwidth_kbps_per_student", "aps_per_classroom"}
     assert set(gaps.loc[gaps.metric == "bandwidth_kbps_per_student", "goal"]) == {100.0, 1000.0}
     for _, r in gaps.sample(400, random_state=1).iterrows():
@@ -45,11 +48,11 @@ def test_small_groups_share_no_goal_share(multi_year):
     """A county of 9 (8 others) shows no share meeting a goal when shares need 10 others: 0% or 100% would
     say which side of the goal every neighbour is on."""
     dm = multi_year
-    ps = compute_peer_stats(dm, 3)
-    gaps = compute_goal_gaps(dm, ps, 3, share_min_peers=10)
+    ps = publish(compute_peer_stats(dm), Rules.for_min_peers(3))
+    gaps = gate_goal_shares(compute_goal_gaps(dm, ps), Rules(3, 10))
     county = gaps[gaps.group_kind == "county"]
     assert county["share_meeting"].isna().all() and (county["n"] < 10).all()
-    loose = compute_goal_gaps(dm, ps, 3)
+    loose = gate_goal_shares(compute_goal_gaps(dm, ps), Rules(3, 3))
     assert loose.loc[loose.group_kind == "county", "share_meeting"].notna().any()
     # larger groups keep their share (the state of 13 districts has 12 others where all reported)
     state = gaps[(gaps.group_kind == "state") & (gaps.n >= 10)]

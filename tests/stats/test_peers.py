@@ -8,9 +8,16 @@ from hypothesis import strategies as st
 from scipy import stats as sps
 
 from benchmarks.registry.metrics import METRICS
-from benchmarks.stats.peers import (FALLBACK_ORDER, PEER_GROUPS, STORED_GROUPS, check_min_peers, compute_peer_stats,
-                              custom_peer_stats, leave_one_out, median_interval_rank, median_verdict,
-                              reference_groups, size_band, what_if)
+from benchmarks.privacy.disclosure import protect_custom, publish
+from benchmarks.privacy.rules import Rules, check_min_peers
+from benchmarks.registry.groups import FALLBACK_ORDER, PEER_GROUPS, STORED_GROUPS, first_shown, size_band
+from benchmarks.stats.loo import leave_one_out, median_interval_rank
+from benchmarks.stats.peers import compute_peer_stats, custom_peer_stats, median_verdict, what_if
+
+
+def gated(dm, min_peers):
+    """Peer statistics as stored: exact, then published by the gate's min_peers."""
+    return publish(compute_peer_stats(dm), Rules.for_min_peers(min_peers))
 
 
 def scipy_interval(others):
@@ -110,7 +117,7 @@ def _fixture():
 def test_every_stored_group_matches_a_direct_computation_with_direction():
     dm = _fixture()
     dm.loc[[1, 2], "tickets_per_100_devices"] = dm.loc[0, "tickets_per_100_devices"]  # ties
-    ps = compute_peer_stats(dm, min_peers=5)
+    ps = gated(dm, 5)
     assert set(ps["group_kind"]) == set(STORED_GROUPS) == {"county", "locale", "size_band", "state"}
     for kind in STORED_GROUPS:
         keys = list(PEER_GROUPS[kind].keys)
@@ -136,7 +143,7 @@ def test_locale_group_is_within_the_state():
     dm = pd.concat([_fixture(), _fixture().assign(state="QS", pseudonym=lambda d: "Q" + d["pseudonym"])],
                    ignore_index=True)
     dm.loc[:5, "locale"] = "Town"
-    ps = compute_peer_stats(dm, min_peers=3)
+    ps = gated(dm, 3)
     loc = ps[(ps.group_kind == "locale") & (ps.metric == "wifi6_share")].set_index("pseudonym")
     assert loc.loc["D00", "n"] == 5 and loc.loc["D00", "group_label"] == "Town, PS"
     assert loc.loc["D08", "n"] == 5 and loc.loc["QD08", "n"] == 11  # Rural PS: D06-D11 ; Rural QS: all 12
@@ -146,7 +153,7 @@ def test_locale_group_is_within_the_state():
 def test_custom_group_uses_the_same_rule_and_needs_min_peers_others():
     dm = _fixture()
     members = ["D01", "D02", "D08", "D09", "D10"]
-    rows = custom_peer_stats(dm, "D00", "2025-26", members + ["D00"], min_peers=5).set_index("metric")
+    rows = custom_peer_stats(dm, "D00", "2025-26", members + ["D00"]).set_index("metric")
     for m in METRICS:
         others = dm.set_index("pseudonym").loc[members, m.name].dropna().to_numpy()
         own = dm.set_index("pseudonym").at["D00", m.name]
@@ -159,18 +166,20 @@ def test_custom_group_uses_the_same_rule_and_needs_min_peers_others():
     assert rows["group_label"].iloc[0] == "custom list of 5 districts"  # how many were named, not who
     # at the threshold: one member without a value leaves 4 reporting -> suppressed
     dm.loc[dm.pseudonym == "D08", "wifi6_share"] = np.nan
-    rows = custom_peer_stats(dm, "D00", "2025-26", members, min_peers=5).set_index("metric")
+    rows = protect_custom(custom_peer_stats(dm, "D00", "2025-26", members), dm, "D00", members, Rules())
+    rows = rows.set_index("metric")
     assert rows.at["wifi6_share", "n"] == 4 and not rows.at["wifi6_share", "published"]
     assert np.isnan(rows.at["wifi6_share", "median"]) and pd.isna(rows.at["wifi6_share", "median_vs"])
+    short = ["D00", "D01", "D02", "D03", "D04"]
     with pytest.raises(ValueError, match="at least 5 districts other than"):
-        custom_peer_stats(dm, "D00", "2025-26", ["D00", "D01", "D02", "D03", "D04"], min_peers=5)
+        protect_custom(custom_peer_stats(dm, "D00", "2025-26", short), dm, "D00", short, Rules())
 
 
 def test_what_if_keeps_the_peers_and_ranks_the_planned_value():
     dm = _fixture()
-    ps = compute_peer_stats(dm, min_peers=5)
+    ps = gated(dm, 5)
     stored = ps[(ps.pseudonym == "D02") & (ps.group_kind == "state") & (ps.metric == "bandwidth_kbps_per_student")]
-    hyp = what_if(dm, "D02", "2025-26", "state", "bandwidth_kbps_per_student", 4.2, min_peers=5)
+    hyp = what_if(dm, "D02", "2025-26", "state", "bandwidth_kbps_per_student", 4.2)
     assert hyp["n"] == stored["n"].iloc[0] and hyp["median"] == stored["median"].iloc[0]
     others = dm.loc[dm.pseudonym != "D02", "bandwidth_kbps_per_student"]
     assert hyp["pct_better"] == pytest.approx(sps.percentileofscore(others, 4.2, kind="mean"))
@@ -179,7 +188,7 @@ def test_what_if_keeps_the_peers_and_ranks_the_planned_value():
 
 def test_compute_peer_stats_direction_threshold_and_exclusion_of_self():
     dm = _fixture()
-    ps = compute_peer_stats(dm, min_peers=5)
+    ps = gated(dm, 5)
     tickets = ps[(ps.metric == "tickets_per_100_devices") & (ps.group_kind == "county")].set_index("pseudonym")
     # Big county: 6 others >= 5, published; Small: 4 others, suppressed with no statistics at all
     assert tickets.loc["D00", "published"] and tickets.loc["D00", "n"] == 6
@@ -206,12 +215,18 @@ def test_compute_peer_stats_direction_threshold_and_exclusion_of_self():
 
 def test_fallback_order_county_then_size_band_then_state():
     dm = _fixture()
-    ref = reference_groups(compute_peer_stats(dm, min_peers=5)).set_index(["pseudonym", "metric"])
-    assert ref.loc[("D00", "wifi6_share"), "group_kind"] == "county"
+    ps = gated(dm, 5)
+    shown = {kind: rows.set_index(["pseudonym", "metric"])["published"]
+             for kind, rows in ps.groupby("group_kind")}
+    keys = shown["county"].index
+    ref = pd.Series(first_shown({k: v.reindex(keys).to_numpy(dtype=bool) for k, v in shown.items()}), index=keys)
+    assert ref.loc[("D00", "wifi6_share")] == "county"
     # Small county is suppressed; its districts fall back past the size band when that is small too
-    small_kind = ref.loc[("D08", "wifi6_share"), "group_kind"]
-    assert small_kind in FALLBACK_ORDER[1:]
-    assert ref.loc[("D08", "wifi6_share"), "fell_back"]
+    assert ref.loc[("D08", "wifi6_share")] in FALLBACK_ORDER[1:]
+    # one metric's rows answered as scalars give the same answer
+    one = {k: bool(v.loc[("D08", "wifi6_share")]) for k, v in shown.items()}
+    assert first_shown(one) == ref.loc[("D08", "wifi6_share")]
+    assert first_shown({"county": False, "state": False}) is None
 
 
 def test_min_peers_never_below_three():

@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from benchmarks.privacy.disclosure import gate_goal_shares, publish
+from benchmarks.privacy.rules import Rules
 from benchmarks.stats.peers import compute_peer_stats
 from benchmarks.stats.purchasing import compute_purchasing
 
@@ -13,7 +15,7 @@ def test_spend_at_the_county_median_price(multi_year):
     dm["device_price_usd"] = 300.0 + 10 * np.arange(len(dm)) % 170
     current = dm[["school_year", "pseudonym"]].assign(devices_replaced=100 + np.arange(len(dm)))
     current["device_spend_usd"] = current["devices_replaced"] * dm["device_price_usd"]
-    ps = compute_peer_stats(dm, 5)
+    ps = publish(compute_peer_stats(dm), Rules.for_min_peers(5))
     buy = compute_purchasing(current, ps).set_index(["school_year", "pseudonym"])
     row = buy.loc[("2025-26", "D00")]
     own = dm[(dm.school_year == "2025-26") & (dm.pseudonym == "D00")].iloc[0]
@@ -34,5 +36,5 @@ def test_spend_at_the_county_median_price(multi_year):
 
 
 def test_no_submissions_gives_an_empty_table(multi_year):
-    out = compute_purchasing(None, compute_peer_stats(multi_year, 5))
+    out = compute_purchasing(None, publish(compute_peer_stats(multi_year), Rules.for_min_peers(5)))
     assert out.empty and "spend_at_reference" in out.columns

@@ -5,8 +5,12 @@ import pandas as pd
 import pytest
 
 from benchmarks.stats.distribution import compute_group_stats
-from benchmarks.stats.peers import PEER_GROUPS, compute_peer_stats
-from benchmarks.stats.trends import add_trends, parse_school_year, projected_median, school_year_label, year_start
+from benchmarks.registry.groups import PEER_GROUPS
+from benchmarks.privacy.disclosure import publish
+from benchmarks.privacy.rules import Rules
+from benchmarks.stats.peers import compute_peer_stats
+from benchmarks.registry.years import parse_school_year, school_year_label, year_start
+from benchmarks.stats.trends import add_trends, projected_median
 
 
 def direct_trend(dm, pseudonym, year, kind, metric, min_peers):
@@ -30,7 +34,7 @@ def direct_trend(dm, pseudonym, year, kind, metric, min_peers):
 
 def test_trend_change_and_previous_median_match_direct_computation(multi_year):
     dm = multi_year
-    ps = add_trends(compute_peer_stats(dm, 3), compute_group_stats(dm, 3))
+    ps = add_trends(publish(compute_peer_stats(dm), Rules(3, 3)), publish(compute_group_stats(dm), Rules(3, 3)))
     checked = 0
     for _, r in ps[ps.published].iterrows():
         xs, ys = direct_trend(dm, r.pseudonym, r.school_year, r.group_kind, r.metric, 3)
@@ -59,7 +63,7 @@ def test_trend_change_and_previous_median_match_direct_computation(multi_year):
 
 
 def test_unpublished_rows_carry_no_trend(multi_year):
-    ps = add_trends(compute_peer_stats(multi_year, 5), compute_group_stats(multi_year, 5))
+    ps = add_trends(publish(compute_peer_stats(multi_year), Rules()), publish(compute_group_stats(multi_year), Rules()))
     hidden = ps[~ps.published]
     assert len(hidden) and hidden.trend_slope.isna().all() and hidden.median_prev.isna().all()
 

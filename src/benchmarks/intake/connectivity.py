@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-import getpass
-import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from benchmarks.config import Paths
-from benchmarks.registry.metrics import LOCALE_ALIASES, LOCALES
-from benchmarks.privacy.keys import pseudonym
+from benchmarks.intake.archive import IntakeRun, sha256
+from benchmarks.intake.quarantine import store_quarantine
 from benchmarks.intake.reader import decode
 from benchmarks.intake.schema import NCES_ID_DIGITS
-from benchmarks.warehouse.store import connect, insert_frame
+from benchmarks.privacy.keys import pseudonym
+from benchmarks.registry.metrics import LOCALE_ALIASES, LOCALES
+from benchmarks.warehouse.store import insert_frame, query
 
 #: Our column <- the publisher's column. Everything else in the file stays in the raw copy only.
 COLUMNS = {
@@ -122,65 +119,40 @@ def read_public_bandwidth(data: bytes, file: str) -> tuple[pd.DataFrame, list[tu
     return out.drop(index=[r for r, _ in rejected]), rejected, [header] + rows
 
 
-def import_bandwidth(file: Path, paths: Paths, key: bytes, funding_year: int | None = None) -> ImportResult:
-    """Import one public district file: raw copy kept, rows pseudonymized, one transaction.
+def store_public_file(run: IntakeRun, file: Path, funding_year: int | None = None) -> ImportResult:
+    """Import one public district file inside an intake run: raw copy kept, rows pseudonymized.
 
     Rows of the same funding year and states as the file replace the earlier import of those; rows the
     publisher flagged as unreliable are kept with their flag (statistics leave them out).
     """
-    from benchmarks.privacy import crosswalk
-    from benchmarks.pipeline.ingest import check_key, store_raw, write_manifest
-    from benchmarks.privacy.keys import key_fingerprint
-    from benchmarks.warehouse.store import write_meta
-
     file = Path(file)
     data = file.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
+    sha = sha256(data)
     year = funding_year or funding_year_from_name(file.name)
     if year is None:
         raise PublicFileError(f"{file}: give the E-rate funding year (--year 2015): the file name does not say it")
     frame, rejected, records = read_public_bandwidth(data, str(file))
-    fingerprint = key_fingerprint(key)
-    with connect(paths.warehouse) as con:
-        check_key(con, paths, key, fingerprint)
-        if con.execute("SELECT 1 FROM raw_files WHERE sha256 = ?", [sha]).fetchone():
-            return ImportResult(str(file), sha, year, 0, 0, 0, 0, already_imported=True)
-        stored = store_raw(paths, data, sha, file.name)
-        rows = frame.copy()
-        rows["pseudonym"] = [pseudonym(key, d) for d in rows["district_id"]]
-        rows["funding_year"] = year
-        rows["source_sha256"] = sha
-        rows["source_row"] = rows.index.astype("int64")
-        header = records[0]
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
-        manifest = {"sha256": sha, "original_name": file.name, "stored_path": str(stored), "size_bytes": len(data),
-                    "ingested_at": now, "ingested_by": getpass.getuser(), "rows_read": len(records) - 1,
-                    "rows_accepted": len(rows), "rows_quarantined": len(rejected), "kind": "public_bandwidth",
-                    "source_path": str(file.resolve()), "read_as": f"public bandwidth data, funding year {year}",
-                    "notes": "", "file_problems": ""}
-        con.execute("BEGIN TRANSACTION")
-        try:
-            states = sorted(rows["state"].unique())
-            con.execute("DELETE FROM public_bandwidth WHERE funding_year = ? AND list_contains(?, state)",
-                        [year, states])
-            insert_frame(con, "public_bandwidth", rows[STORED])
-            if rejected:
-                by_row = {i + 2: r for i, r in enumerate(records[1:])}
-                q = pd.DataFrame({"source_sha256": sha, "original_name": file.name,
-                                  "source_row": [r for r, _ in rejected], "reasons": [w for _, w in rejected],
-                                  "raw_values": [json.dumps(dict(zip(header, by_row[r])), ensure_ascii=False)
-                                                 for r, _ in rejected]})
-                insert_frame(con, "quarantine", q)
-            insert_frame(con, "raw_files", pd.DataFrame([manifest]))
-            write_meta(con, {"key_fingerprint": fingerprint})
-            # Names and NCES ids go to the private crosswalk, tied to this file; a report uses the name its
-            # district submitted, so a district's own name wins over the publisher's capitals.
-            crosswalk.record(paths.crosswalk, rows.assign(source_sha256=sha), fingerprint)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    write_manifest(stored.parent, manifest)
+    if run.already_archived(sha):
+        return ImportResult(str(file), sha, year, 0, 0, 0, 0, already_imported=True)
+    key, con = run.key, run.con
+    rows = frame.copy()
+    rows["pseudonym"] = [pseudonym(key, d) for d in rows["district_id"]]
+    rows["funding_year"] = year
+    rows["source_sha256"] = sha
+    rows["source_row"] = rows.index.astype("int64")
+    header = records[0]
+    states = sorted(rows["state"].unique())
+    con.execute("DELETE FROM public_bandwidth WHERE funding_year = ? AND list_contains(?, state)", [year, states])
+    insert_frame(con, "public_bandwidth", rows[STORED])
+    if rejected:
+        by_row = {i + 2: r for i, r in enumerate(records[1:])}
+        store_quarantine(con, sha, file.name, [r for r, _ in rejected], [w for _, w in rejected],
+                         [dict(zip(header, by_row[r])) for r, _ in rejected])
+    run.archive(file, data, sha, "public_bandwidth", len(records) - 1, len(rows), len(rejected),
+                f"public bandwidth data, funding year {year}")
+    # Names and NCES ids go to the private crosswalk, tied to this file; a report uses the name its
+    # district submitted, so a district's own name wins over the publisher's capitals.
+    run.names.append(rows.assign(source_sha256=sha)[["pseudonym", "source_sha256", "district_id", "district_name"]])
     return ImportResult(str(file), sha, year, len(records) - 1, len(rows), len(rejected),
                         int(rows["exclude_from_analysis"].sum()))
 
@@ -189,8 +161,6 @@ def load_public_bandwidth(warehouse: Path | str, funding_year: int | None = None
                           include_excluded: bool = True) -> pd.DataFrame:
     """The imported public bandwidth table (pseudonymized), optionally one funding year, one state, or only the
     rows the publisher considered reliable (include_excluded=False)."""
-    from benchmarks.warehouse.store import query
-
     return query(Path(warehouse), f"""
         SELECT {', '.join(STORED[:-2])} FROM public_bandwidth
         WHERE (? IS NULL OR funding_year = ?) AND (? IS NULL OR state = ?)

@@ -146,7 +146,7 @@ def template_files() -> dict[str, bytes]:
 
 def write_template(template_dir: Path) -> list[Path]:
     """Write the data dictionary and the CSV and XLSX submission templates into template_dir."""
-    from benchmarks.pipeline.ingest import write_atomic
+    from benchmarks.files import write_atomic
 
     written = []
     for name, data in template_files().items():

@@ -5,15 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.config import DEFAULT_MIN_PEERS, Paths
-from benchmarks.pipeline.ingest import FileResult, ingest_files
-from benchmarks.intake.template import template_files  # noqa: F401  (re-exported: data/template/ is checked against it)
+from benchmarks.intake.demo import DEMO_COUNTY
+from benchmarks.intake.submissions import FileResult
+from benchmarks.intake.template import write_template as write_template_files
+from benchmarks.pipeline.ingest import ingest_files
+from benchmarks.privacy.audit import audit_files, summary
+from benchmarks.privacy.keys import DEMO_KEY
+from benchmarks.render.batch import render_batch
+from benchmarks.reports.export import export_tables
 
 
 def write_template(paths: Paths) -> list[Path]:
     """Write the data dictionary and the CSV and XLSX submission templates into data/template/."""
-    from benchmarks.intake.template import write_template as write
-
-    return write(paths.template)
+    return write_template_files(paths.template)
 
 
 def run_demo(paths: Paths, all_districts: bool = False, min_peers: int = DEFAULT_MIN_PEERS,
@@ -25,12 +29,6 @@ def run_demo(paths: Paths, all_districts: bool = False, min_peers: int = DEFAULT
     (render_options: workers, scheduler, force, as for benchmarks.render.batch.render_batch), exports their
     tables, and runs the audit on the result.
     """
-    from benchmarks.privacy.audit.checks import audit_files, summary
-    from benchmarks.intake.demo import DEMO_COUNTY
-    from benchmarks.reports.export import export_tables
-    from benchmarks.privacy.keys import DEMO_KEY
-    from benchmarks.render.notebook import render_reports
-
     files = sorted(paths.demo.glob("submissions_*.csv"))
     if not files:
         raise FileNotFoundError(f"no demo submissions in {paths.demo}: run `benchmarks demo-data` first")
@@ -39,7 +37,7 @@ def run_demo(paths: Paths, all_districts: bool = False, min_peers: int = DEFAULT
     for r in results:
         echo(str(r))
     county = None if all_districts else DEMO_COUNTY
-    result = render_reports(paths, county=county, progress=progress, **render_options)
+    result = render_batch(paths, county=county, progress=progress, **render_options)
     tables = export_tables(paths, county=county, board=False, progress=progress)
     echo(f"Exported {len(tables) // 2} district tables (CSV and XLSX each).")
     # The attack on what was just written: as each district, try to learn another's figures or identity.

@@ -9,13 +9,16 @@ commits; a name counts only for a submission the warehouse holds, so a failed in
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
 import pandas as pd
+
+from benchmarks.files import lock_down, private_folder
+from benchmarks.privacy.keys import KeyProblem, pseudonym
+from benchmarks.warehouse.store import has_table, read_meta
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS crosswalk (
@@ -32,11 +35,8 @@ CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL
 
 def _lock_down(path: Path) -> None:
     """Owner-only folder and files: the crosswalk is the one table that says who a district is."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
-    for p in (path, path.with_name(path.name + ".wal")):
-        if p.exists():
-            os.chmod(p, 0o600)
+    private_folder(path.parent)
+    lock_down(path, path.with_name(path.name + ".wal"))
 
 
 @contextmanager
@@ -58,7 +58,7 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
             _lock_down(path)
 
 
-def fingerprint(path: Path) -> str | None:
+def _fingerprint(path: Path) -> str | None:
     """The key fingerprint the crosswalk was written under, if any."""
     if not Path(path).exists():
         return None
@@ -120,3 +120,20 @@ def find(path: Path, district: str) -> tuple[str, str]:
     if row is None:
         raise LookupError(f"no district with ID or pseudonym {district!r} has submitted")
     return row[0], row[1]
+
+
+def check_key(con, paths, key: bytes, fingerprint: str) -> None:
+    """Refuse to mix pseudonyms of two keys: one district would appear as two, and names would go missing."""
+    stored = {str(paths.warehouse): read_meta(con).get("key_fingerprint"),
+              str(paths.crosswalk): _fingerprint(paths.crosswalk)}
+    for where, fp in stored.items():
+        if fp is not None and fp != fingerprint:
+            raise KeyProblem(
+                f"{where} was built with a different pseudonym key (fingerprint {fp}; the key in use has "
+                f"{fingerprint}). Set $BENCHMARKS_KEY or $BENCHMARKS_KEY_FILE to the key it was built with, "
+                "or start a new project folder: pseudonyms of two keys cannot be mixed.")
+    if stored[str(paths.warehouse)] is None and has_table(con, "crosswalk"):
+        row = con.execute("SELECT pseudonym, district_id FROM crosswalk LIMIT 1").fetchone()
+        if row and pseudonym(key, row[1]) != row[0]:
+            raise KeyProblem(f"{paths.warehouse} was built with a different pseudonym key than the one in use "
+                             "(its pseudonyms do not match this key); use the key it was built with.")

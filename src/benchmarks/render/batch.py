@@ -1,6 +1,6 @@
 """Batch rendering: every report of a school year, in parallel, isolated, and only the ones whose inputs changed.
 
-Every registered report kind (render.REPORT_KINDS) is planned through its scope (SCOPES: once per
+Every registered report kind (benchmarks.reports.kinds.REPORT_KINDS) is planned through its scope (SCOPES: once per
 year, once per district, or not at all for reports made on request), fingerprinted (benchmarks.render.manifest), and the reports whose fingerprint
 differs from the manifest's are sent to an executor (benchmarks.render.executors: warm local workers, or a
 Dask cluster). A report that fails is listed with its cell and error in the run summary and the
@@ -18,16 +18,20 @@ from typing import Callable
 
 import pandas as pd
 
-from benchmarks.config import Paths
-from benchmarks.render.executors import executor as make_executor
-from benchmarks.render.manifest import Manifest, digest, district_fingerprints, library_fingerprint, warehouse_fingerprint
+from benchmarks.config import Paths, district_stem, year_stem
+from benchmarks.privacy.rules import rules_of
 from benchmarks.progress import progress as make_progress
-from benchmarks.reports.board.sections import load_board_summary
-from benchmarks.reports.export import board_stem, board_table, write_table
-from benchmarks.render.notebook import (INDEX_SECTIONS, REPORT_KINDS, Outcome, ReportKind, ReportTask, latest_year, select_districts,
-                     temp_files, write_delivery_list, write_index)
-from benchmarks.warehouse.store import connect
+from benchmarks.render.delivery import select_districts, write_delivery_list
+from benchmarks.render.executors import executor as make_executor
+from benchmarks.render.index import write_index
+from benchmarks.render.manifest import Manifest, digest, district_fingerprints, library_fingerprint, warehouse_fingerprint
+from benchmarks.render.tasks import Outcome, ReportTask, temp_files
 from benchmarks.render.worker import DEFAULT_TIMEOUT
+from benchmarks.reports.board import load_board_summary
+from benchmarks.reports.export import board_stem, board_table, write_table
+from benchmarks.reports.kinds import INDEX_SECTIONS, REPORT_KINDS, ReportKind
+from benchmarks.warehouse.queries import latest_year
+from benchmarks.warehouse.store import connect
 
 #: How often (seconds) the manifest is saved while a batch runs, so an interrupted run keeps its work.
 SAVE_EVERY = 5.0
@@ -76,7 +80,7 @@ class YearScope:
     def tasks(self, kind: ReportKind, plan: Plan) -> list[ReportTask]:
         title = f"{kind.title} {plan.year}"
         parameters = {"warehouse": plan.warehouse, "school_year": plan.year}
-        return [plan.task(kind, f"{kind.stem or kind.name}_{plan.year}", parameters, title, title,
+        return [plan.task(kind, year_stem(kind.file_name, plan.year), parameters, title, title,
                           plan.warehouse_fingerprint())]
 
 
@@ -89,7 +93,7 @@ class DistrictScope:
         out = []
         for row in plan.districts.itertuples(index=False):
             parameters = {"warehouse": plan.warehouse, "school_year": plan.year, "district": row.pseudonym}
-            out.append(plan.task(kind, f"{kind.stem or kind.name}_{row.pseudonym}", parameters,
+            out.append(plan.task(kind, district_stem(kind.file_name, row.pseudonym), parameters,
                                  f"{row.district_name} — {heading} {plan.year}", row.district_name,
                                  fingerprints[row.pseudonym]))
         return out
@@ -172,7 +176,7 @@ def render_batch(paths: Paths, school_year: str | None = None, county: str | Non
     re-renders reports whose inputs did not change.
     """
     start = time.monotonic()
-    year = school_year or latest_year(paths)
+    year = school_year or latest_year(paths.warehouse)
     out_dir = Path(out_dir) if out_dir else paths.reports / year
     every, all_districts = plan_tasks(paths, year, out_dir)
     unknown = set(kinds or ()) - set(REPORT_KINDS)
@@ -232,12 +236,14 @@ def render_batch(paths: Paths, school_year: str | None = None, county: str | Non
         echo(f"Nothing to render: all {len(tasks)} reports for {year} are up to date (use --force to redo them).")
     board_files = write_table(board_table(load_board_summary(paths.warehouse, year)), board_stem(out_dir, year))
     write_delivery_list(paths, year, out_dir, all_districts[all_districts["pseudonym"].isin(chosen)])
-    index = _write_index(out_dir, year, every, all_districts, manifest, board_files)
+    with connect(paths.warehouse, read_only=True) as con:
+        rules = rules_of(con)
+    index = _write_index(out_dir, year, every, all_districts, manifest, rules, board_files)
     return BatchResult(index, year, tasks, rendered, failed, len(tasks) - len(todo), time.monotonic() - start, where)
 
 
 def _write_index(out_dir: Path, year: str, every: list[ReportTask], districts: pd.DataFrame,
-                 manifest: Manifest, board_files: list[Path] = ()) -> Path:
+                 manifest: Manifest, rules, board_files: list[Path] = ()) -> Path:
     """index.html over every report of the year that is up to date, plus the ones that failed."""
     links: dict[str, list[tuple[str, str]]] = {}
     district_rows, failures = [], []
@@ -272,4 +278,4 @@ def _write_index(out_dir: Path, year: str, every: list[ReportTask], districts: p
     shown = {r["page"] for r in district_rows} | {p for pages in links.values() for _, p in pages}
     not_current = sum(1 for t in every if t.page.name not in shown) - len(failures)
     table = pd.DataFrame(district_rows, columns=["pseudonym", "county", "district_name", "page"])
-    return write_index(out_dir, year, links, table, failures, not_current)
+    return write_index(out_dir, year, links, table, rules, failures, not_current)

@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import asdict
 from typing import Iterable, Iterator
 
-from benchmarks.render.notebook import Outcome, ReportTask
+from benchmarks.render.tasks import Outcome, ReportTask
 from benchmarks.render.worker import DEFAULT_TIMEOUT, WarmWorker, WorkerDied, outcome
 
 

@@ -17,10 +17,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from benchmarks.pipeline.ingest import write_atomic
-from benchmarks.render.notebook import Outcome, ReportTask
+from benchmarks.config import MANIFEST_FILE
+from benchmarks.files import write_atomic
+from benchmarks.render.tasks import Outcome, ReportTask
 
-MANIFEST_NAME = "manifest.json"
+MANIFEST_NAME = MANIFEST_FILE
 _FORMAT = 1
 
 
@@ -40,7 +41,7 @@ def library_fingerprint() -> str:
     """The installed version plus the package's own source and templates, so a code change re-renders."""
     from benchmarks._version import __version__
 
-    package = Path(__file__).parent
+    package = Path(__file__).resolve().parent.parent
     h = hashlib.sha256(__version__.encode())
     for path in sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".j2", ".css", ".json")):
         h.update(str(path.relative_to(package)).encode())

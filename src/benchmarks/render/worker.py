@@ -24,7 +24,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from benchmarks.render.notebook import Outcome, ReportTask
+from benchmarks.render.tasks import Outcome, ReportTask
 
 #: A report still running after this many seconds is stopped and reported as failed.
 DEFAULT_TIMEOUT = 600.0
@@ -158,7 +158,8 @@ def _run_child(task: ReportTask, out_fd: int) -> None:
     status = 0
     try:
         from benchmarks.render.engine import ENGINE_NAME
-        from benchmarks.render.notebook import render_task, temp_files
+        from benchmarks.render.notebook import render_task
+        from benchmarks.render.tasks import temp_files
 
         def abandon(*_):
             # Stopped (Ctrl-C in the parent, or a timeout): remove half-written files, leave the rest as it was.

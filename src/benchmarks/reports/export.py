@@ -15,12 +15,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks import config
 from benchmarks.config import Paths
-from benchmarks.privacy.disclosure import (BAND, CENTRE, NONE, QUARTILES, Rules, band_decimals, decimals, display_value,
-                         group_figures, scale)
-from benchmarks.pipeline.ingest import write_atomic
+from benchmarks.files import write_atomic
+from benchmarks.formats import band_decimals, decimals, display_value, scale
+from benchmarks.privacy.disclosure import BAND, CENTRE, NONE, QUARTILES, group_figures
+from benchmarks.privacy.rules import Rules
+from benchmarks.registry.groups import PEER_GROUPS, STORED_GROUPS
 from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS
-from benchmarks.reports.plots import GROUP_LABELS
+from benchmarks.reports.board.data import load_board_summary, state_figures, state_quartiles
+from benchmarks.reports.district.data import iter_district_reports
+from benchmarks.reports.district.scorecard import scorecard
+from benchmarks.reports.kinds import REPORT_KINDS
+from benchmarks.warehouse.queries import latest_year
+from benchmarks.warehouse.store import connect
 
 SHOWN_WORDS = {QUARTILES: "quartiles", CENTRE: "median only (small group)", BAND: "range instead of a figure",
                NONE: "not shown: too few others"}
@@ -58,16 +66,13 @@ def _figure_row(fig, m) -> dict:
 
 def district_table(report) -> Table:
     """A district's own peer comparison: one row per metric and peer group (from a DistrictReport)."""
-    from benchmarks.stats.peers import PEER_GROUPS
-    from benchmarks.reports.district.sections import scorecard
-
     card = scorecard(report).set_index("metric")
     place = pd.Series({"state": report.state, "county": report.county, "locale": report.locale,
                        "size_band": report.size_band})
     stats = {(r["metric"], r["group_kind"]): r for r in report.stats.to_dict("records")}
     rows = []
     for m in METRICS:
-        for kind in GROUP_LABELS:
+        for kind in STORED_GROUPS:
             g = stats.get((m.name, kind), {})
             fig = group_figures(g, report.rules, m.name)
             reference = card.at[m.name, "reference"] == kind
@@ -82,13 +87,11 @@ def district_table(report) -> Table:
 
 def board_table(summary) -> Table:
     """The board's state table: every metric and school year, for the whole state (from a BoardSummary)."""
-    from benchmarks.reports.board.sections import _figures, state_quartiles
-
     q = state_quartiles(summary)
     rows = []
     for r in q.itertuples(index=False):  # already in school-year, then registry order
         m = METRIC_BY_NAME[r.metric]
-        fig = _figures(pd.Series(r._asdict()), summary, m.name)
+        fig = state_figures(pd.Series(r._asdict()), summary, m.name)
         rows.append({"school_year": r.school_year, "state": summary.state, "metric": m.name, "label": m.label,
                      "unit": m.unit, "districts_reporting": int(r.n), **_figure_row(fig, m)})
     return Table(pd.DataFrame(rows), f"Board summary {summary.state}: state table {summary.school_year}",
@@ -163,11 +166,13 @@ def write_table(table: Table, stem: Path) -> list[Path]:
 
 
 def board_stem(out_dir: Path, year: str) -> Path:
-    return out_dir / f"board_summary_{year}"
+    """Where the board's state table goes (without suffix): beside the board summary's page."""
+    return Path(out_dir) / config.year_stem(REPORT_KINDS["board"].file_name, year)
 
 
 def district_stem(out_dir: Path, pseudonym: str) -> Path:
-    return out_dir / f"district_{pseudonym}"
+    """Where a district's own table goes (without suffix): beside its report's page."""
+    return Path(out_dir) / config.district_stem(REPORT_KINDS["district"].file_name, pseudonym)
 
 
 def export_tables(paths: Paths, school_year: str | None = None, county: str | None = None,
@@ -176,12 +181,7 @@ def export_tables(paths: Paths, school_year: str | None = None, county: str | No
     all) as CSV and XLSX into reports/<year>/, next to the pages they go with."""
     from tqdm.auto import tqdm
 
-    from benchmarks.reports.board.sections import load_board_summary
-    from benchmarks.render.notebook import latest_year
-    from benchmarks.reports.district.sections import iter_district_reports
-    from benchmarks.warehouse.store import connect
-
-    year = school_year or latest_year(paths)
+    year = school_year or latest_year(paths.warehouse)
     out_dir = paths.reports / year
     written: list[Path] = []
     if board:
@@ -199,4 +199,5 @@ def export_tables(paths: Paths, school_year: str | None = None, county: str | No
     return written
 
 
-__all__ = ["district_table", "board_table", "csv_bytes", "xlsx_bytes", "write_table", "export_tables"]
+__all__ = ["district_table", "board_table", "csv_bytes", "xlsx_bytes", "write_table", "board_stem", "district_stem",
+           "export_tables"]

@@ -1,5 +1,4 @@
-"""The initiative check: where a district's planned values would stand against its peers, today and in a
-target year, and whether they meet the goals."""
+"""The initiative check: where a district's planned values would stand against its peers, and the goals they meet."""
 
 from __future__ import annotations
 
@@ -10,16 +9,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.config import DEFAULT_MIN_PEERS, Paths
-from benchmarks.privacy.disclosure import figure_text, group_figures, tagged
-from benchmarks.stats.goals import goal_gap, meets_goal
-from benchmarks.registry.metrics import METRIC_BY_NAME
-from benchmarks.stats.peers import PEER_GROUPS, what_if
+from benchmarks.config import DEFAULT_MIN_PEERS, resolve_warehouse
+from benchmarks.formats import amount_text, figure_text
+from benchmarks.privacy.disclosure import group_figures, publish
+from benchmarks.registry.groups import PEER_GROUPS
+from benchmarks.registry.metrics import METRIC_BY_NAME, goals_sentence
+from benchmarks.registry.years import parse_school_year, school_year_label, year_start
+from benchmarks.reports.district.data import DistrictReport, load_district_report, reference_row, rows_by_metric
+from benchmarks.reports.district.sections import footer_html as district_footer
+from benchmarks.reports.html import tagged
 from benchmarks.reports.plots import figure_html, initiative_figure
-from benchmarks.reports.district.sections import (DistrictReport, GROUP_PHRASES, _delta, _reference, find_district, load_district_report,
-                     resolve_warehouse)
+from benchmarks.reports.wording import plan_standing, rank_phrase, verdict_label
+from benchmarks.stats.goals import goal_gap, meets_goal
+from benchmarks.stats.peers import what_if
+from benchmarks.stats.trends import projected_median
 from benchmarks.warehouse.store import connect
-from benchmarks.stats.trends import parse_school_year, school_year_label, year_start
 
 #: The notebook's default plan: a four-year device refresh at one-to-one, and the FCC's long-term bandwidth goal.
 DEFAULT_PLAN = {"devices_per_student": 1.0, "refresh_share": 0.25, "bandwidth_kbps_per_student": 1000.0}
@@ -95,20 +99,21 @@ def plan_lines(check: InitiativeCheck, year_metrics: pd.DataFrame) -> pd.DataFra
     """Per planned metric: the stored reference group's figures today, the planned value's rank among the
     same others (peers.what_if), the peers' median projected to the target year, and each goal."""
     rep = check.report
-    now = int(year_start([rep.school_year])[0])
+    by_metric = rows_by_metric(rep.stats)
     out = []
     for name, planned in check.plan.items():
         m = METRIC_BY_NAME[name]
-        rows = rep.stats[rep.stats["metric"] == name]
-        ref = _reference(rows, rep.fallback_order)
-        rec = {"metric": name, "label": m.label, "planned": planned, "current": rows["value"].iloc[0],
+        rows = by_metric.get(name, {})
+        ref = reference_row(rows, rep.fallback_order)
+        rec = {"metric": name, "label": m.label, "planned": planned, "current": next(iter(rows.values()))["value"],
                "group_kind": None, "n": 0, "p25": np.nan, "median": np.nan, "p75": np.nan,
                "band_low": np.nan, "band_high": np.nan, "median_text": "–", "median_stat": "none",
                "planned_pct_better": np.nan, "planned_vs": None, "trend_slope": np.nan, "trend_years": 0,
                "projected_median": np.nan}
         if ref is not None:
-            hyp = what_if(year_metrics, rep.pseudonym, rep.school_year, ref["group_kind"], name, planned,
-                          rep.min_peers)
+            hyp = what_if(year_metrics, rep.pseudonym, rep.school_year, ref["group_kind"], name, planned)
+            # The planned value's rank and verdict pass the same gate as the group's figures.
+            hyp = publish(hyp.to_frame().T, rep.rules).iloc[0]
             # Only what disclosure lets the report show: the smoothed figures, or a band, of the reference group.
             fig = group_figures(ref, rep.rules, name)
             rec.update(group_kind=ref["group_kind"], n=int(ref["n"]), p25=fig.p25, median=fig.median,
@@ -116,7 +121,8 @@ def plan_lines(check: InitiativeCheck, year_metrics: pd.DataFrame) -> pd.DataFra
                        median_stat=fig.stat, planned_pct_better=hyp["pct_better"], planned_vs=hyp["median_vs"],
                        trend_slope=ref["trend_slope"], trend_years=int(ref["trend_years"]))
             if np.isfinite(ref["trend_slope"]):
-                rec["projected_median"] = ref["trend_level"] + ref["trend_slope"] * (check.target_year - now)
+                rec["projected_median"] = projected_median(ref["trend_level"], ref["trend_slope"], rep.school_year,
+                                                           check.target_year)
         for i, goal in enumerate(m.goals):
             rec[f"goal{i}"] = goal.label
             rec[f"goal{i}_meets"] = bool(meets_goal(m, goal, [planned])[0])
@@ -127,37 +133,6 @@ def plan_lines(check: InitiativeCheck, year_metrics: pd.DataFrame) -> pd.DataFra
     return pd.DataFrame(out)
 
 
-def verdict_label(direction: str, verdict, group_kind) -> str:
-    """A short verdict for a planned value against today's peers, using the same noise rule as the report."""
-    if group_kind is None:
-        return "No comparison"
-    if verdict in (None, "undetermined"):
-        return "Too few peers to tell"
-    if verdict == "within":
-        return "In line with peers"
-    if direction == "neutral":
-        return "More than most peers" if verdict == "above" else "Less than most peers"
-    good = "above" if direction == "higher" else "below"
-    return "Ahead of most peers" if verdict == good else "Behind most peers"
-
-
-#: How a planned value compares with today's peers, by the noise verdict (see peers.median_verdict).
-_STANDING = {
-    "within": "in line with them: the difference from their median is within noise",
-    "undetermined": "too few of them to call a difference",
-    None: "too few of them to call a difference",
-}
-
-
-def _standing(direction: str, verdict) -> str:
-    if verdict in _STANDING:
-        return _STANDING[verdict]
-    if direction == "neutral":
-        return "more than most of them" if verdict == "above" else "less than most of them"
-    good = "above" if direction == "higher" else "below"
-    return "ahead of most of them" if verdict == good else "behind most of them"
-
-
 def plan_sentence(check: InitiativeCheck, rec: dict) -> str:
     """The plain-language verdict of one planned metric."""
     m = METRIC_BY_NAME[rec["metric"]]
@@ -166,25 +141,22 @@ def plan_sentence(check: InitiativeCheck, rec: dict) -> str:
     if rec["group_kind"] is None:
         parts.append(f"Too few other districts reported {noun} to compare.")
     else:
-        group = GROUP_PHRASES[rec["group_kind"]]
-        better = rec["planned_pct_better"] / 100.0
-        below = 1.0 - better if m.direction == "lower" else better
-        rank = (f"higher than {int(round(below * 10))} in 10" if below >= 0.5
-                else f"lower than {int(round((1 - below) * 10))} in 10")
+        group = PEER_GROUPS[rec["group_kind"]].phrase
+        rank = rank_phrase(rec["planned_pct_better"], m.direction)  # the district report's rank words
         parts.append(f"Today that would be {rank} {group} (their median: {rec['median_text']}), "
-                     f"{_standing(m.direction, rec['planned_vs'])}.")
+                     f"{plan_standing(m.direction, rec['planned_vs'])}.")
         if np.isfinite(rec["projected_median"]):
             proj = rec["projected_median"]
             side = "above" if rec["planned"] > proj else "below" if rec["planned"] < proj else "at"
-            gap = "" if side == "at" else f"{_delta(m, rec['planned'] - proj)} "
-            move = (f"{'rising' if rec['trend_slope'] > 0 else 'falling'} {_delta(m, rec['trend_slope'])} a year"
+            gap = "" if side == "at" else f"{amount_text(m, rec['planned'] - proj)} "
+            move = (f"{'rising' if rec['trend_slope'] > 0 else 'falling'} {amount_text(m, rec['trend_slope'])} a year"
                     if rec["trend_slope"] else "flat")
             parts.append(f"By {check.target_label} their median is projected at {figure_text(m, proj)} (a straight line "
                          f"through {rec['trend_years']} yearly medians, {move}), so the plan would be {gap}{side} it.")
         else:
             parts.append("Their median has no trend yet (fewer than two years on record), so no projection.")
     met = [g.label for i, g in enumerate(m.goals) if rec[f"goal{i}_meets"]]
-    missed = [f"{_delta(m, rec[f'goal{i}_gap'])} short of the {g.label} goal"
+    missed = [f"{amount_text(m, rec[f'goal{i}_gap'])} short of the {g.label} goal"
               for i, g in enumerate(m.goals) if not rec[f"goal{i}_meets"]]
     if met:
         parts.append(f"Meets the {' and '.join(met)} goal{'s' if len(met) > 1 else ''}.")
@@ -263,30 +235,13 @@ def method_html(check: InitiativeCheck) -> str:
             "<li>Projection: a straight line fitted by least squares through the peers' median of each school "
             f"year on record up to {rep.school_year}, extended to {check.target_label}. It assumes the past pace "
             "continues; it is not a forecast and carries no interval.</li>"
-            "<li>Goals: 100 kbps and 1 Mbps of internet bandwidth per student (FCC, 2014), one device per "
-            "student, one wireless access point per classroom.</li></ul></section>")
+            f"<li>Goals: {html.escape(goals_sentence())}</li></ul></section>")
 
 
 def footer_html(check: InitiativeCheck) -> str:
-    from benchmarks.reports.district.sections import footer_html as report_footer
-
-    return report_footer(check.report)
-
-
-def render_initiative(paths: Paths, district: str, plan, target_year: str = "", school_year: str = "") -> Path:
-    """Render the initiative check of one district (district ID or pseudonym) to
-    reports/<year>/initiative_<pseudonym>.html; returns the page."""
-    from benchmarks.render.notebook import latest_year, render_one
-
-    plan = parse_plan(plan)
-    year = school_year or latest_year(paths)
-    pseudonym, name = find_district(paths.crosswalk, district)
-    target = "" if not str(target_year).strip() else school_year_label(parse_school_year(target_year))
-    return render_one("initiative", paths, paths.reports / year, f"initiative_{pseudonym}",
-                      {"warehouse": str(paths.warehouse), "school_year": year, "district": pseudonym,
-                       "plan": plan, "target_year": target},
-                      f"{name} — initiative check {year}")
+    """The district report's provenance footer, with the plan among its parameters."""
+    return district_footer(check.report)
 
 
-__all__ = ["DEFAULT_PLAN", "InitiativeCheck", "parse_plan", "load_initiative_check", "plan_lines", "header_html",
-           "plan_table_html", "verdicts_html", "chart_html", "method_html", "footer_html", "render_initiative"]
+__all__ = ["DEFAULT_PLAN", "InitiativeCheck", "parse_plan", "load_initiative_check", "plan_lines", "plan_sentence",
+           "header_html", "plan_table_html", "verdicts_html", "chart_html", "method_html", "footer_html"]

@@ -1,4 +1,8 @@
-"""Charts for the reports: peer quartile bands with the district's marker and goal lines, never a single peer."""
+"""Charts for the reports: peer quartile bands with the district's marker and goal lines, never a single peer.
+
+Figures are plain matplotlib.figure.Figure objects, so no backend and no global figure state is needed; they
+are drawn in display units (formats.axis_value: shares in percent).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,14 @@ import html
 import io
 
 import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from benchmarks.registry.metrics import METRIC_BY_NAME  # noqa: E402
-from benchmarks.stats.peers import PEER_GROUPS, STORED_GROUPS  # noqa: E402
+from benchmarks.formats import axis_value
+from benchmarks.registry.groups import PEER_GROUPS, STORED_GROUPS
+from benchmarks.registry.metrics import METRIC_BY_NAME
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies and in greyscale by lightness.
 PALETTE = {
@@ -26,7 +29,6 @@ PALETTE = {
     "muted": "#999999",
     "text": "#222222",
 }
-GROUP_LABELS = {k: PEER_GROUPS[k].label for k in STORED_GROUPS}
 
 
 def _style(ax) -> None:
@@ -34,10 +36,6 @@ def _style(ax) -> None:
     ax.tick_params(axis="y", length=0)
     ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
     ax.set_axisbelow(True)
-
-
-def _axis_value(metric_name: str, value: float) -> float:
-    return value * 100 if METRIC_BY_NAME[metric_name].unit == "%" else value
 
 
 def _pad_limits(span: list[float]) -> tuple[float, float]:
@@ -74,7 +72,7 @@ def _panel_title(ax, text: str, **style) -> None:
 def _goal_lines(ax, metric_name: str, span: list[float], vertical: bool, label_at: float) -> None:
     """The metric's goal lines, drawn when they fall near the data (a far goal would squash the chart)."""
     for goal in METRIC_BY_NAME[metric_name].goals:
-        gv = _axis_value(metric_name, goal.value)
+        gv = axis_value(METRIC_BY_NAME[metric_name], goal.value)
         if span and gv > max(span) * 1.6:
             continue
         line = ax.axvline if vertical else ax.axhline
@@ -91,21 +89,21 @@ def _band_panel(ax, stats: pd.DataFrame, name: str, kinds: list[str]) -> None:
     rows = stats[stats["metric"] == name].drop_duplicates("group_kind").set_index("group_kind").reindex(kinds)
     ys = np.arange(len(kinds))[::-1]
     own = rows["value"].dropna()
-    own_v = _axis_value(name, float(own.iloc[0])) if len(own) else np.nan
+    own_v = axis_value(m, float(own.iloc[0])) if len(own) else np.nan
     span = []
     for y, (kind, row) in zip(ys, rows.iterrows()):
         # Only what disclosure allows is drawn: quartile band and median, a small group's median alone,
         # or a range standing in for a figure. Never a single peer.
         status = row.get("status") if "status" in rows else ("quartiles" if row.get("published") else "none")
         if status == "band" and np.isfinite(row.get("band_low", np.nan)):
-            lo, hi = (_axis_value(name, row[c]) for c in ("band_low", "band_high"))
+            lo, hi = (axis_value(m, row[c]) for c in ("band_low", "band_high"))
             ax.barh(y, hi - lo, left=lo, height=0.5, color="none", edgecolor=PALETTE["median"], hatch="///",
                     label="Range shown instead of a figure")
             span += [lo, hi]
         elif status in ("quartiles", "centre") and np.isfinite(row["median"]):
-            med = _axis_value(name, row["median"])
+            med = axis_value(m, row["median"])
             if status == "quartiles":
-                p25, p75 = (_axis_value(name, row[c]) for c in ("p25", "p75"))
+                p25, p75 = (axis_value(m, row[c]) for c in ("p25", "p75"))
                 ax.barh(y, p75 - p25, left=p25, height=0.5, color=PALETTE["band"], alpha=0.55,
                         label="Peers' middle half (25th–75th percentile)")
                 span += [p25, p75]
@@ -135,6 +133,7 @@ def _trend_panel(ax, trends: pd.DataFrame, name: str, years: list[str]) -> None:
 
     trends: rows (metric, school_year, series, label, value); series "you", "reference" or "state"; every
     value is already what the report may show (the district's own figure, a group's shown median)."""
+    m = METRIC_BY_NAME[name]
     rows = trends[(trends["metric"] == name) & trends["value"].notna()]
     x_of = {y: i for i, y in enumerate(years)}
     span = []
@@ -142,7 +141,7 @@ def _trend_panel(ax, trends: pd.DataFrame, name: str, years: list[str]) -> None:
         line = rows[rows["series"] == series].sort_values("school_year")
         if line.empty:
             continue
-        values = [_axis_value(name, v) for v in line["value"]]
+        values = [axis_value(m, v) for v in line["value"]]
         ax.plot([x_of[y] for y in line["school_year"]], values, **TREND_STYLES[series],
                 label=line["label"].iloc[0])
         span += values
@@ -169,14 +168,14 @@ def peer_band_figure(stats: pd.DataFrame, metrics: list[str], kinds: list[str] |
     kinds: the peer groups to draw, top to bottom (default: the stored ones). The band panels are the
     figure's first axes, in metric order; the trend panels follow.
     """
-    kinds = list(kinds or GROUP_LABELS)
+    kinds = list(kinds or STORED_GROUPS)
     with_trends = trends is not None and not trends.empty
     # A fixed layout in inches (tick labels, titles and legend have known sizes): tight_layout would measure
     # every tick label first, which cost more than drawing the figure.
     width = 8.6 if with_trends else 7.5
     axes_h, gap, top, legend_h = 0.4 * len(kinds), 0.62, 0.3, 0.95
     height = len(metrics) * (axes_h + gap) - gap + top + legend_h
-    fig = plt.figure(figsize=(width, height))
+    fig = Figure(figsize=(width, height))
     grid = fig.add_gridspec(len(metrics), 2 if with_trends else 1, width_ratios=[3, 2] if with_trends else [1],
                             left=0.95 / width, right=1 - 0.12 / width, top=1 - top / height,
                             bottom=legend_h / height, hspace=gap / axes_h, wspace=0.16 if with_trends else 0)
@@ -200,11 +199,12 @@ def initiative_figure(lines: pd.DataFrame, target_label: str):
 
     lines: initiative.plan_lines rows (metric, planned, current, p25, median, p75, projected_median).
     """
-    fig, axes = plt.subplots(len(lines), 1, figsize=(7.5, 1.25 * len(lines) + 0.6), squeeze=False)
+    fig = Figure(figsize=(7.5, 1.25 * len(lines) + 0.6))
+    axes = fig.subplots(len(lines), 1, squeeze=False)
     for ax, (_, r) in zip(axes[:, 0], lines.iterrows()):
         m = METRIC_BY_NAME[r["metric"]]
         keys = ("planned", "current", "p25", "median", "p75", "projected_median", "band_low", "band_high")
-        v = {k: _axis_value(r["metric"], r[k]) if np.isfinite(r.get(k, np.nan)) else np.nan for k in keys}
+        v = {k: axis_value(m, r[k]) if np.isfinite(r.get(k, np.nan)) else np.nan for k in keys}
         span = [x for x in v.values() if np.isfinite(x)]
         # Only what disclosure allows: the middle half when shown, the median, or a band instead of a figure.
         if np.isfinite(v["band_low"]):
@@ -243,17 +243,17 @@ def state_trend_figure(trend: pd.DataFrame, metrics: list[str]):
     """State quartile band per school year for each metric (trend: metric, school_year, p25, median, p75)."""
     cols = 3
     rows_n = int(np.ceil(len(metrics) / cols))
-    fig, axes = plt.subplots(rows_n, cols, figsize=(10, 2.5 * rows_n), squeeze=False)
+    fig = Figure(figsize=(10, 2.5 * rows_n))
+    axes = fig.subplots(rows_n, cols, squeeze=False)
     for ax, name in zip(axes.flat, metrics):
         m = METRIC_BY_NAME[name]
         t = trend[trend["metric"] == name].sort_values("school_year")
         x = np.arange(len(t))
-        scale = 100 if m.unit == "%" else 1
-        ax.fill_between(x, t["p25"] * scale, t["p75"] * scale, color=PALETTE["band"], alpha=0.5,
+        ax.fill_between(x, axis_value(m, t["p25"]), axis_value(m, t["p75"]), color=PALETTE["band"], alpha=0.5,
                         label="Middle half of districts")
-        ax.plot(x, t["median"] * scale, color=PALETTE["median"], marker="o", linewidth=2, label="Median")
+        ax.plot(x, axis_value(m, t["median"]), color=PALETTE["median"], marker="o", linewidth=2, label="Median")
         for goal in m.goals:
-            ax.axhline(goal.value * scale, color=PALETTE["goal"], linestyle="--", linewidth=1.2,
+            ax.axhline(axis_value(m, goal.value), color=PALETTE["goal"], linestyle="--", linewidth=1.2,
                        label=f"Goal: {goal.label}")
         ax.set_xticks(x, t["school_year"])
         ax.set_title(f"{m.label} ({m.unit})", loc="left", fontsize=9, parse_math=False)
@@ -280,7 +280,6 @@ def figure_html(fig, alt: str, caption: str = "") -> str:
     with matplotlib.rc_context(SVG_STYLE):
         # the panels are already laid out: a "tight" bounding box would lay the figure out again
         fig.savefig(buf, format="svg", metadata={"Date": None})
-    plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
     return (f'<figure class="chart"><img src="data:image/svg+xml;base64,{data}" '

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmarks.config import resolve_warehouse
 from benchmarks.registry.metrics import METRICS
-from benchmarks.reports.district.sections import data_snapshot, resolve_warehouse
+from benchmarks.reports.html import footer_html as provenance_footer
+from benchmarks.warehouse.queries import data_snapshot, year_or_latest
 from benchmarks.warehouse.store import connect
 
 
@@ -29,8 +31,7 @@ def load_quality_report(warehouse: str | Path = "", school_year: str = "") -> Qu
     """Counts, reasons and column names from the warehouse; no submitted or derived value is read here."""
     wh = resolve_warehouse(warehouse)
     with connect(wh, read_only=True) as con:
-        if not school_year:
-            school_year = con.execute("SELECT max(school_year) FROM district_metrics").fetchone()[0] or ""
+        school_year = year_or_latest(con, school_year) or ""
         files = con.execute("""
             SELECT original_name AS file, coalesce(kind, 'submission') AS kind, ingested_at, ingested_by,
                    coalesce(read_as, '') AS read_as, rows_read, rows_accepted, rows_quarantined,
@@ -157,7 +158,5 @@ def public_html(q: QualityReport) -> str:
 
 
 def footer_html(q: QualityReport) -> str:
-    from benchmarks._version import __version__
-    return (f"<footer class='provenance'>Data snapshot {html.escape(q.snapshot)} · parameters: "
-            f"school_year={html.escape(q.school_year)} · district-benchmarks {html.escape(__version__)} · generated "
-            f"{pd.Timestamp.now(tz='UTC').strftime('%Y-%m-%d %H:%M UTC')}</footer>")
+    """The provenance footer (benchmarks.reports.html.footer_html) with the report's school year."""
+    return provenance_footer(q.snapshot, {"school_year": q.school_year})

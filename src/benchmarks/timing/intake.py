@@ -39,7 +39,8 @@ class IntakeTiming:
 
 def measure_intake(paths: Paths, naive_sample: int = 100) -> IntakeTiming:
     """Time validate_files and ingest_files on the committed demo submissions (in a scratch project)."""
-    from benchmarks.pipeline.ingest import ingest_files, validate_files
+    from benchmarks.intake.validate import validate_files
+    from benchmarks.pipeline.ingest import ingest_files
     from benchmarks.privacy.keys import DEMO_KEY
     from benchmarks.intake.reader import read_submission
     from benchmarks.intake.schema import validate_rows

@@ -99,7 +99,9 @@ def sample_districts(paths: Paths, year: str, size: int) -> list[str]:
 
 def naive_commands(paths: Paths, year: str, district: str, out: Path) -> list[list[str]]:
     """The two CLI calls a user would script per district: papermill, then jupyter nbconvert."""
-    from benchmarks.render.notebook import KERNEL_NAME, REPORT_KINDS, TEMPLATES
+    from benchmarks.render.notebook import KERNEL_NAME
+    from benchmarks.reports.html import TEMPLATES
+    from benchmarks.reports.kinds import REPORT_KINDS
 
     bin_dir = Path(sys.executable).parent
     executed = out / f"district_{district}.ipynb"
@@ -127,13 +129,14 @@ def run_benchmark(paths: Paths, sample: int = 50, workers: int | None = None, ec
     whole state, and `speedup: <ratio>x` last; returns the ratio."""
     from benchmarks.render.batch import render_batch
     from benchmarks.render.executors import default_workers
-    from benchmarks.render.notebook import ensure_kernel, latest_year
+    from benchmarks.render.notebook import ensure_kernel
+    from benchmarks.warehouse.queries import latest_year
 
     with tempfile.TemporaryDirectory(prefix="benchmarks-bench-") as tmp:
         root = Path(tmp)
         echo("Preparing a scratch project with the demo state ...")
         scratch = scratch_project(paths, root / "project")
-        year = latest_year(scratch)
+        year = latest_year(scratch.warehouse)
         districts = sample_districts(scratch, year, sample)
         ensure_kernel()
         echo(f"Sample: {len(districts)} demo districts of {year}; this machine has {default_workers()} cores.")

@@ -10,9 +10,12 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.config import DEFAULT_MIN_PEERS, Paths
+from benchmarks.intake.demo import generate
+from benchmarks.intake.validate import check_file
+from benchmarks.pipeline.derive import derived_tables, district_metrics_frame
+from benchmarks.privacy.keys import DEMO_KEY, pseudonym
+from benchmarks.registry.groups import PEER_GROUPS, STORED_GROUPS, size_band
 from benchmarks.registry.metrics import METRICS
-from benchmarks.stats.peers import STORED_GROUPS, PEER_GROUPS, size_band
-from benchmarks.pipeline.derive import derived_tables
 
 #: States in the synthetic national frame: 15 demo-shaped states of 860 districts = 12,900 districts.
 SYNTHETIC_STATES = 15
@@ -20,9 +23,6 @@ SYNTHETIC_STATES = 15
 
 def demo_frames(paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame]:
     """district_metrics and the submissions behind it for the committed demo state, as ingest builds them."""
-    from benchmarks.pipeline.ingest import check_file, district_metrics_frame
-    from benchmarks.privacy.keys import DEMO_KEY, pseudonym
-
     frames = [check_file(file.read_bytes(), file.name).accepted
               for file in sorted(paths.demo.glob("submissions_*.csv"))]
     current = pd.concat(frames, ignore_index=True)
@@ -32,9 +32,6 @@ def demo_frames(paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def synthetic_national(states: int = SYNTHETIC_STATES) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A national-sized frame: the demo generator run once per state with its own seed, three years each."""
-    from benchmarks.intake.demo import generate
-    from benchmarks.pipeline.ingest import district_metrics_frame
-
     parts = []
     for i in range(states):
         f = generate(seed=1000 + i)

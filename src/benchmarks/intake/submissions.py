@@ -1,0 +1,125 @@
+"""Submissions: a validated file's accepted rows stored under pseudonyms, its problems and its history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from benchmarks.config import Paths, quarantine_file
+from benchmarks.intake.archive import IntakeRun, sha256
+from benchmarks.intake.quarantine import quarantine_rows, store_quarantine, write_quarantine
+from benchmarks.intake.schema import NCES_ID_DIGITS, Problem
+from benchmarks.intake.validate import Checked, check_file, read_bytes, unreadable
+from benchmarks.privacy.keys import pseudonym
+from benchmarks.registry.metrics import MEASURE_FIELDS
+from benchmarks.warehouse.store import has_table, insert_frame, query
+
+
+@dataclass
+class FileResult:
+    file: str
+    sha256: str
+    rows_read: int
+    rows_accepted: int
+    rows_quarantined: int
+    already_ingested: bool = False
+    checked: Checked | None = field(default=None, repr=False)
+    quarantine_file: Path | None = None
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.checked.problems if self.checked else []
+
+    def __str__(self) -> str:
+        if self.already_ingested:
+            return f"{self.file}: already ingested (sha256 {self.sha256[:12]}), nothing changed"
+        return (f"{self.file}: {self.rows_read} rows read = {self.rows_accepted} accepted "
+                f"+ {self.rows_quarantined} quarantined")
+
+    def lines(self, limit: int = 10) -> list[str]:
+        """The per-file line, notes, the first problems and where the quarantined rows are."""
+        out = [str(self)]
+        if self.checked:
+            out += self.checked.lines(limit)
+        if self.quarantine_file:
+            out.append(f"{self.file}: quarantined rows with their reasons: {self.quarantine_file}")
+        return out
+
+
+def move_legacy_crosswalk(con) -> pd.DataFrame:
+    """Warehouses built before the crosswalk moved out held it as a table: carry its names over, drop it."""
+    columns = ["pseudonym", "source_sha256", "district_id", "district_name"]
+    if not has_table(con, "crosswalk"):
+        return pd.DataFrame(columns=columns)
+    rows = con.execute("SELECT pseudonym, '' AS source_sha256, district_id, district_name FROM crosswalk").df()
+    con.execute("DROP TABLE crosswalk")
+    return rows[columns]
+
+
+def store_submission_file(run: IntakeRun, file: Path) -> FileResult:
+    """Validate one submission file and store it inside the run: raw copy, accepted rows, problems,
+    conversions, quarantined rows (their file is written after the commit)."""
+    data, problem = read_bytes(file)
+    if problem:
+        return FileResult(str(file), "", 0, 0, 0, checked=unreadable(file, problem))
+    sha = sha256(data)
+    if run.already_archived(sha):
+        return FileResult(str(file), sha, 0, 0, 0, already_ingested=True)
+    con = run.con
+    checked = check_file(data, str(file))
+    quarantined = quarantine_rows(checked)
+    if len(quarantined):
+        raw = quarantined.drop(columns=["source_row", "problems"])
+        store_quarantine(con, sha, file.name, quarantined["source_row"].tolist(), quarantined["problems"].tolist(),
+                         raw.to_dict("records"))
+    if checked.problems:
+        insert_frame(con, "problems", pd.DataFrame({
+            "source_sha256": sha, "source_row": [p.row for p in checked.problems],
+            "column_name": [p.column for p in checked.problems], "value": [p.value for p in checked.problems],
+            "expected": [p.expected for p in checked.problems], "reason": [p.reason for p in checked.problems]}))
+    if len(checked.conversions):
+        conv = checked.conversions.rename(columns={"column": "column_name"})
+        insert_frame(con, "conversions", conv.assign(source_sha256=sha))
+    if len(checked.accepted):
+        run.names.append(_insert_accepted(con, checked.accepted, sha, run.key))
+    run.archive(file, data, sha, "submission", checked.rows_read, len(checked.accepted),
+                len(checked.quarantined_rows), checked.table.describe, "; ".join(checked.table.notes),
+                "; ".join(p.where() for p in checked.table.file_problems))
+    result = FileResult(str(file), sha, checked.rows_read, len(checked.accepted), len(checked.quarantined_rows),
+                        checked=checked)
+    if len(quarantined):
+        target = quarantine_file(run.paths, sha, file.name)
+        result.quarantine_file = target
+        run.after_commit.append(lambda: write_quarantine(target, quarantined, checked.table.sheet != ""))
+    return result
+
+
+def _insert_accepted(con, accepted: pd.DataFrame, sha: str, key: bytes) -> pd.DataFrame:
+    """Store accepted rows under pseudonyms; returns their crosswalk rows (names stay out of the warehouse)."""
+    rows = accepted.copy()
+    rows["pseudonym"] = [pseudonym(key, d) for d in rows["district_id"]]
+    rows["source_sha256"] = sha
+    rows["source_row"] = rows.index.astype("int64")
+    cols = ["pseudonym", "school_year", "state", "county", "locale", *[f.name for f in MEASURE_FIELDS],
+            "source_sha256", "source_row"]
+    con.register("_rows", rows[cols])
+    con.execute(f"INSERT INTO submissions ({', '.join(cols)}, received_seq) SELECT {', '.join(cols)}, "
+                "nextval('received_seq') FROM _rows ORDER BY source_row")
+    con.unregister("_rows")
+    return (rows[["pseudonym", "source_sha256", "district_id", "district_name"]]
+            .drop_duplicates("pseudonym", keep="last"))
+
+
+def submission_history(paths: Paths, key: bytes, district_id: str) -> pd.DataFrame:
+    """Every accepted submission of one district, oldest first, saying which one counts in the benchmarks."""
+    did = district_id.strip()
+    if did.isdigit() and len(did) == NCES_ID_DIGITS - 1:
+        did = did.zfill(NCES_ID_DIGITS)
+    return query(paths.warehouse, """
+        SELECT s.school_year, r.ingested_at, r.original_name AS file, s.source_row AS row,
+               CASE WHEN row_number() OVER (PARTITION BY s.school_year ORDER BY s.received_seq DESC) = 1
+                    THEN 'current' ELSE 'replaced' END AS status
+        FROM submissions s JOIN raw_files r ON r.sha256 = s.source_sha256
+        WHERE s.pseudonym = ? ORDER BY s.school_year, s.received_seq""", [pseudonym(key, did)])

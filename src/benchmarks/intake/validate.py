@@ -1,0 +1,95 @@
+"""Validating submission files before anything is stored: every row accepted or listed with its problems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from benchmarks.intake.reader import SourceTable, read_submission
+from benchmarks.intake.schema import CONVERSION_COLUMNS, Problem, validate_rows
+
+
+@dataclass
+class Checked:
+    """One file read and validated: every row it holds is either accepted or has at least one problem."""
+
+    file: str
+    table: SourceTable
+    accepted: pd.DataFrame
+    problems: list[Problem]
+    conversions: pd.DataFrame
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.table.frame)
+
+    @property
+    def quarantined_rows(self) -> list[int]:
+        if self.table.file_problems:
+            return list(self.table.frame.index)
+        return sorted({p.row for p in self.problems if p.row is not None})
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        return (f"{self.file}: {self.rows_read} rows read = {len(self.accepted)} accepted "
+                f"+ {len(self.quarantined_rows)} quarantined")
+
+    def lines(self, limit: int | None = None) -> list[str]:
+        """What a person needs to read: notes on how the file was read, then each problem."""
+        read_as = self.table.describe
+        out = [f"{self.file}: note: read as {read_as}"] if read_as not in ("", "UTF-8, comma-separated") else []
+        out += [f"{self.file}: note: {n}" for n in self.table.notes]
+        if len(self.conversions):
+            rules = self.conversions["rule"].value_counts()
+            out.append(f"{self.file}: note: {len(self.conversions)} values converted on reading ("
+                       + ", ".join(f"{rule}: {n}" for rule, n in rules.items()) + ")")
+        shown = self.problems if limit is None else self.problems[:limit]
+        out += [str(p) for p in shown]
+        if len(shown) < len(self.problems):
+            out.append(f"{self.file}: ... and {len(self.problems) - len(shown)} more problems")
+        return out
+
+
+def check_file(data: bytes, file: str) -> Checked:
+    """Read and validate one file's bytes; never raises on bad content."""
+    table = read_submission(data, file)
+    if table.file_problems:
+        return Checked(file, table, table.frame.iloc[:0], table.problems, pd.DataFrame(columns=CONVERSION_COLUMNS))
+    broken = {p.row for p in table.problems}
+    result = validate_rows(table.frame.drop(index=list(broken)), file, table.context)
+    problems = sorted(table.problems + result.problems, key=lambda p: p.row or 0)
+    checked = Checked(file, table, result.accepted, problems, result.conversions)
+    if checked.rows_read != len(checked.accepted) + len(checked.quarantined_rows):
+        raise AssertionError(f"{file}: rows read != accepted + quarantined")  # an invariant, not bad input
+    return checked
+
+
+def read_bytes(file: Path) -> tuple[bytes, Problem | None]:
+    try:
+        return file.read_bytes(), None
+    except OSError as exc:
+        return b"", Problem(str(file), None, "(file)", "", f"a file that can be read ({exc.strerror})",
+                            "unreadable file")
+
+
+def unreadable(file: Path, problem: Problem) -> Checked:
+    """A file that could not be read at all: one file-level problem, no rows."""
+    table = SourceTable(str(file), pd.DataFrame(), [problem])
+    return Checked(str(file), table, pd.DataFrame(), [problem], pd.DataFrame())
+
+
+def validate_files(files: list[Path]) -> list[Checked]:
+    """Check every row of every file without storing anything (what a director runs before submitting)."""
+    results = []
+    for file in map(Path, files):
+        data, problem = read_bytes(file)
+        if problem:
+            results.append(unreadable(file, problem))
+        else:
+            results.append(check_file(data, str(file)))
+    return results

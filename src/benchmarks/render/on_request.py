@@ -1,0 +1,41 @@
+"""Reports rendered on request, one at a time: a district's report with a custom peer group, an initiative check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.config import DEFAULT_MIN_PEERS, Paths, district_stem
+from benchmarks.privacy import crosswalk
+from benchmarks.privacy.rules import check_min_peers
+from benchmarks.registry.years import parse_school_year, school_year_label
+from benchmarks.render.notebook import render_one
+from benchmarks.reports.district import resolve_custom_peers
+from benchmarks.reports.initiative import parse_plan
+from benchmarks.warehouse.queries import latest_year
+
+
+def render_district(paths: Paths, district: str, custom_peers=(), school_year: str = "",
+                    min_peers: int = DEFAULT_MIN_PEERS) -> Path:
+    """Render one district's report (with a custom peer group when given) to
+    reports/<year>/district_<pseudonym>[_custom].html; returns the page."""
+    year = school_year or latest_year(paths.warehouse)
+    pseudonym, name = crosswalk.find(paths.crosswalk, district)
+    resolve_custom_peers(paths.crosswalk, custom_peers)  # fail here, with the names, not inside the notebook
+    stem = district_stem("district", pseudonym, custom=bool(custom_peers))
+    return render_one("district", paths, paths.reports / year, stem,
+                      {"warehouse": str(paths.warehouse), "school_year": year, "district": pseudonym,
+                       "custom_peers": list(custom_peers), "min_peers": check_min_peers(min_peers)},
+                      f"{name} — technology benchmarks {year}")
+
+
+def render_initiative(paths: Paths, district: str, plan, target_year: str = "", school_year: str = "") -> Path:
+    """Render the initiative check of one district (district ID or pseudonym) to
+    reports/<year>/initiative_<pseudonym>.html; returns the page."""
+    plan = parse_plan(plan)
+    year = school_year or latest_year(paths.warehouse)
+    pseudonym, name = crosswalk.find(paths.crosswalk, district)
+    target = "" if not str(target_year).strip() else school_year_label(parse_school_year(target_year))
+    return render_one("initiative", paths, paths.reports / year, district_stem("initiative", pseudonym),
+                      {"warehouse": str(paths.warehouse), "school_year": year, "district": pseudonym,
+                       "plan": plan, "target_year": target},
+                      f"{name} — initiative check {year}")

@@ -1,0 +1,53 @@
+"""Render tasks: one report to render as plain values (it travels as JSON to workers), and what became of it."""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.config import executed_record, page
+
+
+@dataclass(frozen=True)
+class ReportTask:
+    """One report to render: everything a worker needs, as plain values (it travels as JSON)."""
+
+    kind: str
+    stem: str
+    notebook: str
+    out_dir: str
+    parameters: dict
+    title: str
+    fingerprint: str = ""
+    label: str = ""  # how the run summary and the index name it (a district's name, or the title)
+
+    @property
+    def page(self) -> Path:
+        return page(Path(self.out_dir), self.stem)
+
+    @property
+    def record(self) -> Path:
+        return executed_record(Path(self.out_dir), self.stem)
+
+
+@dataclass
+class Outcome:
+    """What became of one task: ok, or failed with where (cell) and why (error)."""
+
+    stem: str
+    ok: bool
+    seconds: float = 0.0
+    cell: int | None = None  # execution count of the failing cell (In [n]), when a cell failed
+    error: str = ""
+    worker: str = ""
+
+    def describe(self) -> str:
+        where = f"cell In [{self.cell}]: " if self.cell is not None else ""
+        return f"{where}{self.error}"
+
+
+def temp_files(task: ReportTask) -> list[Path]:
+    """Temporary files a render of `task` leaves if it is killed mid-write (by write_atomic and execute)."""
+    stem = glob.escape(task.stem)
+    return [*task.page.parent.glob(f".{stem}.html.*.tmp"), *task.record.parent.glob(f".{stem}.ipynb.*")]

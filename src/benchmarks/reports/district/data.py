@@ -1,0 +1,201 @@
+"""A district report's data: one district's stored peer statistics, read from the warehouse in one go."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+from benchmarks.config import DEFAULT_MIN_PEERS, crosswalk_path, resolve_warehouse
+from benchmarks.privacy import crosswalk
+from benchmarks.privacy.disclosure import protect_custom
+from benchmarks.privacy.keys import is_demo_key
+from benchmarks.privacy.rules import Rules, check_min_peers, rules_of
+from benchmarks.registry.groups import FALLBACK_ORDER, PEER_GROUPS, first_shown
+from benchmarks.stats.peers import custom_peer_stats
+from benchmarks.warehouse.queries import data_snapshot, year_or_latest
+from benchmarks.warehouse.store import connect, read_meta
+
+
+@dataclass
+class DistrictReport:
+    """Everything one district's report shows, read from the warehouse in one go."""
+
+    pseudonym: str
+    school_year: str
+    name: str
+    state: str
+    county: str
+    locale: str
+    size_band: str
+    enrollment: int
+    stats: pd.DataFrame
+    min_peers: int = DEFAULT_MIN_PEERS
+    snapshot: str = ""
+    parameters: dict = field(default_factory=dict)
+    #: goal_gaps rows of the district (school year of the report).
+    goals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The district's purchasing row (empty when none was stored).
+    purchasing: dict = field(default_factory=dict)
+    #: How many districts the custom list named (0: no custom group).
+    custom_named: int = 0
+    rules: Rules = field(default_factory=Rules)
+    #: Built with the public demo key (fictional districts): the footer says so.
+    demo: bool = False
+    #: The district's own peer_stats rows of every school year up to the report's (the trend panels).
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The scorecard, worked out once: every section of the page reads it.
+    _card: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
+    _trends: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def group_kinds(self) -> list[str]:
+        """Peer groups on this report, in registry order."""
+        present = set(self.stats["group_kind"])
+        return [k for k in PEER_GROUPS if k in present]
+
+    @property
+    def fallback_order(self) -> tuple[str, ...]:
+        """A custom group, when given, is the first comparison; then county, size band, state."""
+        return (("custom",) if self.custom_named else ()) + FALLBACK_ORDER
+
+
+def resolve_custom_peers(crosswalk_file: Path, members) -> list[str]:
+    """Pseudonyms of a custom peer list given as district IDs or pseudonyms; unknown entries are an error."""
+    wanted = [str(m).strip() for m in members if str(m).strip()]
+    if not wanted:
+        return []
+    cw = crosswalk.identities(crosswalk_file)
+    by_id = dict(zip(cw["district_id"], cw["pseudonym"]))
+    known = set(cw["pseudonym"])
+    unknown = [m for m in wanted if m not in by_id and m not in known]
+    if unknown:
+        raise LookupError(f"custom peer list: no district with ID or pseudonym {', '.join(map(repr, unknown))} "
+                          "has ever submitted")
+    return sorted({by_id.get(m, m) for m in wanted})
+
+
+def find_district(crosswalk_file: Path, district: str) -> tuple[str, str]:
+    """(pseudonym, name) of a district given by its submitted ID or its pseudonym (the analyst's lookup)."""
+    return crosswalk.find(crosswalk_file, district)
+
+
+def load_district_report(warehouse: str | Path = "", district: str = "", school_year: str = "",
+                         county: str = "", custom_peers=(), min_peers: int = DEFAULT_MIN_PEERS) -> DistrictReport:
+    """One district's report data. Empty district: the first district (by pseudonym) of `county`, or of the
+    state; empty school_year: the latest year on record. custom_peers: district IDs or pseudonyms of a
+    custom comparison group, computed here from district_metrics with the stored groups' rules.
+    min_peers can tighten the warehouse's disclosure rules for this report, never loosen them."""
+    wh = resolve_warehouse(warehouse)
+    check_min_peers(min_peers)
+    with connect(wh, read_only=True) as con:
+        rules = rules_of(con).at_least(min_peers)
+        school_year = year_or_latest(con, school_year)
+        if not district:
+            row = con.execute("SELECT min(pseudonym) FROM district_metrics WHERE school_year = ? "
+                              "AND (? = '' OR county = ?)", [school_year, county, county]).fetchone()
+            district = row[0]
+        info = con.execute(
+            "SELECT d.state, d.county, d.locale, d.size_band, d.enrollment, s.source_sha256 "
+            "FROM district_metrics d JOIN current_submissions s USING (pseudonym, school_year) "
+            "WHERE d.pseudonym = ? AND d.school_year = ?", [district, school_year]).fetchone()
+        if info is None:
+            raise LookupError(f"no submission for district {district!r} in school year {school_year!r}")
+        history = con.execute("SELECT * FROM peer_stats WHERE pseudonym = ? AND school_year <= ?",
+                              [district, school_year]).df()
+        stats = history[history["school_year"] == school_year].reset_index(drop=True)
+        goals = con.execute("SELECT * FROM goal_gaps WHERE pseudonym = ? AND school_year = ?",
+                            [district, school_year]).df()
+        buying = con.execute("SELECT * FROM purchasing WHERE pseudonym = ? AND school_year = ?",
+                             [district, school_year]).df()
+        members = resolve_custom_peers(crosswalk_path(wh), list(custom_peers or ()))
+        if members:
+            year = con.execute("SELECT * FROM district_metrics WHERE school_year = ?", [school_year]).df()
+            custom = custom_peer_stats(year, district, school_year, members)
+            custom = protect_custom(custom, year, district, members, rules)
+            stats = pd.concat([stats, custom.reindex(columns=stats.columns)], ignore_index=True)
+        snapshot = data_snapshot(con)
+        demo = is_demo_key(read_meta(con).get("key_fingerprint", ""))
+    state, county_name, locale, band, enrollment, source = info
+    # The crosswalk is read for this district only: its own name on its own report.
+    name = crosswalk.name_of(crosswalk_path(wh), district, source)
+    named = len(set(members) - {district})
+    params = {"district": district, "school_year": school_year}
+    if members:
+        params["custom_peers"] = f"{named} districts"
+    return DistrictReport(district, school_year, name, state, county_name, locale, band, int(enrollment), stats,
+                          min_peers=rules.min_peers, snapshot=snapshot, parameters=params, goals=goals,
+                          purchasing=buying.iloc[0].to_dict() if len(buying) else {}, custom_named=named,
+                          rules=rules, demo=demo, history=history)
+
+
+def iter_district_reports(warehouse: str | Path, school_year: str, districts: list[str]) -> Iterator[DistrictReport]:
+    """Many districts' report data read in one pass (exports and audits of a whole state), as
+    load_district_report gives them without a custom group; each holds its own district's name only."""
+    wh = resolve_warehouse(warehouse)
+    with connect(wh, read_only=True) as con:
+        info = con.execute(
+            "SELECT d.pseudonym, d.state, d.county, d.locale, d.size_band, d.enrollment, s.source_sha256 "
+            "FROM district_metrics d JOIN current_submissions s USING (pseudonym, school_year) "
+            "WHERE d.school_year = ?", [school_year]).df().set_index("pseudonym", drop=False)
+        tables = {t: con.execute(f"SELECT * FROM {t} WHERE school_year = ?", [school_year]).df()
+                  for t in ("goal_gaps", "purchasing")}
+        history = con.execute("SELECT * FROM peer_stats WHERE school_year <= ? AND pseudonym IN "
+                              "(SELECT unnest(?::VARCHAR[]))", [school_year, list(districts)]).df()
+        tables["peer_stats"] = history[history["school_year"] == school_year].reset_index(drop=True)
+        tables["history"] = history
+        snapshot = data_snapshot(con)
+        rules = rules_of(con)
+        demo = is_demo_key(read_meta(con).get("key_fingerprint", ""))
+    missing = set(districts) - set(info.index)
+    if missing:
+        raise LookupError(f"no submission for districts {sorted(missing)[:3]} in school year {school_year!r}")
+    wanted = info.loc[list(districts)]
+    names = crosswalk.names(crosswalk_path(wh), wanted[["pseudonym", "source_sha256"]].reset_index(drop=True))
+    names = names.set_index("pseudonym")
+    split = {t: {k: g.reset_index(drop=True) for k, g in f[f["pseudonym"].isin(wanted.index)]
+                 .groupby("pseudonym", sort=False)} for t, f in tables.items()}
+    for d in districts:
+        name = names.at[d, "district_name"]
+        if pd.isna(name):
+            raise LookupError(f"the crosswalk has no name for district {d}")
+        row = wanted.loc[d]
+        buying = split["purchasing"].get(d)
+        yield DistrictReport(d, school_year, str(name), row["state"], row["county"], row["locale"], row["size_band"],
+                             int(row["enrollment"]), split["peer_stats"].get(d, tables["peer_stats"].iloc[0:0]),
+                             min_peers=rules.min_peers, snapshot=snapshot,
+                             parameters={"district": d, "school_year": school_year},
+                             goals=split["goal_gaps"].get(d, tables["goal_gaps"].iloc[0:0]),
+                             purchasing=buying.iloc[0].to_dict() if buying is not None and len(buying) else {},
+                             rules=rules, demo=demo, history=split["history"].get(d, tables["history"].iloc[0:0]))
+
+
+def rows_by_metric(stats: pd.DataFrame) -> dict[str, dict[str, dict]]:
+    """peer_stats rows as plain dicts by metric and group kind (a report has only a few dozen rows)."""
+    out: dict[str, dict[str, dict]] = {}
+    for rec in stats.to_dict("records"):
+        out.setdefault(rec["metric"], {}).setdefault(rec["group_kind"], rec)
+    return out
+
+
+def reference_row(rows: dict[str, dict], order: tuple[str, ...] = FALLBACK_ORDER) -> dict | None:
+    """A metric's row (of rows_by_metric) of its reference group: the first group along `order` with
+    something to show (a figure or a band); None when no group has."""
+    kind = first_shown({k: r.get("status") != "none" for k, r in rows.items()}, order)
+    return None if kind is None else rows[kind]
+
+
+def peer_groups(report: DistrictReport) -> pd.DataFrame:
+    """One row per peer group on the report: how its districts were chosen and how many there are."""
+    row = {"state": report.state, "county": report.county, "locale": report.locale, "size_band": report.size_band}
+    out = []
+    for kind in report.group_kinds:
+        n = report.stats.loc[report.stats["group_kind"] == kind, "n"]
+        group = PEER_GROUPS[kind]
+        how = (f"{report.custom_named} districts named for this report" if kind == "custom"
+               else group.describe(row))
+        out.append({"group_kind": kind, "label": group.label, "how": how,
+                    "n_min": int(n.min()) if len(n) else 0, "n_max": int(n.max()) if len(n) else 0})
+    return pd.DataFrame(out)

@@ -1,0 +1,152 @@
+"""The district report's scorecard: every metric against its peer groups, the summary table and the comparison."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.formats import amount_text, figure_text, share_points
+from benchmarks.privacy.disclosure import group_figures
+from benchmarks.registry.groups import PEER_GROUPS, SCORECARD_GROUPS, first_shown
+from benchmarks.registry.metrics import METRICS, Metric
+from benchmarks.registry.years import previous_year
+from benchmarks.reports.district.data import DistrictReport, peer_groups, reference_row, rows_by_metric
+from benchmarks.reports.html import tagged
+from benchmarks.reports.wording import VERDICTS, standing_sentence, standing_short, takeaway, verdict_of
+
+
+def scorecard(report: DistrictReport) -> pd.DataFrame:
+    """One row per metric: the district's value, each group's median (or why not shown) and a sentence.
+    Every group figure is what benchmarks.privacy.disclosure allows: a smoothed median, a band, or nothing."""
+    if report._card is not None:
+        return report._card.copy()
+    by_metric = rows_by_metric(report.stats)
+    out = []
+    for m in METRICS:
+        rows = by_metric.get(m.name, {})
+        ref = reference_row(rows, report.fallback_order)
+        value = next(iter(rows.values()))["value"] if rows else np.nan
+        rec = {"metric": m.name, "label": m.label, "area": m.area, "value": value,
+               "value_text": figure_text(m, value)}
+        for kind in report.group_kinds:
+            g = rows.get(kind, {})
+            fig = group_figures(g, report.rules, m.name)
+            rec[f"{kind}_median"] = fig.median  # the shown (smoothed) centre; NaN when not shown as a figure
+            rec[f"{kind}_text"] = fig.centre_text
+            rec[f"{kind}_stat"] = fig.stat
+            rec[f"{kind}_n"] = int(g.get("n", 0))
+        rec["reference"] = None if ref is None else ref["group_kind"]
+        rec["fell_back"] = ref is not None and ref["group_kind"] != report.fallback_order[0]
+        rec["sentence"] = standing_sentence(m.name, ref)
+        rec["verdict"] = verdict_of(m.name, ref)
+        rec["standing"] = standing_short(m.name, ref)
+        rec["detail"] = detail_sentence(report, m, ref)
+        out.append(rec)
+    report._card = pd.DataFrame(out)
+    return report._card.copy()
+
+
+def detail_sentence(report: DistrictReport, m: Metric, ref) -> str:
+    """Change since last year, the reference peers' median trend and each goal, in plain words."""
+    parts = []
+    rows = report.stats[report.stats["metric"] == m.name]
+    last = previous_year(report.school_year)
+    if len(rows) and np.isfinite(rows["change"].iloc[0]):
+        d = rows["change"].iloc[0]
+        parts.append("No change since " + last if d == 0 else
+                     f"{'Up' if d > 0 else 'Down'} {amount_text(m, d)} since {last}")
+    if ref is not None and ref["group_kind"] != "custom" and np.isfinite(ref.get("trend_slope", np.nan)):
+        slope = ref["trend_slope"]
+        move = "flat" if abs(slope) < 10 ** -(m.decimals + (2 if m.unit == "%" else 0)) else (
+            f"{'rising' if slope > 0 else 'falling'} {amount_text(m, slope)} a year")
+        parts.append(f"the median of {PEER_GROUPS[ref['group_kind']].phrase} is {move} "
+                     f"(straight line through {int(ref['trend_years'])} yearly medians)")
+    g = report.goals
+    if len(g):
+        rows = g[g["metric"] == m.name]
+        for goal, by_goal in rows.groupby("goal", sort=False):
+            r = by_goal.iloc[0]
+            if not np.isfinite(r["gap"]):
+                continue
+            where = "met" if r["meets"] else f"{amount_text(m, r['gap'])} short"
+            # the share of the first group, along the report's order, that may show one (see goals.py)
+            shares = dict(zip(by_goal["group_kind"], by_goal["share_meeting"].to_numpy(dtype="float64")))
+            kind = first_shown({k: np.isfinite(v) for k, v in shares.items()})
+            share = ("" if kind is None else
+                     f"; {share_points(shares[kind]):.0f}% of {PEER_GROUPS[kind].phrase} meet it")
+            parts.append(f"goal {r['goal_label']}: {where}{share}")
+    if not parts:
+        return ""
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def _verdict_badge(key: str) -> str:
+    symbol, words = VERDICTS[key]
+    return f"<span class='verdict v-{key}'><span aria-hidden='true'>{symbol}</span> {words}</span>"
+
+
+def scorecard_html(report: DistrictReport) -> str:
+    """The one-screen summary: every metric, your value, the medians of your county, size band and state,
+    and a verdict in a symbol and a few words against the first of them with a figure (its cell is marked).
+    Every peer group's median, locale included, is in comparison_html further down."""
+    card = scorecard(report)
+    e = html.escape
+    kinds = [k for k in SCORECARD_GROUPS if k in report.group_kinds]
+    first = report.fallback_order[0]
+    body = []
+    for _, r in card.iterrows():
+        cells = "".join(
+            tagged(r[f"{k}_text"] if r[f"{k}_stat"] != "none" else "\u2013", r["metric"], k, r[f"{k}_stat"],
+                   css="num ref" if k == r["reference"] else "num") for k in kinds)
+        ref = r["reference"]
+        against = "" if ref in (None, first) else f" \u00b7 vs {PEER_GROUPS[ref].label.lower()}"
+        body.append(f"<tr><th scope='row'>{e(r['label'])}</th>"
+                    f"{tagged(r['value_text'], r['metric'], 'own', 'value', css='num own')}{cells}"
+                    f"<td class='standing'>{_verdict_badge(r['verdict'])}"
+                    f"<span class='rank'>{e(r['standing'] + against)}</span></td></tr>")
+    groups = peer_groups(report).set_index("group_kind")
+    n = int(groups.at[first, "n_max"]) if first in groups.index else 0
+    count = tagged(str(n), "", first, "count", tag="span", css="")
+    group = e(PEER_GROUPS[first].label.lower())
+    wider = f"a wider group's where fewer than {report.min_peers} reported that figure"
+    if first == "custom":
+        whom = f"the median of the {count} districts of your custom group (underlined; {wider})"
+    elif n >= report.min_peers:
+        whom = f"the median of the {count} other districts of your {group} (underlined; {wider})"
+    else:
+        whom = (f"the underlined median: a wider group's, as fewer than {report.min_peers} other districts of "
+                f"your {group} reported ({count})")
+    head = "".join(f"<th scope='col' class='num'>{e(PEER_GROUPS[k].label)}</th>" for k in kinds)
+    return (
+        f"<section class='scorecard'><h2>At a glance: {e(takeaway(card))}</h2>"
+        f"<p class='lede'>Medians of the other districts of each group. The verdict is against {whom}, and "
+        "says better or behind only when the difference is larger than chance would make it.</p>"
+        "<table class='summary-table'><thead><tr><th scope='col'>Measure</th><th scope='col' class='num'>You</th>"
+        f"{head}<th scope='col'>Where you stand</th></tr></thead><tbody>{''.join(body)}</tbody></table>"
+        "</section>")
+
+
+def comparison_html(report: DistrictReport) -> str:
+    """Every metric against every peer group on the report: the medians (or why not shown)."""
+    card = scorecard(report)
+    e = html.escape
+    kinds = report.group_kinds
+    head = "".join(f"<th scope='col' class='num'>{e(PEER_GROUPS[k].label)}</th>" for k in kinds)
+    first = report.fallback_order[0]
+    body = []
+    for _, r in card.iterrows():
+        cells = "".join(tagged(r[f"{k}_text"], r["metric"], k, r[f"{k}_stat"]) for k in kinds)
+        note = ""
+        if r["fell_back"]:
+            note = (f"<span class='note'>{e(PEER_GROUPS[first].label)}: fewer than {report.min_peers} others; "
+                    f"compared with {e(PEER_GROUPS[r['reference']].label.lower())}</span>")
+        body.append(f"<tr><th scope='row'>{e(r['label'])}{note}</th>"
+                    f"{tagged(r['value_text'], r['metric'], 'own', 'value', css='num own')}{cells}</tr>")
+    return ("<section class='comparison'><h2>Your figures against every peer group</h2>"
+            "<p>Medians of the <em>other</em> districts of each group. A range such as 1.0–1.1 stands in "
+            "where the districts of a small group are too alike for a figure to be safe.</p>"
+            "<table class='scorecard-table'><thead><tr><th scope='col'>Measure</th><th scope='col' class='num'>You</th>"
+            f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table></section>")

@@ -1,0 +1,50 @@
+"""The one HTML builder: escaping, tagged figures, the page shell with its Content-Security-Policy, the footer."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Mapping
+
+#: No request leaves a page: no script, style or font from the network, images only as data: URIs.
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STYLESHEET = TEMPLATES / "offline" / "static" / "report.css"
+
+escape = html.escape
+
+
+def tagged(text: str, metric: str, group: str, stat: str, tag: str = "td", css: str = "num", colspan: int = 1,
+           **data: str) -> str:
+    """A displayed figure with what it is (metric, group, statistic) in data attributes, so an audit can
+    check every figure a page shows against the rules."""
+    e = html.escape
+    extra = "".join(f" data-{k.replace('_', '-')}='{e(str(v), quote=True)}'" for k, v in data.items())
+    extra += f" colspan='{int(colspan)}'" if colspan > 1 else ""
+    cls = f" class='{css}'" if css else ""
+    return (f"<{tag}{cls} data-metric='{e(metric, quote=True)}' data-group='{e(group, quote=True)}' "
+            f"data-stat='{e(stat, quote=True)}'{extra}>{e(text)}</{tag}>")
+
+
+def page_html(title: str, body: str) -> str:
+    """A whole self-contained page (the index; notebook pages get the same head from the nbconvert template)."""
+    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">"
+            f"<title>{escape(title)}</title><style>{STYLESHEET.read_text()}</style></head><body>"
+            f"<main class='report'>{body}</main></body></html>")
+
+
+def generated_at() -> str:
+    import datetime
+
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def footer_html(snapshot: str, parameters: Mapping[str, object], demo: bool = False) -> str:
+    """The provenance footer of every report: data snapshot, parameters, software version and date."""
+    from benchmarks._version import __version__
+
+    params = ", ".join(f"{k}={v}" for k, v in parameters.items())
+    note = "Fictional demo data, pseudonymized with the public demo key · " if demo else ""
+    return (f"<footer class='provenance'>{note}Data snapshot {escape(snapshot)} · parameters: "
+            f"{escape(params)} · district-benchmarks {escape(__version__)} · generated {generated_at()}</footer>")
