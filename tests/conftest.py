@@ -62,8 +62,8 @@ def multi_year_metrics(seed: int = 11) -> "pd.DataFrame":
     import numpy as np
     import pandas as pd
 
-    from benchmarks.registry.metrics import METRICS
     from benchmarks.registry.groups import size_band
+    from benchmarks.registry.metrics import METRICS
 
     rng = np.random.default_rng(seed)
     rows = []

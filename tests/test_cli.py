@@ -6,10 +6,10 @@ import duckdb
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import REAL_DATA, csv_text, row
 
 from benchmarks.cli import main
 from benchmarks.registry.metrics import FIELDS
-from conftest import REAL_DATA, csv_text, row
 
 ENV = {"BENCHMARKS_KEY": "cli-test-key-0123456789"}  # at least 16 characters (privacy.MIN_KEY_LENGTH)
 

@@ -2,8 +2,16 @@
 
 import numpy as np
 
-from benchmarks.formats import (amount_text, band_text, change_text, display_value, figure_text, points_text,
-                                share_points, share_text)
+from benchmarks.formats import (
+    amount_text,
+    band_text,
+    change_text,
+    display_value,
+    figure_text,
+    points_text,
+    share_points,
+    share_text,
+)
 from benchmarks.registry.metrics import METRIC_BY_NAME
 
 

@@ -14,16 +14,15 @@ import duckdb
 import nbformat
 import pytest
 from click.testing import CliRunner
+from conftest import make_project
 
-from benchmarks.render.batch import render_batch
 from benchmarks.cli import main
 from benchmarks.config import Paths
-from benchmarks.render.manifest import MANIFEST_NAME
 from benchmarks.privacy import crosswalk
+from benchmarks.render.batch import render_batch
 from benchmarks.render.delivery import select_districts
+from benchmarks.render.manifest import MANIFEST_NAME
 from benchmarks.reports.kinds import REPORT_KINDS
-
-from conftest import make_project
 
 pytestmark = pytest.mark.slow
 COUNTY = "Kestrel County"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.pipeline.ingest import ingest_files
-from benchmarks.registry.metrics import FIELDS
 from benchmarks.privacy.keys import DEMO_KEY, pseudonym
+from benchmarks.registry.metrics import FIELDS
 from benchmarks.render.notebook import render_one
 
 pytestmark = pytest.mark.slow

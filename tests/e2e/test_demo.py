@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.intake import demo
 from benchmarks.config import paths
+from benchmarks.intake import demo
 from benchmarks.intake.demo import DEMO_COUNTY, DEMO_SEED, DEMO_STATE, SCHOOL_YEARS, generate, write_demo
 from benchmarks.registry.metrics import FIELDS, LOCALES, METRICS, compute_metrics
 

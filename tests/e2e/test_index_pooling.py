@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
+from conftest import make_project
 
 from benchmarks.pipeline.ingest import ingest_files
 from benchmarks.privacy.audit import audit_files
 from benchmarks.privacy.keys import DEMO_KEY
+from benchmarks.privacy.rules import Rules
 from benchmarks.render.batch import render_batch
 from benchmarks.render.delivery import select_districts
 from benchmarks.render.index import county_rows
-from benchmarks.privacy.rules import Rules
-from conftest import make_project
-
-import pandas as pd
 
 
 def test_county_rows_pool_below_the_rules_threshold():

@@ -64,8 +64,9 @@ def rendered(demo_project):
 
 
 def test_kernel_is_this_environment():
-    from jupyter_client.kernelspec import KernelSpecManager
     import sys
+
+    from jupyter_client.kernelspec import KernelSpecManager
 
     spec = KernelSpecManager().get_kernel_spec(ensure_kernel())
     assert spec.argv[0] == sys.executable

@@ -3,13 +3,12 @@ connectivity file (see shared/data/real/SOURCE.md), loaded as the issue describe
 
 import pandas as pd
 import pytest
-
-
-from benchmarks.timing.stats import esh_frame
-from benchmarks.stats.distribution import compute_group_goals, compute_group_stats
-from benchmarks.reports.district import DistrictReport, scorecard
-from benchmarks.pipeline.derive import derived_tables
 from conftest import REAL_DATA, shown_median
+
+from benchmarks.pipeline.derive import derived_tables
+from benchmarks.reports.district import DistrictReport, scorecard
+from benchmarks.stats.distribution import compute_group_goals, compute_group_stats
+from benchmarks.timing.stats import esh_frame
 
 NATIONAL = REAL_DATA / "esh_districts_fy2015.csv"
 pytestmark = pytest.mark.skipif(not NATIONAL.exists(),

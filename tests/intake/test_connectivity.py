@@ -4,15 +4,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REAL_DATA, csv_text, row
+from conftest import public_csv as _public
 
 from benchmarks.config import Paths
 from benchmarks.intake.connectivity import PublicFileError, funding_year_from_name, load_public_bandwidth
-from benchmarks.pipeline.ingest import import_bandwidth
-from benchmarks.pipeline.ingest import ingest_files
+from benchmarks.pipeline.ingest import import_bandwidth, ingest_files
 from benchmarks.privacy.keys import DEMO_KEY, pseudonym
 from benchmarks.reports.district import load_district_report
-from conftest import ESH_HEADER as HEADER, REAL_DATA, csv_text, row
-from conftest import public_csv as _public
 
 REAL = REAL_DATA / "esh_districts_fy2015.csv"
 REAL_IL = REAL_DATA / "esh_districts_fy2015_IL.csv"

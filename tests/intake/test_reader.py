@@ -4,10 +4,10 @@ import io
 
 import openpyxl
 import pytest
-
-from benchmarks.registry.metrics import FIELDS
-from benchmarks.intake.reader import EXTRA_CELLS, decode, read_submission
 from conftest import GOOD_ROW, csv_text, row
+
+from benchmarks.intake.reader import EXTRA_CELLS, decode, read_submission
+from benchmarks.registry.metrics import FIELDS
 
 NAMES = [f.name for f in FIELDS]
 

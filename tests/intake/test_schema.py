@@ -2,12 +2,12 @@
 
 import pandas as pd
 import pytest
+from conftest import csv_text, row
 
-from benchmarks.registry.metrics import CHOICES, FIELDS, MEASURE_FIELDS, METRICS
 from benchmarks.intake.reader import read_submission
 from benchmarks.intake.schema import expectations, submission_schema, validate_rows
 from benchmarks.intake.units import Context
-from conftest import csv_text, row
+from benchmarks.registry.metrics import CHOICES, FIELDS, MEASURE_FIELDS, METRICS
 
 
 def check(*rows, ctx=Context()):

@@ -4,12 +4,12 @@ import io
 
 import openpyxl
 import pytest
+from conftest import row
 
-from benchmarks.intake.validate import validate_files
-from benchmarks.registry.metrics import CHOICES, FIELDS, data_dictionary
 from benchmarks.intake.reader import ENTRY_SHEET
 from benchmarks.intake.template import ENTRY_ROWS, submission_workbook, template_files, write_template
-from conftest import row, workbook_content
+from benchmarks.intake.validate import validate_files
+from benchmarks.registry.metrics import CHOICES, FIELDS, data_dictionary
 
 
 @pytest.fixture(scope="module")

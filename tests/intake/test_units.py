@@ -5,8 +5,8 @@ import math
 import pandas as pd
 import pytest
 
-from benchmarks.registry.metrics import FIELD_BY_NAME
 from benchmarks.intake.units import PARSERS, Context, Unreadable, parse_column, parse_number
+from benchmarks.registry.metrics import FIELD_BY_NAME
 
 COMMA = Context(decimal_comma_possible=False)
 SEMI = Context(decimal_comma_possible=True)

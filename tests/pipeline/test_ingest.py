@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from benchmarks.pipeline.ingest import ingest_files
-from benchmarks.registry.metrics import FIELDS
 from benchmarks.privacy.keys import DEMO_KEY, pseudonym
+from benchmarks.registry.metrics import FIELDS
 
 HEADER = ",".join(f.name for f in FIELDS)
 GOOD = "2025-26,9900001,Alpha SD 1,PS,Test County,Rural,1200,60,1250,300,90000,1000,2500,0.8,70,40,700,18,2.5"
@@ -111,11 +111,12 @@ import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import openpyxl  # noqa: E402
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+from conftest import GOOD_ROW, csv_text, row  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 from benchmarks.config import Paths  # noqa: E402
 from benchmarks.intake.submissions import submission_history  # noqa: E402
-from conftest import GOOD_ROW, csv_text, row  # noqa: E402
 
 
 def _rows(con, sql, params=()):

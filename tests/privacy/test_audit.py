@@ -18,8 +18,17 @@ from benchmarks.cli import main
 from benchmarks.config import INDEX_PAGE, Paths, paths
 from benchmarks.formats import figure_text
 from benchmarks.pipeline.ingest import ingest_files
-from benchmarks.privacy.audit import (Audit, Truth, audit_artifacts, audit_files, read_file, read_html, read_table,
-                                      read_xlsx, summary)
+from benchmarks.privacy.audit import (
+    Audit,
+    Truth,
+    audit_artifacts,
+    audit_files,
+    read_file,
+    read_html,
+    read_table,
+    read_xlsx,
+    summary,
+)
 from benchmarks.privacy.keys import DEMO_KEY
 from benchmarks.privacy.rules import Rules
 from benchmarks.registry.groups import SIZE_BANDS, STORED_GROUPS

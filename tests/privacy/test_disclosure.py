@@ -7,10 +7,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.formats import band_text, display_value, figure_text
-from benchmarks.privacy.disclosure import BAND, CENTRE, NONE, QUARTILES, group_figures, protect, shown_arrays, summarize, total
+from benchmarks.privacy.disclosure import (
+    BAND,
+    CENTRE,
+    NONE,
+    QUARTILES,
+    group_figures,
+    protect,
+    shown_arrays,
+    summarize,
+    total,
+)
 from benchmarks.privacy.rules import Rules
-from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS
 from benchmarks.registry.groups import STORED_GROUPS, size_band
+from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS
 from benchmarks.stats.peers import compute_peer_stats
 
 DEVICES = METRIC_BY_NAME["devices_per_student"]

@@ -8,13 +8,13 @@ import stat
 import duckdb
 import pytest
 from click.testing import CliRunner
+from conftest import csv_text, row
 
 import benchmarks.privacy.crosswalk as crosswalk_module
 from benchmarks.cli import main
 from benchmarks.pipeline.ingest import ingest_files
 from benchmarks.privacy.keys import DEMO_KEY, KEY_ENV, KeyProblem, key_fingerprint, load_key, pseudonym
 from benchmarks.reports.district import load_district_report
-from conftest import csv_text, row
 
 ALPHA = row(district_id="9900001", district_name="Alpha SD 1")
 OTHER_KEY = b"another-secret-key-0123456789abcdef"

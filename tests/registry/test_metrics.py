@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from benchmarks.config import paths
-from benchmarks.registry.metrics import FIELDS, METRIC_BY_NAME, METRICS, compute_metrics, data_dictionary
 from benchmarks.intake.template import template_files
+from benchmarks.registry.metrics import FIELDS, METRIC_BY_NAME, METRICS, compute_metrics, data_dictionary
 
 ROW = {"enrollment": 1200, "classrooms": 60, "student_devices": 1250, "devices_replaced": 300,
        "device_spend_usd": 90000, "bandwidth_mbps": 1000, "internet_monthly_cost_usd": 2500, "erate_discount": 0.8,

@@ -1,12 +1,11 @@
 """The same batch on a Dask cluster (a LocalCluster here) gives the same reports as on local workers."""
 
 import pytest
-
 from conftest import comparable
 
 from benchmarks.render.batch import render_batch
-from benchmarks.reports.kinds import REPORT_KINDS
 from benchmarks.render.executors import EXECUTORS, DaskExecutor, LocalExecutor, executor
+from benchmarks.reports.kinds import REPORT_KINDS
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,13 @@ import duckdb
 import pytest
 
 from benchmarks._version import __version__
-from benchmarks.render.manifest import (Manifest, digest, district_fingerprints, library_fingerprint,
-                                 warehouse_fingerprint)
+from benchmarks.render.manifest import (
+    Manifest,
+    digest,
+    district_fingerprints,
+    library_fingerprint,
+    warehouse_fingerprint,
+)
 from benchmarks.render.tasks import Outcome, ReportTask
 
 

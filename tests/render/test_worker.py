@@ -5,14 +5,13 @@ import shutil
 
 import nbformat
 import pytest
-
 from conftest import comparable
 
 from benchmarks.render.delivery import select_districts
 from benchmarks.render.notebook import render_one
 from benchmarks.render.tasks import ReportTask
-from benchmarks.reports.kinds import REPORT_KINDS
 from benchmarks.render.worker import WarmWorker
+from benchmarks.reports.kinds import REPORT_KINDS
 
 pytestmark = pytest.mark.slow
 

@@ -7,14 +7,21 @@ import dataclasses
 import re
 
 import duckdb
-import numpy as np
 import pytest
-
 from conftest import smoothed
 
-from benchmarks.reports.board import (LITTLE_CHANGE, changes_html, goal_changes, goals_html, load_board_summary,
-                                      participation_by_band, participation_html, participation_years, state_changes)
 from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS
+from benchmarks.reports.board import (
+    LITTLE_CHANGE,
+    changes_html,
+    goal_changes,
+    goals_html,
+    load_board_summary,
+    participation_by_band,
+    participation_html,
+    participation_years,
+    state_changes,
+)
 
 YEAR, PREV = "2025-26", "2024-25"
 

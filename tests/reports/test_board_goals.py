@@ -5,7 +5,6 @@ import re
 import duckdb
 import numpy as np
 import pytest
-
 from conftest import smoothed
 
 from benchmarks.formats import share_text

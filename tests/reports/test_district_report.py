@@ -5,12 +5,9 @@ import re
 import duckdb
 import pandas as pd
 import pytest
-
 from conftest import shown_median
-from scipy import stats as sps
 
-from benchmarks.reports.district import (load_district_report, peer_groups, peer_groups_html, purchasing_html,
-                                         scorecard)
+from benchmarks.reports.district import load_district_report, peer_groups, peer_groups_html, purchasing_html, scorecard
 from benchmarks.reports.wording import noise_phrase, standing_sentence
 
 

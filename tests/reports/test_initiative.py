@@ -5,9 +5,8 @@ import re
 import duckdb
 import numpy as np
 import pytest
-
-from conftest import shown_median
 from click.testing import CliRunner
+from conftest import shown_median
 from scipy import stats as sps
 
 from benchmarks.cli import main

@@ -3,11 +3,11 @@
 import re
 
 import pytest
+from conftest import csv_text, public_csv, row
 
-from benchmarks.reports import quality
 from benchmarks.pipeline.ingest import import_bandwidth, ingest_files
 from benchmarks.privacy.keys import DEMO_KEY
-from conftest import csv_text, public_csv, row
+from benchmarks.reports import quality
 
 SECRET_VALUES = ["98765", "4321", "777777", "Secretville SD", "9900042", "1 GB", "1013"]
 

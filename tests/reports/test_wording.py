@@ -8,8 +8,16 @@ import pytest
 
 from benchmarks.registry.metrics import METRIC_BY_NAME
 from benchmarks.reports.initiative import plan_sentence
-from benchmarks.reports.wording import (PLAN_VERDICTS, VERDICTS, change_verdict, rank_phrase, standing_short,
-                                        verdict_key, verdict_label, verdict_of)
+from benchmarks.reports.wording import (
+    PLAN_VERDICTS,
+    VERDICTS,
+    change_verdict,
+    rank_phrase,
+    standing_short,
+    verdict_key,
+    verdict_label,
+    verdict_of,
+)
 
 
 def _plan(metric: str, pct_better: float) -> dict:

@@ -2,13 +2,12 @@
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from benchmarks.stats.goals import compute_goal_gaps, goal_gap, meets_goal
-from benchmarks.registry.metrics import METRIC_BY_NAME, Goal, Metric
-from benchmarks.registry.groups import PEER_GROUPS
 from benchmarks.privacy.disclosure import gate_goal_shares, publish
 from benchmarks.privacy.rules import Rules
+from benchmarks.registry.groups import PEER_GROUPS
+from benchmarks.registry.metrics import METRIC_BY_NAME, Goal, Metric
+from benchmarks.stats.goals import compute_goal_gaps, goal_gap, meets_goal
 from benchmarks.stats.peers import compute_peer_stats
 
 

@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from benchmarks.registry.metrics import METRICS
 from benchmarks.privacy.disclosure import protect_custom, publish
 from benchmarks.privacy.rules import Rules, check_min_peers
 from benchmarks.registry.groups import FALLBACK_ORDER, PEER_GROUPS, STORED_GROUPS, first_shown, size_band
+from benchmarks.registry.metrics import METRICS
 from benchmarks.stats.loo import leave_one_out, median_interval_rank
 from benchmarks.stats.peers import compute_peer_stats, custom_peer_stats, median_verdict, what_if
 

@@ -1,10 +1,9 @@
 """Device purchasing against the county median price, checked by hand."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from benchmarks.privacy.disclosure import gate_goal_shares, publish
+from benchmarks.privacy.disclosure import publish
 from benchmarks.privacy.rules import Rules
 from benchmarks.stats.peers import compute_peer_stats
 from benchmarks.stats.purchasing import compute_purchasing

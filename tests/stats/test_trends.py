@@ -1,15 +1,14 @@
 """Change since last year and the peers' median trend, checked against a direct per-row computation."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from benchmarks.stats.distribution import compute_group_stats
-from benchmarks.registry.groups import PEER_GROUPS
 from benchmarks.privacy.disclosure import publish
 from benchmarks.privacy.rules import Rules
-from benchmarks.stats.peers import compute_peer_stats
+from benchmarks.registry.groups import PEER_GROUPS
 from benchmarks.registry.years import parse_school_year, school_year_label, year_start
+from benchmarks.stats.distribution import compute_group_stats
+from benchmarks.stats.peers import compute_peer_stats
 from benchmarks.stats.trends import add_trends, projected_median
 
 

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import make_project
 
-from benchmarks.timing.render import PeakMemory, naive_commands, sample_districts
 from benchmarks.cli import main
+from benchmarks.timing.render import PeakMemory, naive_commands, sample_districts
 
 
 def test_peak_memory_counts_child_processes():

@@ -9,9 +9,19 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from benchmarks.registry.metrics import (CHOICES, FIELD_BY_NAME, FIELDS, ID_FIELDS, LOCALE_ALIASES, MEASURE_FIELDS, METRIC_BY_NAME,
-                      METRICS, Field, Metric)
 from benchmarks.intake.units import Context, parse_column
+from benchmarks.registry.metrics import (
+    CHOICES,
+    FIELD_BY_NAME,
+    FIELDS,
+    ID_FIELDS,
+    LOCALE_ALIASES,
+    MEASURE_FIELDS,
+    METRIC_BY_NAME,
+    METRICS,
+    Field,
+    Metric,
+)
 
 #: First data row as the person sees it in a spreadsheet (row 1 is the header).
 FIRST_DATA_ROW = 2

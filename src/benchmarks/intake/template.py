@@ -7,9 +7,10 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 
-from benchmarks.registry.metrics import CHOICES, FIELDS, data_dictionary
+from benchmarks.files import write_atomic
 from benchmarks.intake.reader import ENTRY_SHEET
 from benchmarks.intake.schema import expectations
+from benchmarks.registry.metrics import CHOICES, FIELDS, data_dictionary
 
 #: Rows of the entry sheet that carry Excel's data validation (a state chapter fits in one file).
 ENTRY_ROWS = 5000
@@ -146,8 +147,6 @@ def template_files() -> dict[str, bytes]:
 
 def write_template(template_dir: Path) -> list[Path]:
     """Write the data dictionary and the CSV and XLSX submission templates into template_dir."""
-    from benchmarks.files import write_atomic
-
     written = []
     for name, data in template_files().items():
         write_atomic(template_dir / name, data)

@@ -8,6 +8,7 @@ from typing import Mapping
 from benchmarks.config import DEFAULT_DOMINANCE, DEFAULT_MIN_PEERS, DEFAULT_QUARTILE_MIN_PEERS, FLOOR_MIN_PEERS
 from benchmarks.formats import decimals
 from benchmarks.registry.metrics import Metric
+from benchmarks.warehouse.store import read_meta
 
 
 def check_min_peers(min_peers: int) -> int:
@@ -63,15 +64,6 @@ class Rules:
 
 def rules_of(con) -> Rules:
     """The rules a warehouse's peer statistics were protected with."""
-    from benchmarks.warehouse.store import read_meta
-
-    return Rules.from_meta(read_meta(con))
-
-
-def rules_of(con) -> Rules:
-    """The rules a warehouse's peer statistics were protected with."""
-    from benchmarks.warehouse.store import read_meta
-
     return Rules.from_meta(read_meta(con))
 
 
@@ -83,7 +75,10 @@ def band_step(m: Metric, rules: Rules) -> float:
 def pool_small(counts: Mapping[str, int], rules: Rules) -> tuple[list[tuple[str, int]], int, int]:
     """Districts per group of a breakdown (counties) as a page may name them: the groups of at least
     min_peers districts, largest first, and the rest pooled as (how many groups, how many districts)."""
-    ordered = sorted(counts.items(), key=lambda kv: -kv[1])
-    named = [(str(k), int(n)) for k, n in ordered if n >= rules.min_peers]
-    small = [int(n) for _, n in ordered if n < rules.min_peers]
+    import pandas as pd
+
+    # pandas' descending sort, as the pages have always listed counties (ties in its order)
+    ordered = pd.Series(dict(counts), dtype="int64").sort_values(ascending=False)
+    named = [(str(k), int(n)) for k, n in ordered.items() if n >= rules.min_peers]
+    small = [int(n) for n in ordered if n < rules.min_peers]
     return named, len(small), sum(small)

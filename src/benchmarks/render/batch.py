@@ -24,7 +24,13 @@ from benchmarks.progress import progress as make_progress
 from benchmarks.render.delivery import select_districts, write_delivery_list
 from benchmarks.render.executors import executor as make_executor
 from benchmarks.render.index import write_index
-from benchmarks.render.manifest import Manifest, digest, district_fingerprints, library_fingerprint, warehouse_fingerprint
+from benchmarks.render.manifest import (
+    Manifest,
+    digest,
+    district_fingerprints,
+    library_fingerprint,
+    warehouse_fingerprint,
+)
 from benchmarks.render.tasks import Outcome, ReportTask, temp_files
 from benchmarks.render.worker import DEFAULT_TIMEOUT
 from benchmarks.reports.board import load_board_summary

@@ -17,6 +17,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from benchmarks._version import __version__
 from benchmarks.config import MANIFEST_FILE
 from benchmarks.files import write_atomic
 from benchmarks.render.tasks import Outcome, ReportTask
@@ -39,8 +40,6 @@ def digest(*parts) -> str:
 @functools.cache
 def library_fingerprint() -> str:
     """The installed version plus the package's own source and templates, so a code change re-renders."""
-    from benchmarks._version import __version__
-
     package = Path(__file__).resolve().parent.parent
     h = hashlib.sha256(__version__.encode())
     for path in sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".j2", ".css", ".json")):

@@ -22,7 +22,6 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict
-from pathlib import Path
 
 from benchmarks.render.tasks import Outcome, ReportTask
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import html
 from pathlib import Path
 from typing import Mapping
+
+from benchmarks._version import __version__
 
 #: No request leaves a page: no script, style or font from the network, images only as data: URIs.
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
@@ -35,15 +38,11 @@ def page_html(title: str, body: str) -> str:
 
 
 def generated_at() -> str:
-    import datetime
-
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def footer_html(snapshot: str, parameters: Mapping[str, object], demo: bool = False) -> str:
     """The provenance footer of every report: data snapshot, parameters, software version and date."""
-    from benchmarks._version import __version__
-
     params = ", ".join(f"{k}={v}" for k, v in parameters.items())
     note = "Fictional demo data, pseudonymized with the public demo key · " if demo else ""
     return (f"<footer class='provenance'>{note}Data snapshot {escape(snapshot)} · parameters: "

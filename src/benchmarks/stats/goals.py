@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.registry.groups import STORED_GROUPS, group_codes
-from benchmarks.registry.metrics import Goal, Metric, METRICS
+from benchmarks.registry.metrics import METRICS, Goal, Metric
 
 
 def meets_goal(metric: Metric, goal: Goal, values) -> np.ndarray:

@@ -9,6 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.config import Paths
+from benchmarks.intake.reader import read_submission
+from benchmarks.intake.schema import validate_rows
+from benchmarks.intake.validate import validate_files
+from benchmarks.pipeline.ingest import ingest_files
+from benchmarks.privacy.keys import DEMO_KEY
 
 
 @dataclass
@@ -39,12 +44,6 @@ class IntakeTiming:
 
 def measure_intake(paths: Paths, naive_sample: int = 100) -> IntakeTiming:
     """Time validate_files and ingest_files on the committed demo submissions (in a scratch project)."""
-    from benchmarks.intake.validate import validate_files
-    from benchmarks.pipeline.ingest import ingest_files
-    from benchmarks.privacy.keys import DEMO_KEY
-    from benchmarks.intake.reader import read_submission
-    from benchmarks.intake.schema import validate_rows
-
     files = sorted(paths.demo.glob("submissions_*.csv"))
     if not files:
         raise FileNotFoundError(f"no demo submissions in {paths.demo}: run `benchmarks demo-data` first")

@@ -18,7 +18,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.config import Paths
+from benchmarks.config import Paths, district_stem
+from benchmarks.pipeline.ingest import ingest_files
+from benchmarks.privacy.keys import DEMO_KEY
+from benchmarks.render.batch import render_batch
+from benchmarks.render.executors import default_workers
+from benchmarks.render.notebook import KERNEL_NAME, ensure_kernel
+from benchmarks.reports.html import TEMPLATES
+from benchmarks.reports.kinds import REPORT_KINDS
+from benchmarks.warehouse.queries import latest_year
+from benchmarks.warehouse.store import query
 
 #: The demo state's size, shaped like Illinois.
 STATE_DISTRICTS = 860
@@ -76,9 +85,6 @@ class Timing:
 
 def scratch_project(paths: Paths, root: Path) -> Paths:
     """A project folder under `root` with this project's notebooks and the demo state ingested."""
-    from benchmarks.pipeline.ingest import ingest_files
-    from benchmarks.privacy.keys import DEMO_KEY
-
     scratch = Paths(root)
     shutil.copytree(paths.notebooks, scratch.notebooks)
     ingest_files(sorted(paths.demo.glob("submissions_*.csv")), scratch, DEMO_KEY)
@@ -87,8 +93,6 @@ def scratch_project(paths: Paths, root: Path) -> Paths:
 
 def sample_districts(paths: Paths, year: str, size: int) -> list[str]:
     """`size` districts spread evenly over the year's districts in pseudonym order (so over all counties)."""
-    from benchmarks.warehouse.store import query
-
     everyone = query(paths.warehouse, "SELECT pseudonym FROM district_metrics WHERE school_year = ? "
                                       "ORDER BY pseudonym", [year])["pseudonym"].tolist()
     if size >= len(everyone):
@@ -99,12 +103,8 @@ def sample_districts(paths: Paths, year: str, size: int) -> list[str]:
 
 def naive_commands(paths: Paths, year: str, district: str, out: Path) -> list[list[str]]:
     """The two CLI calls a user would script per district: papermill, then jupyter nbconvert."""
-    from benchmarks.render.notebook import KERNEL_NAME
-    from benchmarks.reports.html import TEMPLATES
-    from benchmarks.reports.kinds import REPORT_KINDS
-
     bin_dir = Path(sys.executable).parent
-    executed = out / f"district_{district}.ipynb"
+    executed = out / f"{district_stem('district', district)}.ipynb"
     return [
         [str(bin_dir / "papermill"), "--no-progress-bar", "-k", KERNEL_NAME, "--cwd", str(paths.notebooks),
          str(paths.notebooks / REPORT_KINDS["district"].notebook), str(executed),
@@ -127,11 +127,6 @@ def run_naive(paths: Paths, year: str, districts: list[str], out: Path) -> None:
 def run_benchmark(paths: Paths, sample: int = 50, workers: int | None = None, echo=print) -> float:
     """Render the same sample both ways, print seconds per report, peak memory and the projection for the
     whole state, and `speedup: <ratio>x` last; returns the ratio."""
-    from benchmarks.render.batch import render_batch
-    from benchmarks.render.executors import default_workers
-    from benchmarks.render.notebook import ensure_kernel
-    from benchmarks.warehouse.queries import latest_year
-
     with tempfile.TemporaryDirectory(prefix="benchmarks-bench-") as tmp:
         root = Path(tmp)
         echo("Preparing a scratch project with the demo state ...")

@@ -12,8 +12,7 @@ import pandas as pd
 from benchmarks.config import Paths, owner_of
 from benchmarks.formats import band_decimals, decimals, display_value
 from benchmarks.privacy.audit.artifacts import Artifact, read_file
-from benchmarks.privacy.audit.truth import (_NUMBER, GROUP_KEYS, Truth, _decimals_of, _numbers, _public_strings,
-                                            _Tokens)
+from benchmarks.privacy.audit.truth import _NUMBER, GROUP_KEYS, Truth, _decimals_of, _numbers, _public_strings, _Tokens
 from benchmarks.privacy.rules import Rules, band_step
 from benchmarks.registry.metrics import METRIC_BY_NAME
 from benchmarks.warehouse.queries import latest_year

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.config import Paths
-from benchmarks.formats import decimals, figure_text
+from benchmarks.formats import decimals, figure_text, scale
+from benchmarks.privacy import crosswalk
 from benchmarks.privacy.audit.artifacts import Artifact
 from benchmarks.privacy.rules import Rules, rules_of
 from benchmarks.registry.groups import PEER_GROUPS, SIZE_BANDS, STORED_GROUPS
@@ -55,8 +56,6 @@ class Truth:
     def load(cls, paths: Paths, rules: Rules | None = None) -> "Truth":
         """The truth from a project's warehouse and crosswalk; rules: the ones to hold outputs to (default: the
         warehouse's own, which can never be looser than the floor)."""
-        from benchmarks.privacy import crosswalk
-
         with connect(paths.warehouse, read_only=True) as con:
             dm = con.execute("SELECT * FROM district_metrics").df()
             subs = con.execute("SELECT pseudonym, source_sha256 FROM submissions").df().drop_duplicates()
@@ -165,7 +164,7 @@ class Truth:
                 number = _BARE.search(text).group(1)
                 if "." in number or len(number) >= 3:
                     bare.add(number)
-                for x in {v, v * 100 if m.unit == "%" else v}:
+                for x in {v, v * scale(m)}:
                     for d in (decimals(m) + 2, decimals(m) + 3, 6):
                         raw.add(f"{x:.{d}f}")
                     raw.add(repr(float(x)))
@@ -215,11 +214,11 @@ def _plan_derived(a: Artifact) -> set[str]:
         nums = _numbers(f["text"])
         if not nums:
             continue
-        planned = nums[0] / (100.0 if m.unit == "%" else 1.0)
+        planned = nums[0] / scale(m)
         out.update(figure_text(m, abs(g.value - planned)) for g in m.goals)
         for p in a.figures:
             if p.get("stat") == "projection" and p.get("metric") == m.name and _numbers(p["text"]):
-                out.add(figure_text(m, abs(planned - _numbers(p["text"])[0] / (100.0 if m.unit == "%" else 1.0))))
+                out.add(figure_text(m, abs(planned - _numbers(p["text"])[0] / scale(m))))
     return out
 
 

@@ -9,10 +9,21 @@ import numpy as np
 from benchmarks.formats import change_text, points_text, share_text
 from benchmarks.privacy.disclosure import BAND, CENTRE, NONE, QUARTILES, total
 from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS, goals_sentence
-from benchmarks.reports.board.data import (LITTLE_CHANGE, BoardSummary, goal_changes, goal_shares, judged_changes,
-                                           participation_by_band, participation_by_county, participation_years,
-                                           state_changes, state_figures, state_quartiles)
-from benchmarks.reports.html import footer_html as provenance_footer, tagged
+from benchmarks.reports.board.data import (
+    LITTLE_CHANGE,
+    BoardSummary,
+    goal_changes,
+    goal_shares,
+    judged_changes,
+    participation_by_band,
+    participation_by_county,
+    participation_years,
+    state_changes,
+    state_figures,
+    state_quartiles,
+)
+from benchmarks.reports.html import footer_html as provenance_footer
+from benchmarks.reports.html import tagged
 from benchmarks.reports.plots import figure_html, state_trend_figure
 from benchmarks.reports.wording import CHANGE_SYMBOLS, GOAL_READINGS, symbols_legend
 

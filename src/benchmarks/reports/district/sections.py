@@ -13,7 +13,8 @@ from benchmarks.registry.groups import FALLBACK_ORDER, PEER_GROUPS
 from benchmarks.registry.metrics import AREA_TITLES, AREAS, METRIC_BY_NAME, METRICS, area_metrics
 from benchmarks.reports.district.data import DistrictReport, peer_groups, reference_row, rows_by_metric
 from benchmarks.reports.district.scorecard import scorecard
-from benchmarks.reports.html import footer_html as provenance_footer, tagged
+from benchmarks.reports.html import footer_html as provenance_footer
+from benchmarks.reports.html import tagged
 from benchmarks.reports.plots import figure_html, peer_band_figure
 from benchmarks.reports.wording import takeaway
 
