@@ -137,7 +137,8 @@ def test_index_lists_every_current_report_of_the_year(demo_project, tmp_path):
         assert (p.reports / YEAR / f"district_{d}.html").exists()
         assert f"district_{d}" not in index and name.replace("&", "&amp;") not in index
     assert "3 district reports are up to date" in index
-    assert "1 county with fewer than 5 reports</th><td class='num'>3</td>" in index
+    assert ("1 county with fewer than 5 reports</th><td class='num' data-metric='districts' data-group='pooled' "
+            "data-stat='count' data-members='all' data-year='2025-26'>3</td>") in index
     assert f"href='board_summary_{YEAR}.html'" in index
     n = duckdb.connect(str(p.warehouse), read_only=True).execute(
         "SELECT count(*) FROM district_metrics WHERE school_year = ?", [YEAR]).fetchone()[0]

@@ -9,11 +9,12 @@ import time
 from pathlib import Path
 
 import nbformat
+from markupsafe import Markup
 
 from benchmarks.config import Paths, executed_record, failed_record, page
 from benchmarks.files import write_atomic
 from benchmarks.render.tasks import Outcome, ReportTask
-from benchmarks.reports.html import CSP, TEMPLATES
+from benchmarks.reports.html import TEMPLATES, page_head
 from benchmarks.reports.kinds import REPORT_KINDS
 
 KERNEL_NAME = "district-benchmarks"
@@ -77,7 +78,7 @@ def to_html(nb: nbformat.NotebookNode, title: str) -> str:
     """Export an executed notebook with the offline template: code hidden, nothing loaded from the network."""
     nb = nbformat.from_dict(nb)
     nb.metadata["title"] = title
-    body, _ = _exporter().from_notebook_node(nb, resources={"csp": CSP})
+    body, _ = _exporter().from_notebook_node(nb, resources={"page_head": Markup(page_head(title))})
     return body
 
 

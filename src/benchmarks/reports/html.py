@@ -29,12 +29,20 @@ def tagged(text: str, metric: str, group: str, stat: str, tag: str = "td", css: 
             f"data-stat='{e(stat, quote=True)}'{extra}>{e(text)}</{tag}>")
 
 
+def page_head(title: str) -> str:
+    """The <head> of every page the toolkit writes: the Content-Security-Policy (no request leaves the page),
+    a phone-width viewport, the title and the style sheet inline."""
+    return ('<head>\n<meta charset="utf-8">\n'
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
+            '<meta name="generator" content="district-benchmarks">\n'
+            f"<title>{escape(title, quote=False)}</title>\n<style>\n{STYLESHEET.read_text()}</style>\n</head>")
+
+
 def page_html(title: str, body: str) -> str:
-    """A whole self-contained page (the index; notebook pages get the same head from the nbconvert template)."""
-    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-            f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">"
-            f"<title>{escape(title)}</title><style>{STYLESHEET.read_text()}</style></head><body>"
-            f"<main class='report'>{body}</main></body></html>")
+    """A whole self-contained page (the index); notebook pages get the same head through the nbconvert template."""
+    return (f'<!DOCTYPE html>\n<html lang="en">\n{page_head(title)}\n<body>\n<main class="report">{body}</main>\n'
+            "</body>\n</html>\n")
 
 
 def generated_at() -> str:
