@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import re
 
-import pandas as pd
 import pytest
 from conftest import make_project
 
 from benchmarks.pipeline.ingest import ingest_files
 from benchmarks.privacy.audit import audit_files
 from benchmarks.privacy.keys import DEMO_KEY
-from benchmarks.privacy.rules import Rules
 from benchmarks.render.batch import render_batch
 from benchmarks.render.delivery import select_districts
-from benchmarks.render.index import county_rows
-
-
-def test_county_rows_pool_below_the_rules_threshold():
-    districts = pd.DataFrame({"county": ["A"] * 9 + ["B"] * 6 + ["C"] * 2})
-    strict = "".join(county_rows(districts, "2025-26", Rules.for_min_peers(8)))
-    assert "data-county='A'" in strict and "data-county='B'" not in strict
-    assert "2 counties with fewer than 8 reports" in strict and ">8<" in strict  # B and C pooled: 6 + 2
-    loose = "".join(county_rows(districts, "2025-26", Rules()))
-    assert "data-county='B'" in loose and "1 county with fewer than 5 reports" in loose
 
 
 @pytest.mark.slow

@@ -95,3 +95,20 @@ def test_export_command_writes_one_districts_files_atomically(demo_project, kest
     assert not list(folder.glob(".*.tmp"))
     result = runner.invoke(main, ["--root", str(demo_project.root), "export", "--county", "Nowhere County"])
     assert result.exit_code != 0 and "no district matching county='Nowhere County'" in str(result.exception)
+
+
+def test_xlsx_band_bounds_hold_exactly_what_they_show(demo_project, tmp_path):
+    """A band's bounds come from a grid (0.7 = 7 x 0.1): stored as computed they read 0.7000000000000001, a
+    precision the page never shows, which the audit rightly reports."""
+    from benchmarks.privacy.audit import read_xlsx
+    from benchmarks.reports.district import iter_district_reports
+    from benchmarks.reports.export import district_table, write_table
+
+    # demo districts (demo key) whose refresh-cycle bands fall on such bounds
+    chosen = ["D1ad0f2767928e36", "D572a37d37ce33a7"]
+    for report in iter_district_reports(demo_project.warehouse, "2025-26", chosen):
+        table = district_table(report)
+        assert (table.frame["shown"] == "range instead of a figure").any()
+        xlsx = [p for p in write_table(table, tmp_path / report.pseudonym) if p.suffix == ".xlsx"][0]
+        hidden = [f["text"] for f in read_xlsx(xlsx, report.pseudonym).figures if f["stat"] == "unrounded"]
+        assert hidden == []

@@ -60,7 +60,9 @@ def _figure_row(fig, m) -> dict:
     if shown in (QUARTILES, CENTRE):
         row["median"] = display_value(m, fig.median)
     if shown == BAND:
-        row.update(range_low=fig.low * scale(m), range_high=fig.high * scale(m))
+        # rounded to the bands' own precision, so an XLSX cell holds exactly what it shows (0.7, not 0.70…01)
+        row.update(range_low=round(fig.low * scale(m), band_decimals(m)) + 0.0,
+                   range_high=round(fig.high * scale(m), band_decimals(m)) + 0.0)
     return row
 
 
