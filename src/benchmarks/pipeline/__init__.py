@@ -1,0 +1,1 @@
+"""The steps strung together: derive the statistics, ingest, run the demo."""

@@ -55,6 +55,10 @@ class Rules:
                    int(meta.get("quartile_min_peers", d.quartile_min_peers)),
                    float(meta.get("dominance", d.dominance)), int(meta.get("band_factor", d.band_factor)))
 
+    def may_show(self, n: int) -> bool:
+        """Whether a group of n districts (n others, for a district's own peers) may be shown or named."""
+        return int(n) >= self.min_peers
+
     def at_least(self, min_peers: int | None) -> "Rules":
         """These rules, tightened to min_peers if that is stricter; never loosened."""
         if min_peers is None or int(min_peers) <= self.min_peers:
@@ -79,6 +83,6 @@ def pool_small(counts: Mapping[str, int], rules: Rules) -> tuple[list[tuple[str,
 
     # pandas' descending sort, as the pages have always listed counties (ties in its order)
     ordered = pd.Series(dict(counts), dtype="int64").sort_values(ascending=False)
-    named = [(str(k), int(n)) for k, n in ordered.items() if n >= rules.min_peers]
-    small = [int(n) for n in ordered if n < rules.min_peers]
+    named = [(str(k), int(n)) for k, n in ordered.items() if rules.may_show(n)]
+    small = [int(n) for n in ordered if not rules.may_show(n)]
     return named, len(small), sum(small)

@@ -1,0 +1,1 @@
+"""Declarations everything else reads: metrics and fields, peer groups, school years."""

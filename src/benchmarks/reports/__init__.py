@@ -1,0 +1,1 @@
+"""What the pages say and draw: report kinds, the HTML builder, wording, charts, each report's sections."""

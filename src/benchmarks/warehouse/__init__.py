@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: its schema and the reads every report shares."""

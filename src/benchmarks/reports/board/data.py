@@ -10,7 +10,7 @@ import pandas as pd
 
 from benchmarks.config import resolve_warehouse
 from benchmarks.formats import decimals, display_value, share_points
-from benchmarks.privacy.disclosure import GroupFigures, group_figures
+from benchmarks.privacy.disclosure import GroupFigures, gate_group_goals, group_figures
 from benchmarks.privacy.keys import is_demo_key
 from benchmarks.privacy.rules import Rules, pool_small, rules_of
 from benchmarks.registry.groups import SIZE_BANDS
@@ -86,9 +86,8 @@ def state_figures(row: pd.Series, summary: BoardSummary, metric: str) -> GroupFi
 
 def goal_shares(summary: BoardSummary) -> pd.DataFrame:
     """Per metric goal and school year: districts with a value and the share meeting the goal (stored)."""
-    g = summary.group_goals[["metric", "goal", "goal_label", "school_year", "n", "share_meeting"]].copy()
-    g.loc[g["n"] < summary.min_peers, "share_meeting"] = np.nan
-    return g.reset_index(drop=True)
+    g = gate_group_goals(summary.group_goals, summary.rules)  # the board may tighten the warehouse's rules
+    return g[["metric", "goal", "goal_label", "school_year", "n", "share_meeting"]].reset_index(drop=True)
 
 
 def _movement(change: float, before: float) -> str:

@@ -223,11 +223,11 @@ def participation_html(summary: BoardSummary) -> str:
         sentence += f", against {count(p['districts_prev'], prev)} for {e(prev)}: {new} and {gone}."
     bands = participation_by_band(summary)
     head = "".join(f"<th scope='col' class='num'>{e(y)}</th>" for y in bands.columns)
-    small = (bands < summary.min_peers).to_numpy().any()
+    small = not all(summary.rules.may_show(n) for n in bands.to_numpy().ravel())
     rows = "".join(
         f"<tr><th scope='row'>{e(band)}</th>" + "".join(
             tagged(str(n), "districts", "size_band", "count", members="all", year=y, state=summary.state,
-                   size_band=band) if n >= summary.min_peers else "<td class='num'>–</td>"
+                   size_band=band) if summary.rules.may_show(n) else "<td class='num'>–</td>"
             for y, n in counts.items()) + "</tr>"
         for band, counts in bands.iterrows())
     by_county = participation_by_county(summary)

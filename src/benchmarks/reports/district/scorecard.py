@@ -114,7 +114,7 @@ def scorecard_html(report: DistrictReport) -> str:
     wider = f"a wider group's where fewer than {report.min_peers} reported that figure"
     if first == "custom":
         whom = f"the median of the {count} districts of your custom group (underlined; {wider})"
-    elif n >= report.min_peers:
+    elif report.rules.may_show(n):
         whom = f"the median of the {count} other districts of your {group} (underlined; {wider})"
     else:
         whom = (f"the underlined median: a wider group's, as fewer than {report.min_peers} other districts of "
