@@ -138,3 +138,18 @@ def test_architecture_doc_names_only_modules_that_exist():
     absent = sorted(n for n in modules() if n not in named and not n.endswith("__init__") and "." in n
                     and n.count(".") >= 1 and not (SRC / Path(*n.split(".")[1:]) / "__init__.py").exists())
     assert not absent, f"modules the doc does not mention: {absent}"
+
+
+def test_import_depth_stays_shallow():
+    """The longest import chain of the package (printed with -s): ten modules deep when the layers were laid."""
+    graph = {m: t - {"benchmarks"} for m, t in import_graph().items() if m != "benchmarks"}
+    depth: dict[str, list[str]] = {}
+
+    def chain(m: str) -> list[str]:
+        if m not in depth:
+            depth[m] = [m, *max((chain(t) for t in graph[m]), key=len, default=[])]
+        return depth[m]
+
+    longest = max((chain(m) for m in graph), key=len)
+    print(f"\nimport layers: {len(longest)}: " + " -> ".join(x.removeprefix("benchmarks.") for x in longest))
+    assert len(longest) <= 11
