@@ -27,12 +27,6 @@ def display_value(m: Metric, x) -> np.ndarray | float:
     return float(out) if out.ndim == 0 else out
 
 
-def axis_value(m: Metric, x) -> np.ndarray | float:
-    """A figure in display units, unrounded (where a chart draws it; the chart rounds it as the text does)."""
-    out = np.asarray(x, dtype="float64") * scale(m)
-    return float(out) if out.ndim == 0 else out
-
-
 def _with_unit(m: Metric, number: str) -> str:
     if m.unit == "%":
         return f"{number}%"

@@ -4,6 +4,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from benchmarks.formats import display_value, scale
 from benchmarks.privacy.disclosure import displayable
 from benchmarks.registry.groups import STORED_GROUPS
 from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS
@@ -22,19 +23,20 @@ def drawn_x(ax) -> list[float]:
 
 
 def allowed_x(stats: pd.DataFrame, metric: str) -> set[float]:
-    """What a chart may draw for a metric: the shown statistics and bands, the district's own figure, goals."""
+    """What a chart may draw for a metric: the shown statistics and bands, the district's own figure and the
+    goals, each exactly as the page's text shows it (rounded, shares in percent)."""
     m = METRIC_BY_NAME[metric]
-    scale = 100 if m.unit == "%" else 1
     rows = stats[stats["metric"] == metric]
     values = pd.concat([rows[c] for c in ("p25", "median", "p75", "band_low", "band_high", "value")])
-    return {round(v * scale, 9) for v in values.dropna()} | {round(g.value * scale, 9) for g in m.goals}
+    return {display_value(m, v) for v in values.dropna()} | {display_value(m, g.value) for g in m.goals}
 
 
 def undeclared(fig, stats, metrics) -> list[tuple[str, float]]:
+    """Drawn positions that are not a shown figure as the text rounds it (1e-9: float noise of the drawing)."""
     out = []
     for ax, metric in zip(fig.axes, metrics):
         ok = allowed_x(stats, metric)
-        out += [(metric, x) for x in drawn_x(ax) if not any(abs(x - a) < 1e-6 for a in ok)]
+        out += [(metric, x) for x in drawn_x(ax) if not any(abs(x - a) < 1e-9 for a in ok)]
     return out
 
 
@@ -60,6 +62,25 @@ def test_band_chart_draws_no_peer_figure(demo_project):
     assert undeclared(fig, shown, names)
 
 
+def test_chart_coordinates_are_as_precise_as_the_text(demo_project, monkeypatch):
+    """Reading a chart's coordinates gives the shown figures as rounded on the page, nothing finer: the
+    smoothed median 1.1333… is drawn at 1.13 like the text says."""
+    import benchmarks.reports.plots as plots
+
+    con = duckdb.connect(str(demo_project.warehouse), read_only=True)
+    districts = [r[0] for r in con.execute("SELECT pseudonym FROM district_metrics WHERE school_year = '2025-26' "
+                                           "AND county = 'Kestrel County' ORDER BY pseudonym").fetchall()]
+    con.close()
+    names = [m.name for m in METRICS]
+    for rep in iter_district_reports(demo_project.warehouse, "2025-26", districts[:3]):
+        shown = displayable(rep.stats)
+        assert undeclared(peer_band_figure(shown, names), shown, names) == []
+    # the guard off: drawn unrounded (display units only), the chart carries finer figures than the text
+    monkeypatch.setattr(plots, "display_value", lambda m, x: np.asarray(x, dtype="float64") * scale(m) + 0.0)
+    leaks = undeclared(peer_band_figure(shown, names), shown, names)
+    assert len(leaks) > 10
+
+
 def _trend_case(demo_project):
     from benchmarks.reports.district import load_district_report, trend_lines
 
@@ -81,14 +102,13 @@ def test_trend_panels_draw_own_figures_and_shown_medians_only(demo_project):
     h = rep.history
     for ax, name in zip(trend_axes, names):
         m = METRIC_BY_NAME[name]
-        scale = 100 if m.unit == "%" else 1
         # allowed: the district's own figures (from district_metrics), the stored shown medians of its groups
-        # in each year, the goals; the drawn y values must all be among them
-        ok = ({round(v * scale, 9) for v in own[name].dropna()}
-              | {round(v * scale, 9) for v in h.loc[h["metric"] == name, "show_median"].dropna()}
-              | {round(g.value * scale, 9) for g in m.goals})
+        # in each year, the goals, each as the text rounds it; the drawn y values must all be among them
+        ok = ({display_value(m, v) for v in own[name].dropna()}
+              | {display_value(m, v) for v in h.loc[h["metric"] == name, "show_median"].dropna()}
+              | {display_value(m, g.value) for g in m.goals})
         ys = [float(y) for line in ax.get_lines() for y in np.atleast_1d(line.get_ydata())]
-        assert ys and all(any(abs(y - a) < 1e-6 for a in ok) for y in ys), name
+        assert ys and all(any(abs(y - a) < 1e-9 for a in ok) for y in ys), name
         # the district's line has one point per year it submitted
         you = [line for line in ax.get_lines() if line.get_label() == "Your district"]
         assert len(you) == 1 and len(you[0].get_ydata()) == own[name].notna().sum()

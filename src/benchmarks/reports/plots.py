@@ -1,7 +1,8 @@
 """Charts for the reports: peer quartile bands with the district's marker and goal lines, never a single peer.
 
 Figures are plain matplotlib.figure.Figure objects, so no backend and no global figure state is needed; they
-are drawn in display units (formats.axis_value: shares in percent).
+are drawn as the text shows them (formats.display_value: rounded, shares in percent), so a chart's
+coordinates are exactly as precise as the figures beside it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from benchmarks.formats import axis_value
+from benchmarks.formats import display_value
 from benchmarks.registry.groups import PEER_GROUPS, STORED_GROUPS
 from benchmarks.registry.metrics import METRIC_BY_NAME
 
@@ -72,7 +73,7 @@ def _panel_title(ax, text: str, **style) -> None:
 def _goal_lines(ax, metric_name: str, span: list[float], vertical: bool, label_at: float) -> None:
     """The metric's goal lines, drawn when they fall near the data (a far goal would squash the chart)."""
     for goal in METRIC_BY_NAME[metric_name].goals:
-        gv = axis_value(METRIC_BY_NAME[metric_name], goal.value)
+        gv = display_value(METRIC_BY_NAME[metric_name], goal.value)
         if span and gv > max(span) * 1.6:
             continue
         line = ax.axvline if vertical else ax.axhline
@@ -89,21 +90,21 @@ def _band_panel(ax, stats: pd.DataFrame, name: str, kinds: list[str]) -> None:
     rows = stats[stats["metric"] == name].drop_duplicates("group_kind").set_index("group_kind").reindex(kinds)
     ys = np.arange(len(kinds))[::-1]
     own = rows["value"].dropna()
-    own_v = axis_value(m, float(own.iloc[0])) if len(own) else np.nan
+    own_v = display_value(m, float(own.iloc[0])) if len(own) else np.nan
     span = []
     for y, (kind, row) in zip(ys, rows.iterrows()):
         # Only what disclosure allows is drawn: quartile band and median, a small group's median alone,
         # or a range standing in for a figure. Never a single peer.
         status = row.get("status") if "status" in rows else ("quartiles" if row.get("published") else "none")
         if status == "band" and np.isfinite(row.get("band_low", np.nan)):
-            lo, hi = (axis_value(m, row[c]) for c in ("band_low", "band_high"))
+            lo, hi = (display_value(m, row[c]) for c in ("band_low", "band_high"))
             ax.barh(y, hi - lo, left=lo, height=0.5, color="none", edgecolor=PALETTE["median"], hatch="///",
                     label="Range shown instead of a figure")
             span += [lo, hi]
         elif status in ("quartiles", "centre") and np.isfinite(row["median"]):
-            med = axis_value(m, row["median"])
+            med = display_value(m, row["median"])
             if status == "quartiles":
-                p25, p75 = (axis_value(m, row[c]) for c in ("p25", "p75"))
+                p25, p75 = (display_value(m, row[c]) for c in ("p25", "p75"))
                 ax.barh(y, p75 - p25, left=p25, height=0.5, color=PALETTE["band"], alpha=0.55,
                         label="Peers' middle half (25th–75th percentile)")
                 span += [p25, p75]
@@ -141,7 +142,7 @@ def _trend_panel(ax, trends: pd.DataFrame, name: str, years: list[str]) -> None:
         line = rows[rows["series"] == series].sort_values("school_year")
         if line.empty:
             continue
-        values = [axis_value(m, v) for v in line["value"]]
+        values = [display_value(m, v) for v in line["value"]]
         ax.plot([x_of[y] for y in line["school_year"]], values, **TREND_STYLES[series],
                 label=line["label"].iloc[0])
         span += values
@@ -204,7 +205,7 @@ def initiative_figure(lines: pd.DataFrame, target_label: str):
     for ax, (_, r) in zip(axes[:, 0], lines.iterrows()):
         m = METRIC_BY_NAME[r["metric"]]
         keys = ("planned", "current", "p25", "median", "p75", "projected_median", "band_low", "band_high")
-        v = {k: axis_value(m, r[k]) if np.isfinite(r.get(k, np.nan)) else np.nan for k in keys}
+        v = {k: display_value(m, r[k]) if np.isfinite(r.get(k, np.nan)) else np.nan for k in keys}
         span = [x for x in v.values() if np.isfinite(x)]
         # Only what disclosure allows: the middle half when shown, the median, or a band instead of a figure.
         if np.isfinite(v["band_low"]):
@@ -249,11 +250,11 @@ def state_trend_figure(trend: pd.DataFrame, metrics: list[str]):
         m = METRIC_BY_NAME[name]
         t = trend[trend["metric"] == name].sort_values("school_year")
         x = np.arange(len(t))
-        ax.fill_between(x, axis_value(m, t["p25"]), axis_value(m, t["p75"]), color=PALETTE["band"], alpha=0.5,
+        ax.fill_between(x, display_value(m, t["p25"]), display_value(m, t["p75"]), color=PALETTE["band"], alpha=0.5,
                         label="Middle half of districts")
-        ax.plot(x, axis_value(m, t["median"]), color=PALETTE["median"], marker="o", linewidth=2, label="Median")
+        ax.plot(x, display_value(m, t["median"]), color=PALETTE["median"], marker="o", linewidth=2, label="Median")
         for goal in m.goals:
-            ax.axhline(axis_value(m, goal.value), color=PALETTE["goal"], linestyle="--", linewidth=1.2,
+            ax.axhline(display_value(m, goal.value), color=PALETTE["goal"], linestyle="--", linewidth=1.2,
                        label=f"Goal: {goal.label}")
         ax.set_xticks(x, t["school_year"])
         ax.set_title(f"{m.label} ({m.unit})", loc="left", fontsize=9, parse_math=False)
