@@ -1,18 +1,14 @@
 """Fingerprints change exactly when a report's inputs change; the manifest remembers what was rendered."""
 
+import json
 import shutil
 
 import duckdb
 import pytest
 
 from benchmarks._version import __version__
-from benchmarks.render.manifest import (
-    Manifest,
-    digest,
-    district_fingerprints,
-    library_fingerprint,
-    warehouse_fingerprint,
-)
+from benchmarks.render.manifest import (MANIFEST_NAME, Manifest, digest, district_fingerprints, library_fingerprint,
+                                        warehouse_fingerprint)
 from benchmarks.render.tasks import Outcome, ReportTask
 
 
@@ -106,3 +102,23 @@ def test_manifest_marks_current_only_with_same_inputs_and_files_present(tmp_path
     assert not Manifest.load(tmp_path).is_current(task)
     (tmp_path / "manifest.json").write_text("{not json")
     assert Manifest.load(tmp_path).reports == {}
+
+
+def test_the_manifest_names_no_district(county_pages, demo_project):
+    """manifest.json sits beside the board's files: it keys reports by file stem and never says whose they are."""
+    from benchmarks.privacy import crosswalk
+
+    text = (demo_project.reports / "2025-26" / MANIFEST_NAME).read_text(encoding="utf-8")
+    names = crosswalk.names(demo_project.crosswalk, county_pages_sources(demo_project))["district_name"]
+    assert len(names) == 9 and not [n for n in names if n in text or json.dumps(n)[1:-1] in text]
+
+
+def county_pages_sources(p):
+    import duckdb
+
+    con = duckdb.connect(str(p.warehouse), read_only=True)
+    try:
+        return con.execute("SELECT pseudonym, source_sha256 FROM current_submissions WHERE school_year = '2025-26' "
+                           "AND county = 'Kestrel County'").df()
+    finally:
+        con.close()

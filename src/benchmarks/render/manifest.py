@@ -146,8 +146,9 @@ class Manifest:
         return bool(e and e.get("ok") and task.page.exists() and task.record.exists())
 
     def record(self, task: ReportTask, outcome: Outcome) -> None:
+        # no label: a district report's label is its name, and the manifest sits beside the shared files
         self.reports[task.stem] = {
-            "kind": task.kind, "fingerprint": task.fingerprint, "label": task.label,
+            "kind": task.kind, "fingerprint": task.fingerprint,
             "rendered_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             **{k: v for k, v in asdict(outcome).items() if k != "stem"}}
 
