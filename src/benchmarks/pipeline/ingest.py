@@ -8,7 +8,6 @@ from benchmarks.config import DEFAULT_MIN_PEERS, Paths
 from benchmarks.intake.archive import intake_run
 from benchmarks.intake.connectivity import ImportResult, store_public_file
 from benchmarks.intake.submissions import FileResult, move_legacy_crosswalk, store_submission_file
-from benchmarks.intake.validate import validate_files  # noqa: F401  (the same check, storing nothing)
 from benchmarks.pipeline.derive import rebuild_derived
 from benchmarks.privacy.rules import Rules
 

@@ -77,11 +77,6 @@ def resolve_custom_peers(crosswalk_file: Path, members) -> list[str]:
     return sorted({by_id.get(m, m) for m in wanted})
 
 
-def find_district(crosswalk_file: Path, district: str) -> tuple[str, str]:
-    """(pseudonym, name) of a district given by its submitted ID or its pseudonym (the analyst's lookup)."""
-    return crosswalk.find(crosswalk_file, district)
-
-
 def load_district_report(warehouse: str | Path = "", district: str = "", school_year: str = "",
                          county: str = "", custom_peers=(), min_peers: int = DEFAULT_MIN_PEERS) -> DistrictReport:
     """One district's report data. Empty district: the first district (by pseudonym) of `county`, or of the
