@@ -104,9 +104,3 @@ def points_text(change: float) -> str:
     if _missing(change):
         return "–"
     return _signed(f"{abs(change):.0f} point" + ("" if abs(change) == 1 else "s"), change)
-
-
-def rank_share(pct_better: float, direction: str) -> float:
-    """The share of others with a lower value (0-1), from the direction-aware share the district beats."""
-    better = pct_better / 100.0
-    return 1.0 - better if direction == "lower" else better

@@ -54,10 +54,11 @@ def test_sd_u46_report_places_it_below_the_kane_county_median(esh):
     assert card["county_median"] == pytest.approx(147.54, abs=0.01)
     assert card["value"] < card["county_median"]
     assert card["county_n"] == 8 and card["reference"] == "county"
-    # above only Aurora East (35.3): "lower than 9 in 10", and with 8 others the 95% interval on their median
-    # spans their lowest to highest value, so the report does not call it "behind most"
-    assert card["sentence"] == ("Lower bandwidth per student than 9 in 10 districts in your county "
-                                "(typical: within noise of their median).")
+    # with 8 others the county shows only its median, so the page says which side of it, from the shown figure
+    # alone (never a rank among the neighbours' exact values: that would be an oracle)
+    assert card["sentence"] == ("Lower bandwidth per student than the median of districts in your county "
+                                "(148 kbps); with 8 of them, too few to show their middle half.")
+    assert card["verdict"] == "behind_median"
     # and it falls short of the 2014 goal. 7 of its 8 county peers meet it (all but Aurora East), but the report
     # no longer says "88% of districts in your county": in a group of 8 that points at the one that does not
     # (shares need 10 others, and every group of this Kane-only table is smaller)

@@ -8,30 +8,53 @@ import pytest
 from conftest import shown_median
 
 from benchmarks.reports.district import load_district_report, peer_groups, peer_groups_html, purchasing_html, scorecard
-from benchmarks.reports.wording import noise_phrase, standing_sentence
+from benchmarks.privacy.disclosure import GroupFigures
+from benchmarks.registry.metrics import METRIC_BY_NAME
+from benchmarks.reports.wording import standing_of
+
+nan = float("nan")
 
 
-def _row(**kw):
-    base = {"value": 5.0, "pct_better": 80.0, "group_kind": "county", "n": 8, "median_vs": "above"}
-    return pd.Series({**base, **kw})
+def _fig(metric="devices_per_student", status="quartiles", n=12, p25=1.0, median=1.1, p75=1.2, low=nan, high=nan):
+    return GroupFigures(METRIC_BY_NAME[metric], status, n, p25, median, p75, low, high, 5)
 
 
-def test_standing_sentence_calls_a_difference_only_outside_the_noise():
-    # higher is better: above the interval is better than most
-    assert standing_sentence("devices_per_student", _row()) == (
-        "Higher devices per student than 8 in 10 districts in your county (better than most).")
-    # same rank, but inside the interval on the median: typical, not "better"
-    assert standing_sentence("devices_per_student", _row(median_vs="within")).endswith(
-        "(typical: within noise of their median).")
-    # lower is better: fewer tickets (value below the interval) is better; pct_better is already direction-aware
-    s = standing_sentence("tickets_per_100_devices", _row(pct_better=90.0, median_vs="below"))
-    assert s == "Lower tickets per 100 devices than 9 in 10 districts in your county (better than most)."
-    s = standing_sentence("tickets_per_100_devices", _row(pct_better=10.0, median_vs="above"))
-    assert s.startswith("Higher tickets per 100 devices than 9 in 10") and s.endswith("(behind most).")
-    assert "too few others, 5," in standing_sentence("devices_per_student", _row(n=5, median_vs="undetermined"))
+def test_standing_is_placed_against_the_shown_figures_only():
+    m = METRIC_BY_NAME["devices_per_student"]
+    # outside the shown middle half (1.00-1.20): better than most, with the figures it rests on
+    assert standing_of(m, _fig(), "county", 1.25) == (
+        "better", "above the middle half",
+        "Higher devices per student than most districts in your county: above their middle half (1.00–1.20 devices).")
+    # inside it, on either side of the median: typical
+    key, words, sentence = standing_of(m, _fig(), "county", 1.05)
+    assert (key, words) == ("typical", "in the middle half, below the median")
+    assert sentence == ("Lower devices per student than the median of districts in your county (1.10 devices), "
+                        "within their middle half (1.00–1.20 devices).")
+    # compared as displayed: 1.204 shows as 1.20, the 75th percentile, so it is not beyond it
+    assert standing_of(m, _fig(), "county", 1.204)[0] == "typical"
+    assert standing_of(m, _fig(), "county", 1.096)[:2] == ("typical", "at the median")
+    # lower is better: fewer tickets than the middle half is better
+    t = METRIC_BY_NAME["tickets_per_100_devices"]
+    assert standing_of(t, _fig("tickets_per_100_devices", p25=10, median=14, p75=20), "state", 8)[0] == "better"
+    assert standing_of(t, _fig("tickets_per_100_devices", p25=10, median=14, p75=20), "state", 25)[0] == "behind"
+    # a small group shows only its median: the verdict says which side of it, never "most"
+    small = _fig(status="centre", n=7, p25=nan, p75=nan)
+    key, words, sentence = standing_of(m, small, "county", 0.9)
+    assert (key, words) == ("behind_median", "below the median")
+    assert sentence == ("Lower devices per student than the median of districts in your county (1.10 devices); "
+                        "with 7 of them, too few to show their middle half.")
+    # a band: inside it, or which side of it
+    band = _fig(status="band", n=6, p25=nan, median=nan, p75=nan, low=1.1, high=1.2)
+    assert standing_of(m, band, "county", 1.15)[:2] == ("at_median", "within the band")
+    assert standing_of(m, band, "county", 1.3)[0] == "better_median"
     # neutral metrics describe, never judge
-    assert noise_phrase("neutral", "above", 40) == ""
-    assert standing_sentence("devices_per_student", None).startswith("Too few")
+    r = METRIC_BY_NAME["refresh_cycle_years"]
+    assert standing_of(r, _fig("refresh_cycle_years", p25=3, median=4, p75=5), "county", 6)[0] == "above"
+    assert standing_of(r, _fig("refresh_cycle_years", status="centre", median=4), "county", 3)[0] == "below_median"
+    # nothing shown, or no own figure
+    assert standing_of(m, _fig(status="none"), "county", 1.0)[0] == "missing"
+    assert standing_of(m, _fig(), None, 1.0)[1] == "too few others reported this"
+    assert standing_of(m, _fig(), "county", nan)[2] == "Not reported this year."
 
 
 @pytest.fixture(scope="module")
@@ -100,28 +123,20 @@ def test_purchasing_against_the_county_median(kestrel):
 
 
 def test_summary_verdicts_use_symbols_and_words_and_the_metric_direction():
-    from benchmarks.reports.wording import VERDICTS, standing_short, takeaway, verdict_of
+    from benchmarks.reports.wording import VERDICTS, takeaway
 
-    assert verdict_of("devices_per_student", _row(median_vs="above")) == "better"
-    assert verdict_of("devices_per_student", _row(median_vs="below")) == "behind"
-    assert verdict_of("tickets_per_100_devices", _row(median_vs="below")) == "better"  # fewer tickets
-    assert verdict_of("devices_per_student", _row(median_vs="within")) == "typical"
-    assert verdict_of("devices_per_student", _row(median_vs="undetermined")) == "unclear"
-    assert verdict_of("refresh_cycle_years", _row(median_vs="above")) == "above"  # no better direction
-    assert verdict_of("devices_per_student", None) == "missing"
-    assert verdict_of("devices_per_student", _row(value=float("nan"))) == "missing"
-    # every verdict has a symbol of its own besides its words, so no reader depends on colour
-    assert len({symbol for symbol, _ in VERDICTS.values() if symbol != "\u2013"}) == 5
-    # the ends say "nearly all", never "10 in 10" (which would say first or last)
-    assert standing_short("devices_per_student", _row(pct_better=96.0)) == "higher than nearly all"
-    assert standing_short("devices_per_student", _row(pct_better=30.0)) == "lower than 7 in 10"
-    assert standing_short("tickets_per_100_devices", _row(pct_better=80.0)) == "lower than 8 in 10"
+    # every verdict has a symbol besides its words, so no reader depends on colour; "most" and "median" differ
+    symbols = {key: symbol for key, (symbol, _) in VERDICTS.items()}
+    assert len({symbols[k] for k in ("better", "typical", "behind", "above", "below", "better_median",
+                                     "behind_median")}) == 7
     card = pd.DataFrame({"metric": ["devices_per_student", "device_price_usd", "refresh_share",
                                     "bandwidth_kbps_per_student"],
                          "verdict": ["better", "behind", "above", "better"]})
     assert takeaway(card) == "better than most on 2 of 3 measures, behind most on 1"
     assert takeaway(card.assign(verdict="typical")) == "typical of your peers"
     assert takeaway(card.assign(verdict=["behind", "typical", "below", "typical"])) == "behind most on 1 of 3 measures"
+    small = card.assign(verdict=["better_median", "behind_median", "above_median", "behind_median"])
+    assert takeaway(small) == "better than the median on 1, behind it on 2 of 3 measures"
 
 
 def test_summary_is_one_row_per_metric_against_the_reference_group(kestrel):

@@ -17,6 +17,7 @@ The rules and their reasons are in docs/privacy.md. In short, for a group of n *
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -239,6 +240,45 @@ class GroupFigures:
     def text(self, stat: str) -> str:
         return {"p25": figure_text(self.metric, self.p25), "p75": figure_text(self.metric, self.p75),
                 "median": self.centre_text}[stat]
+
+    @property
+    def middle_text(self) -> str:
+        """The middle half as shown, "1.05–1.31 devices" ("" without quartiles)."""
+        if self.status != QUARTILES:
+            return ""
+        return f"{figure_text(self.metric, self.p25).split(' ')[0]}–{figure_text(self.metric, self.p75)}"
+
+    def place(self, value: float) -> "Placement":
+        """Where a value (the reader's own, or a planned one) stands against these figures, as displayed.
+
+        A function of the shown figures and the value only, never of the others' exact values, so that any
+        number of questions (plans tried one after another, figures resubmitted) teaches nothing beyond
+        what the page shows: against the middle half when quartiles are shown, else the median or band."""
+        if value is None or not np.isfinite(value):
+            return Placement("missing", "", False)
+        if self.status == NONE:
+            return Placement("none", "", False)
+        d = functools.partial(display_value, self.metric)
+        v = d(value)
+        if self.status == BAND:
+            lo, hi = d(self.low), d(self.high)
+            return Placement("band", "above" if v > hi else "below" if v < lo else "at", False)
+        med = d(self.median)
+        side = "above" if v > med else "below" if v < med else "at"
+        if self.status == QUARTILES:
+            return Placement("quartiles", side, bool(v > d(self.p75) or v < d(self.p25)))
+        return Placement("median", side, False)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A value against a group's shown figures: what they are (quartiles, median, band; "none": nothing
+    shown, "missing": no value), which side of the median (or band) it lies ("above", "below", "at"), and
+    whether it lies outside the middle half (only when quartiles are shown)."""
+
+    against: str
+    side: str
+    beyond: bool
 
 
 def group_figures(row: Mapping, rules: Rules, metric: str | None = None) -> GroupFigures:

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.config import DEFAULT_MIN_PEERS, resolve_warehouse
+from benchmarks.config import DEFAULT_MIN_PEERS
 from benchmarks.formats import amount_text, figure_text
-from benchmarks.privacy.disclosure import group_figures, publish
+from benchmarks.privacy.disclosure import group_figures
 from benchmarks.registry.groups import PEER_GROUPS
 from benchmarks.registry.metrics import METRIC_BY_NAME, goals_sentence
 from benchmarks.registry.years import parse_school_year, school_year_label, year_start
@@ -19,11 +19,9 @@ from benchmarks.reports.district.data import DistrictReport, load_district_repor
 from benchmarks.reports.district.sections import footer_html as district_footer
 from benchmarks.reports.html import tagged
 from benchmarks.reports.plots import figure_html, initiative_figure
-from benchmarks.reports.wording import plan_standing, rank_phrase, verdict_label
+from benchmarks.reports.wording import PLAN_VERDICTS, standing_of
 from benchmarks.stats.goals import goal_gap, meets_goal
-from benchmarks.stats.peers import what_if
 from benchmarks.stats.trends import projected_median
-from benchmarks.warehouse.store import connect
 
 #: The notebook's default plan: a four-year device refresh at one-to-one, and the FCC's long-term bandwidth goal.
 DEFAULT_PLAN = {"devices_per_student": 1.0, "refresh_share": 0.25, "bandwidth_kbps_per_student": 1000.0}
@@ -86,18 +84,17 @@ def load_initiative_check(warehouse: str | Path = "", district: str = "", plan=N
     target = now + DEFAULT_YEARS_AHEAD if str(target_year).strip() == "" else parse_school_year(target_year)
     if target < now:
         raise ValueError(f"target year {school_year_label(target)} is before the report's year {rep.school_year}")
-    with connect(resolve_warehouse(warehouse), read_only=True) as con:
-        year = con.execute("SELECT * FROM district_metrics WHERE school_year = ?", [rep.school_year]).df()
     rep.parameters.update(plan=", ".join(f"{k}={v:g}" for k, v in plan.items()),
                           target_year=school_year_label(target))
     check = InitiativeCheck(rep, plan, target)
-    check.lines = plan_lines(check, year)
+    check.lines = plan_lines(check)
     return check
 
 
-def plan_lines(check: InitiativeCheck, year_metrics: pd.DataFrame) -> pd.DataFrame:
-    """Per planned metric: the stored reference group's figures today, the planned value's rank among the
-    same others (peers.what_if), the peers' median projected to the target year, and each goal."""
+def plan_lines(check: InitiativeCheck) -> pd.DataFrame:
+    """Per planned metric: the stored reference group's shown figures today, where the planned value stands
+    against them (GroupFigures.place: never a count against the others' exact values, which repeated checks
+    would turn into an oracle), the peers' median projected to the target year, and each goal."""
     rep = check.report
     by_metric = rows_by_metric(rep.stats)
     out = []
@@ -108,17 +105,15 @@ def plan_lines(check: InitiativeCheck, year_metrics: pd.DataFrame) -> pd.DataFra
         rec = {"metric": name, "label": m.label, "planned": planned, "current": next(iter(rows.values()))["value"],
                "group_kind": None, "n": 0, "p25": np.nan, "median": np.nan, "p75": np.nan,
                "band_low": np.nan, "band_high": np.nan, "median_text": "–", "median_stat": "none",
-               "planned_pct_better": np.nan, "planned_vs": None, "trend_slope": np.nan, "trend_years": 0,
+               "verdict_key": "missing", "standing": "", "trend_slope": np.nan, "trend_years": 0,
                "projected_median": np.nan}
         if ref is not None:
-            hyp = what_if(year_metrics, rep.pseudonym, rep.school_year, ref["group_kind"], name, planned)
-            # The planned value's rank and verdict pass the same gate as the group's figures.
-            hyp = publish(hyp.to_frame().T, rep.rules).iloc[0]
             # Only what disclosure lets the report show: the smoothed figures, or a band, of the reference group.
             fig = group_figures(ref, rep.rules, name)
+            key, words, _ = standing_of(m, fig, ref["group_kind"], planned)
             rec.update(group_kind=ref["group_kind"], n=int(ref["n"]), p25=fig.p25, median=fig.median,
                        p75=fig.p75, band_low=fig.low, band_high=fig.high, median_text=fig.centre_text,
-                       median_stat=fig.stat, planned_pct_better=hyp["pct_better"], planned_vs=hyp["median_vs"],
+                       median_stat=fig.stat, middle_text=fig.middle_text, verdict_key=key, standing=words,
                        trend_slope=ref["trend_slope"], trend_years=int(ref["trend_years"]))
             if np.isfinite(ref["trend_slope"]):
                 rec["projected_median"] = projected_median(ref["trend_level"], ref["trend_slope"], rep.school_year,
@@ -127,7 +122,7 @@ def plan_lines(check: InitiativeCheck, year_metrics: pd.DataFrame) -> pd.DataFra
             rec[f"goal{i}"] = goal.label
             rec[f"goal{i}_meets"] = bool(meets_goal(m, goal, [planned])[0])
             rec[f"goal{i}_gap"] = float(goal_gap(m, goal, [planned])[0])
-        rec["verdict"] = verdict_label(m.direction, rec["planned_vs"], rec["group_kind"])
+        rec["verdict"] = PLAN_VERDICTS[rec["verdict_key"]]
         rec["sentence"] = plan_sentence(check, rec)
         out.append(rec)
     return pd.DataFrame(out)
@@ -142,9 +137,9 @@ def plan_sentence(check: InitiativeCheck, rec: dict) -> str:
         parts.append(f"Too few other districts reported {noun} to compare.")
     else:
         group = PEER_GROUPS[rec["group_kind"]].phrase
-        rank = rank_phrase(rec["planned_pct_better"], m.direction)  # the district report's rank words
-        parts.append(f"Today that would be {rank} {group} (their median: {rec['median_text']}), "
-                     f"{plan_standing(m.direction, rec['planned_vs'])}.")
+        shown = rec["median_text"] + (f", middle half {rec['middle_text']}" if rec.get("middle_text") else "")
+        parts.append(f"Today that would be {rec['standing']} of {group} ({shown}): "
+                     f"{PLAN_VERDICTS[rec['verdict_key']].lower()}.")
         if np.isfinite(rec["projected_median"]):
             proj = rec["projected_median"]
             side = "above" if rec["planned"] > proj else "below" if rec["planned"] < proj else "at"
@@ -228,10 +223,11 @@ def method_html(check: InitiativeCheck) -> str:
             "<li>Peers are the <em>other</em> districts of your county; when fewer than "
             f"{rep.min_peers} of them reported a figure, districts of your size in the state, then the whole "
             "state. The group used is named in the table.</li>"
-            "<li>Where a planned value would rank today: the planned value is put in place of yours and ranked "
-            "among the same peers with the same rule as your district report (ties count half). It is called "
-            "ahead of or behind most peers only when it lies outside the 95% interval on their median; "
-            "otherwise it is in line with them.</li>"
+            "<li>Where a planned value would stand today: against the figures of the peers this page shows, "
+            "their middle half (25th to 75th percentile) and median, or for a small group only the median or a "
+            "band around it. It is called ahead of or behind most peers only outside their middle half. It is "
+            "never ranked among the peers' own figures, so that trying plan after plan teaches nothing about a "
+            "neighbour beyond what the page prints.</li>"
             "<li>Projection: a straight line fitted by least squares through the peers' median of each school "
             f"year on record up to {rep.school_year}, extended to {check.target_label}. It assumes the past pace "
             "continues; it is not a forecast and carries no interval.</li>"

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Mapping
-
-import numpy as np
 import pandas as pd
 
-from benchmarks.formats import rank_share
+from benchmarks.privacy.disclosure import GroupFigures, Placement
 from benchmarks.registry.groups import PEER_GROUPS
-from benchmarks.registry.metrics import METRIC_BY_NAME
+from benchmarks.registry.metrics import METRIC_BY_NAME, Metric
 
 # --- where a figure stands against its peers ---------------------------------------------------------------
 
-#: The district report's verdicts: a symbol and words, so that no reader depends on colour.
+#: The district report's verdicts: a symbol and words, so that no reader depends on colour. "Most" is said
+#: only outside the peers' shown middle half; a small group shows only its median, so the verdict is its side.
 VERDICTS = {
     "better": ("✓", "Better than most"),
     "typical": ("●", "Typical"),
     "behind": ("!", "Behind most"),
     "above": ("↑", "Above most"),
     "below": ("↓", "Below most"),
-    "unclear": ("–", "Too few to tell"),
+    "better_median": ("↗", "Better than the median"),
+    "behind_median": ("↘", "Behind the median"),
+    "above_median": ("↗", "Above the median"),
+    "below_median": ("↘", "Below the median"),
+    "at_median": ("●", "At the median"),
     "missing": ("–", "No comparison"),
 }
 #: The initiative check's verdict on a planned value, by the same keys.
@@ -30,115 +32,66 @@ PLAN_VERDICTS = {
     "behind": "Behind most peers",
     "above": "More than most peers",
     "below": "Less than most peers",
-    "unclear": "Too few peers to tell",
+    "better_median": "Ahead of the peers' median",
+    "behind_median": "Behind the peers' median",
+    "above_median": "Above the peers' median",
+    "below_median": "Below the peers' median",
+    "at_median": "At the peers' median",
     "missing": "No comparison",
 }
-#: How a planned value compares with today's peers, in a sentence, by the same keys.
-PLAN_STANDING = {
-    "better": "ahead of most of them",
-    "typical": "in line with them: the difference from their median is within noise",
-    "behind": "behind most of them",
-    "above": "more than most of them",
-    "below": "less than most of them",
-    "unclear": "too few of them to call a difference",
-}
 
-
-def verdict_key(direction: str, median_vs) -> str:
-    """The verdict of a value against its peers (median_vs: where it lies against the 95% interval on their
-    median, see stats.peers.median_verdict): better or behind only outside the noise; a metric without a
-    better direction (a refresh cycle) is only above or below most; "unclear" with too few others."""
-    if median_vs == "within":
-        return "typical"
-    if median_vs not in ("above", "below"):
-        return "unclear"
-    if direction == "neutral":
-        return median_vs
-    return "better" if median_vs == ("above" if direction == "higher" else "below") else "behind"
-
-
-def verdict_of(metric_name: str, row) -> str:
-    """The report's verdict key of a peer_stats row of its reference group ("missing": no group to compare
-    with, or no own value)."""
-    if row is None or not np.isfinite(row["value"]):
+def verdict_key(direction: str, place: Placement) -> str:
+    """The verdict of a placement (GroupFigures.place): better or behind most only outside the shown middle
+    half, typical inside it; against a median or band alone, only its side; a metric without a better
+    direction (a refresh cycle) is only above or below."""
+    if place.against in ("none", "missing"):
         return "missing"
-    return verdict_key(METRIC_BY_NAME[metric_name].direction, row.get("median_vs"))
+    if place.side == "at" or (place.against == "quartiles" and not place.beyond):
+        return "at_median" if place.against != "quartiles" else "typical"
+    good = place.side == ("above" if direction == "higher" else "below")
+    word = place.side if direction == "neutral" else "better" if good else "behind"
+    return word if place.against == "quartiles" else f"{word}_median"
 
+def standing_of(m: Metric, fig: GroupFigures, kind: str | None, value: float) -> tuple[str, str, str]:
+    """(verdict key, few words, sentence) for a value against one group's shown figures, e.g. ("better",
+    "above the middle half", "More devices per student than most districts in your county: above their middle
+    half (1.05–1.31 devices)."). Every word follows from the shown figures and the value (see
+    GroupFigures.place), so no number of questions teaches more than the page shows."""
+    place = fig.place(value)
+    key = verdict_key(m.direction, place)
+    if place.against == "missing":
+        return key, "not reported this year", "Not reported this year."
+    if place.against == "none" or kind is None:
+        return "missing", "too few others reported this", "Too few other districts reported this to compare."
+    return key, placement_words(place), placement_sentence(m, fig, place, PEER_GROUPS[kind].phrase)
 
-def plan_verdict(direction: str, median_vs, group_kind) -> str:
-    """The verdict key of a planned value ("missing": no peer group to compare with)."""
-    return "missing" if group_kind is None else verdict_key(direction, median_vs)
+def placement_words(place: Placement) -> str:
+    """A placement in a few words: "above the middle half", "in the middle half, below the median"."""
+    if place.against == "band":
+        return "within the band" if place.side == "at" else f"{place.side} the band"
+    if place.side == "at":
+        return "at the median"
+    if place.against == "quartiles":
+        return f"{place.side} the middle half" if place.beyond else f"in the middle half, {place.side} the median"
+    return f"{place.side} the median"
 
-
-def verdict_label(direction: str, median_vs, group_kind) -> str:
-    """A short verdict for a planned value against today's peers, with the same noise rule as the report."""
-    return PLAN_VERDICTS[plan_verdict(direction, median_vs, group_kind)]
-
-
-def plan_standing(direction: str, median_vs) -> str:
-    """How a planned value compares with today's peers, for a sentence."""
-    return PLAN_STANDING[verdict_key(direction, median_vs)]
-
-
-def noise_phrase(direction: str, verdict, n: int) -> str:
-    """The parenthetical verdict of a standing sentence: a district is called better or behind only when
-    its value lies outside the 95% interval on the peers' median (see peers.median_verdict)."""
-    if direction == "neutral":
-        return ""
-    key = verdict_key(direction, verdict)
-    if key == "better":
-        return " (better than most)"
-    if key == "behind":
-        return " (behind most)"
-    if key == "typical":
-        return " (typical: within noise of their median)"
-    return f" (too few others, {int(n)}, to call a difference)"
-
-
-# --- rank among the peers ----------------------------------------------------------------------------------
-
-
-def rank_words(pct_better: float, direction: str) -> tuple[str, str]:
-    """("Higher" or "Lower", "8 in 10") for where a value ranks among its peers (pct_better: the
-    direction-aware share it beats, 0-100); the ends read "nearly all" rather than "10 in 10", which would
-    say first or last."""
-    below = rank_share(pct_better, direction)
-    word, share = ("Higher", below) if below >= 0.5 else ("Lower", 1 - below)
-    tenths = int(round(share * 10))
-    return word, "nearly all" if tenths >= 10 else f"{tenths} in 10"
-
-
-def rank_phrase(pct_better: float, direction: str) -> str:
-    """The rank in a few words: "higher than 8 in 10", "lower than nearly all"."""
-    word, share = rank_words(pct_better, direction)
-    return f"{word.lower()} than {share}"
-
-
-def standing_sentence(metric_name: str, row: Mapping | None) -> str:
-    """Plain words for where the district stands against its reference group, e.g.
-    "Higher devices per student than 7 in 10 districts in your county (better than most)".
-
-    "Better than most" / "behind most" only when the value is outside the 95% interval on the peers'
-    median (row["median_vs"]); otherwise the difference is within noise and called typical."""
-    m = METRIC_BY_NAME[metric_name]
-    if row is None:
-        return "Too few other districts reported this to compare."
-    if not np.isfinite(row["value"]):
-        return "Not reported this year."
-    word, share = rank_words(row["pct_better"], m.direction)
+def placement_sentence(m: Metric, fig: GroupFigures, place: Placement, group: str) -> str:
+    """A placement in a sentence that quotes the shown figures it rests on."""
     noun = m.noun or m.label.lower()
-    text = f"{word} {noun} than {share} {PEER_GROUPS[row['group_kind']].phrase}"
-    return text + noise_phrase(m.direction, row.get("median_vs"), row["n"]) + "."
-
-
-def standing_short(metric_name: str, row: Mapping | None) -> str:
-    """The summary's few words, "lower than 8 in 10" (the group is named beside its median)."""
-    if row is None:
-        return "too few others reported this"
-    if not np.isfinite(row["value"]):
-        return "not reported this year"
-    return rank_phrase(row["pct_better"], METRIC_BY_NAME[metric_name].direction)
-
+    more = {"above": "Higher", "below": "Lower"}.get(place.side, "")
+    if place.against == "band":
+        if place.side == "at":
+            return f"{noun[0].upper() + noun[1:]} within the band of {group} ({fig.centre_text})."
+        return f"{more} {noun} than {group}, whose median lies in {fig.centre_text}."
+    if place.side == "at":
+        return f"{noun[0].upper() + noun[1:]} at the median of {group} ({fig.centre_text})."
+    if place.against == "quartiles":
+        if place.beyond:
+            return f"{more} {noun} than most {group}: {place.side} their middle half ({fig.middle_text})."
+        return (f"{more} {noun} than the median of {group} ({fig.centre_text}), within their middle half "
+                f"({fig.middle_text}).")
+    return (f"{more} {noun} than the median of {group} ({fig.centre_text}); with {fig.n} of them, too few to "
+            "show their middle half.")
 
 def takeaway(card: pd.DataFrame) -> str:
     """A section's finding in a few words, from its rows' verdicts: "better than most on 2 of 5 measures"."""
@@ -152,8 +105,11 @@ def takeaway(card: pd.DataFrame) -> str:
         parts.append(f"behind most on {behind}" + ("" if better else f" of {len(directed)} measures"))
     if parts:
         return ", ".join(parts)
-    return "typical of your peers" if counts.get("typical", 0) else "too few peers to tell"
-
+    ahead, short = int(counts.get("better_median", 0)), int(counts.get("behind_median", 0))
+    if ahead or short:  # small groups show only a median: say its side, not "most"
+        return f"better than the median on {ahead}, behind it on {short} of {len(directed)} measures"
+    typical = counts.get("typical", 0) + counts.get("at_median", 0)
+    return "typical of your peers" if typical else "too few peers to tell"
 
 # --- how a figure moved since last year (the board) --------------------------------------------------------
 
@@ -165,14 +121,12 @@ CHANGE_SYMBOLS = {"up": "▲", "down": "▼", "little": "●"}
 #: How a move of the share of districts meeting a goal reads.
 GOAL_READINGS = {"up": "more districts", "down": "fewer districts", "little": "no change"}
 
-
 def change_verdict(direction: str, movement: str) -> str:
     """What a move (up, down, little; "" when there is none to tell) means for a metric: improved,
     worsened, little change; only up or down for a metric without a better direction."""
     if not movement:
         return ""
     return "little change" if movement == "little" else CHANGE_VERDICTS[(direction, movement)]
-
 
 def symbols_legend() -> str:
     """The key to the movement symbols: "▲ up, ▼ down, ● little change"."""

@@ -102,19 +102,3 @@ def custom_peer_stats(district_metrics: pd.DataFrame, pseudonym: str, school_yea
         rows = _rows(dm, "custom", labels, metric.name, metric.direction, values, stats)
         frames.append(rows[own])
     return pd.concat(frames, ignore_index=True)
-
-
-def what_if(district_metrics: pd.DataFrame, pseudonym: str, school_year: str, kind: str, metric_name: str,
-            value: float) -> pd.Series:
-    """The peer_stats row the district would have with `value` in place of its own figure: the others
-    (and so n, quartiles and the interval) are unchanged; rank and verdict are those of `value`."""
-    dm = district_metrics[district_metrics["school_year"] == school_year].reset_index(drop=True)
-    own = (dm["pseudonym"] == pseudonym).to_numpy()
-    if not own.any():
-        raise LookupError(f"no submission for district {pseudonym!r} in school year {school_year!r}")
-    m = METRIC_BY_NAME[metric_name]
-    codes, labels = group_codes(dm, kind)
-    values = dm[metric_name].to_numpy(dtype="float64", na_value=np.nan, copy=True)
-    values[own] = value
-    rows = _rows(dm, kind, labels, metric_name, m.direction, values, leave_one_out(codes, values))
-    return rows[own].iloc[0]

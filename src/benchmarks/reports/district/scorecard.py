@@ -14,7 +14,7 @@ from benchmarks.registry.metrics import METRICS, Metric
 from benchmarks.registry.years import previous_year
 from benchmarks.reports.district.data import DistrictReport, peer_groups, reference_row, rows_by_metric
 from benchmarks.reports.html import tagged
-from benchmarks.reports.wording import VERDICTS, standing_sentence, standing_short, takeaway, verdict_of
+from benchmarks.reports.wording import VERDICTS, standing_of, takeaway
 
 
 def scorecard(report: DistrictReport) -> pd.DataFrame:
@@ -39,9 +39,10 @@ def scorecard(report: DistrictReport) -> pd.DataFrame:
             rec[f"{kind}_n"] = int(g.get("n", 0))
         rec["reference"] = None if ref is None else ref["group_kind"]
         rec["fell_back"] = ref is not None and ref["group_kind"] != report.fallback_order[0]
-        rec["sentence"] = standing_sentence(m.name, ref)
-        rec["verdict"] = verdict_of(m.name, ref)
-        rec["standing"] = standing_short(m.name, ref)
+        # where the district stands: from the reference group's shown figures and its own value only
+        ref_fig = group_figures(ref or {}, report.rules, m.name)
+        rec["verdict"], rec["standing"], rec["sentence"] = standing_of(
+            m, ref_fig, None if ref is None else ref["group_kind"], value)
         rec["detail"] = detail_sentence(report, m, ref)
         out.append(rec)
     report._card = pd.DataFrame(out)
@@ -122,8 +123,10 @@ def scorecard_html(report: DistrictReport) -> str:
     head = "".join(f"<th scope='col' class='num'>{e(PEER_GROUPS[k].label)}</th>" for k in kinds)
     return (
         f"<section class='scorecard'><h2>At a glance: {e(takeaway(card))}</h2>"
-        f"<p class='lede'>Medians of the other districts of each group. The verdict is against {whom}, and "
-        "says better or behind only when the difference is larger than chance would make it.</p>"
+        f"<p class='lede'>Medians of the other districts of each group. The verdict is against {whom}: better or "
+        "behind most when your figure lies outside their middle half (25th to 75th percentile), typical inside "
+        f"it; where fewer than {report.rules.quartile_min_peers} others reported, only the median is shown, "
+        "and the verdict says which side of it you are.</p>"
         "<table class='summary-table'><thead><tr><th scope='col'>Measure</th><th scope='col' class='num'>You</th>"
         f"{head}<th scope='col'>Where you stand</th></tr></thead><tbody>{''.join(body)}</tbody></table>"
         "</section>")
