@@ -42,20 +42,30 @@ def not_participating(school_year: str) -> str:
             f"{school_year}; the list is refused as a whole; check it against the association's roster")
 
 
-def participating(crosswalk_file: Path, entries: Iterable, participants: Iterable[str], school_year: str) -> list[str]:
-    """Pseudonyms (sorted, distinct) of a custom list given as district IDs or pseudonyms, every one of which
-    must be a participating district of the school year (`participants`: that year's pseudonyms); else a
-    LookupError with `not_participating`'s message."""
+def resolve(crosswalk_file: Path, entries: Iterable) -> list[str]:
+    """The pseudonym of each entry of a list given as district IDs or pseudonyms, in order; an entry the
+    crosswalk does not know is kept as given (require_participants refuses it)."""
     wanted = [str(m).strip() for m in entries if str(m).strip()]
     if not wanted:
         return []
-    present = set(participants)
     cw = crosswalk.identities(crosswalk_file)
     by_id = dict(zip(cw["district_id"], cw["pseudonym"]))
-    members = {m if m in present else by_id.get(m) for m in wanted}
-    if not members <= present:  # None (unknown) or a district without a submission that year
+    return [by_id.get(m, m) for m in wanted]
+
+
+def require_participants(members: Iterable[str], participants: Iterable[str], school_year: str) -> None:
+    """Refuse (LookupError, not_participating's message) a list with any member that is not a participating
+    district of the school year (`participants`: that year's pseudonyms)."""
+    if not set(members) <= set(participants):
         raise LookupError(not_participating(school_year))
-    return sorted(members)
+
+
+def participating(crosswalk_file: Path, entries: Iterable, participants: Iterable[str], school_year: str) -> list[str]:
+    """Pseudonyms (sorted, distinct) of a custom list given as district IDs or pseudonyms, every one of which
+    must be a participating district of the school year; else the whole list is refused."""
+    members = resolve(crosswalk_file, entries)
+    require_participants(members, participants, school_year)
+    return sorted(set(members))
 
 
 def too_few(named: int, rules: Rules) -> str | None:
