@@ -1,4 +1,4 @@
-"""Custom peer groups: the atom rule worked by hand, participants only, and the private record."""
+"""Custom peer groups: the differencing rule worked by hand, participants only, and the private record."""
 
 from __future__ import annotations
 
@@ -15,30 +15,20 @@ REST = set("ijklmnopqrst")     # twelve others of the state outside it
 STATE = COUNTY | REST
 
 
-def test_atoms_partition_the_union_by_membership():
-    atoms = cg.atoms([{"a", "b", "c", "d"}, {"c", "d", "e"}])
-    assert sorted(map(sorted, atoms)) == [["a", "b"], ["c", "d"], ["e"]]
-    # nested sets: the inner one and the ring around it
-    assert sorted(map(sorted, cg.atoms([COUNTY, STATE]))) == [sorted(COUNTY), sorted(REST)]
-    # a set equal to another cuts nothing
-    assert len(cg.atoms([COUNTY, set(COUNTY), STATE])) == 2
-    assert cg.atoms([]) == []
-
-
 @pytest.mark.parametrize("new, refused", [
-    (COUNTY, False),                        # the county again: atoms 8 and 12
+    (COUNTY, False),                        # the county again: no difference
     (STATE, False),                         # the state again
-    (set("abcde"), True),                   # county split 5 / 3: the three are singled out
-    (set("abcd"), True),                    # 4 / 4
+    (set("abcde"), True),                   # the county but three: the three are singled out
+    (set("abcd"), True),                    # the county but four
     (set("abcdefg"), True),                 # "the county but one": 7 / 1
-    (set("ijklm"), False),                  # rest split 5 / 7, county kept whole
-    (set("ijklmnop"), True),                # rest split 8 / 4
-    (COUNTY | set("ijklm"), False),         # county whole, rest 5 / 7
-    (set("abcde") | set("ijklm"), True),    # county cut 5 / 3 again
-    (set("uvwxy"), False),                  # five districts outside every group: an atom of 5
-    (set("uvwx"), True),                    # four outside every group
+    (set("ijklm"), False),                  # 13 from the county, 15 from the state
+    (set("ijklmnop"), False),               # the state but the county and four: 12 from it
+    (COUNTY | set("ijklm"), False),         # the county and five more
+    (set("abcde") | set("ijklm"), False),   # 8 from the county, 10 from the state
+    (set("uvwxy"), False),                  # five districts outside every group
+    (COUNTY | set("uvwx"), True),           # the county and four more
 ])
-def test_atom_rule_by_hand(new, refused):
+def test_differencing_rule_by_hand(new, refused):
     earlier = [STATE, COUNTY]
     if refused:
         with pytest.raises(ValueError, match="single out fewer than 5 districts") as err:
@@ -51,11 +41,12 @@ def test_atom_rule_by_hand(new, refused):
 def test_earlier_lists_count_and_min_peers_is_the_threshold():
     # with min_peers 3 the 5 / 3 split of the county passes ...
     cg.check_no_differencing(set("abcde"), [STATE, COUNTY], 3)
-    # ... and a second list cutting it again is judged with the first: atoms {a,b,c}, {d,e}, {f,g,h}
+    # ... and a second list is judged against the first too: abcfgh differs from abcde by d, e, f, g, h (5) but
+    # from the county by d, e (2)
     with pytest.raises(ValueError):
         cg.check_no_differencing(set("abcfgh"), [STATE, COUNTY, set("abcde")], 3)
-    # six lists each leaving out one of six neighbours: the first (with min_peers 3: county 8 = 5 + 3) passes,
-    # the second meets it in four and leaves atoms of one
+    # six lists each leaving out one of six neighbours: the first (with min_peers 3: the county but a, g, h)
+    # passes, the second differs from it by two
     six = [set("abcdef") - {x} for x in "abcdef"]
     cg.check_no_differencing(six[0], [STATE, COUNTY], 3)
     with pytest.raises(ValueError):
@@ -127,10 +118,10 @@ def test_admit_records_numbers_and_refuses_differencing(table):
     # the same list again, in another order and spelling: the same group, nothing new recorded
     again = cg.admit(p.warehouse, ps[1], [ps[24], *_ids(23, 22, 21, 20), "9900001"], "2025-26", 5)
     assert again == first and len(cg.read_groups(record)) == 1
-    # the county and the whole state keep every part whole: allowed, numbered on
+    # the county as a list: no difference from the county group, allowed, numbered on
     county = cg.admit(p.warehouse, ps[1], _ids(*range(2, 13)), "2025-26", 5)
     assert county.group == 2
-    # Other County's 20..24 vs 25..29 is already a cut; 20..23 + 25 would leave atoms of 4 and 1
+    # 20..23 + 25 differs from the first group (20..24) by two: refused
     with pytest.raises(ValueError, match="single out fewer than 5"):
         cg.admit(p.warehouse, ps[1], _ids(20, 21, 22, 23, 25), "2025-26", 5)
     # too short a list: the existing rule, after the participants check
