@@ -195,3 +195,35 @@ def public_csv(tmp_path, rows, name="esh_fy2015.csv", encoding="cp1252"):
     path = tmp_path / name
     path.write_bytes(buf.getvalue().encode(encoding))
     return path
+
+
+def round_table_project(root: Path) -> tuple[Paths, dict[int, str]]:
+    """A small project ingested with the demo key, for custom peer groups: in 2025-26 the reader (n=1) and
+    eleven neighbours in Test County (n=2..12), ten districts in Other County (n=20..29), all of one locale
+    and size band (so the stored groups cut the others into two parts only: the county and the rest). Six
+    neighbours (n=2..7) report resolution hours on a 0.3-hour grid, so a smoothed median of five of them is
+    shown exactly. Districts n=40..43 submitted in 2024-25 only. Returns the paths and {n: pseudonym}."""
+    from benchmarks.privacy import crosswalk
+
+    p = make_project(root)
+    hours = {2: "12.0", 3: "13.5", 4: "15.3", 5: "18.0", 6: "21.9", 7: "24.3"}
+    files = []
+    for year, ns in (("2024-25", [*range(1, 13), *range(20, 30), *range(40, 44)]),
+                     ("2025-26", [*range(1, 13), *range(20, 30)])):
+        rows = []
+        for n in ns:
+            replaced = 200 + 11 * n
+            rows.append(row(n=n, school_year=year, county="Other County" if 20 <= n < 30 else "Test County",
+                            enrollment=str(1100 + 13 * n), student_devices=str(1000 + 17 * n),
+                            devices_replaced=str(replaced), device_spend_usd=str(replaced * (300 + 7 * n)),
+                            bandwidth_mbps=str(800 + 37 * n), internet_monthly_cost_usd=str(2000 + 53 * n),
+                            access_points=str(60 + 3 * n), wifi6_access_points=str(20 + 2 * n),
+                            helpdesk_tickets=str(500 + 23 * n), tech_staff_fte=f"{2 + 0.1 * n:.1f}",
+                            median_resolution_hours=hours.get(n, f"{10 + 0.7 * n:.1f}")))
+        path = root / f"submissions_{year}.csv"
+        path.write_text(csv_text(rows))
+        files.append(path)
+    ingest_files(files, p, DEMO_KEY)
+    ids = crosswalk.identities(p.crosswalk)
+    pseudonyms = {int(i[2:]): ps for i, ps in zip(ids["district_id"], ids["pseudonym"])}
+    return p, pseudonyms

@@ -218,7 +218,8 @@ def initiative(p, district: str, plan: tuple[str, ...], target_year: str, school
 @main.command()
 @click.option("--district", required=True, help="District ID (as submitted) or pseudonym.")
 @click.option("--peers", "custom_peers", multiple=True, metavar="DISTRICT",
-              help="A district of a custom comparison group (ID or pseudonym); repeat, at least --min-peers.")
+              help="A participating district of a custom comparison group (ID or pseudonym); repeat, at least "
+                   "--min-peers. The list is recorded privately and refused if it could be differenced.")
 @click.option("--year", "school_year", default="", help="School year (default: the latest).")
 @click.option("--min-peers", type=int, default=DEFAULT_MIN_PEERS, show_default=True)
 @click.pass_obj

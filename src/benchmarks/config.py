@@ -86,6 +86,12 @@ def crosswalk_path(warehouse: Path | str) -> Path:
     return Path(warehouse).resolve().parent.parent / "private" / "crosswalk.duckdb"
 
 
+def custom_groups_path(warehouse: Path | str, school_year: str) -> Path:
+    """The record of the custom peer groups rendered for districts in a school year (who asked, which
+    districts, the group's number): data/private/custom_groups_<year>.json, owner-only, beside the crosswalk."""
+    return crosswalk_path(warehouse).with_name(f"custom_groups_{school_year}.json")
+
+
 def key_file() -> Path:
     """Where the pseudonym key lives when $BENCHMARKS_KEY is not set: outside the repository."""
     env = os.environ.get("BENCHMARKS_KEY_FILE")

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from benchmarks.config import DEFAULT_MIN_PEERS, Paths, district_stem
 from benchmarks.privacy import crosswalk
+from benchmarks.privacy.custom_groups import admit
 from benchmarks.privacy.rules import check_min_peers
 from benchmarks.registry.years import parse_school_year, school_year_label
 from benchmarks.render.notebook import render_one
-from benchmarks.reports.district import resolve_custom_peers
 from benchmarks.reports.initiative import parse_plan
 from benchmarks.warehouse.queries import latest_year
 
@@ -17,14 +17,18 @@ from benchmarks.warehouse.queries import latest_year
 def render_district(paths: Paths, district: str, custom_peers=(), school_year: str = "",
                     min_peers: int = DEFAULT_MIN_PEERS) -> Path:
     """Render one district's report (with a custom peer group when given) to
-    reports/<year>/district_<pseudonym>[_custom].html; returns the page."""
+    reports/<year>/district_<pseudonym>[_custom].html; returns the page.
+
+    A custom list is checked and recorded first (benchmarks.privacy.custom_groups.admit: participating
+    districts only, no differencing); the notebook is given the group's number, never its members."""
     year = school_year or latest_year(paths.warehouse)
     pseudonym, name = crosswalk.find(paths.crosswalk, district)
-    resolve_custom_peers(paths.crosswalk, custom_peers)  # fail here, with the names, not inside the notebook
+    parameters = {"warehouse": str(paths.warehouse), "school_year": year, "district": pseudonym,
+                  "min_peers": check_min_peers(min_peers)}
+    if custom_peers:
+        parameters["custom_group"] = admit(paths.warehouse, pseudonym, custom_peers, year, min_peers).group
     stem = district_stem("district", pseudonym, custom=bool(custom_peers))
-    return render_one("district", paths, paths.reports / year, stem,
-                      {"warehouse": str(paths.warehouse), "school_year": year, "district": pseudonym,
-                       "custom_peers": list(custom_peers), "min_peers": check_min_peers(min_peers)},
+    return render_one("district", paths, paths.reports / year, stem, parameters,
                       f"{name} — technology benchmarks {year}")
 
 

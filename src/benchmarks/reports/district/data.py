@@ -8,8 +8,9 @@ from typing import Iterator
 
 import pandas as pd
 
-from benchmarks.config import DEFAULT_MIN_PEERS, crosswalk_path, resolve_warehouse
+from benchmarks.config import DEFAULT_MIN_PEERS, crosswalk_path, custom_groups_path, resolve_warehouse
 from benchmarks.privacy import crosswalk
+from benchmarks.privacy.custom_groups import members_of, participating
 from benchmarks.privacy.disclosure import protect_custom
 from benchmarks.privacy.keys import is_demo_key
 from benchmarks.privacy.rules import Rules, check_min_peers, rules_of
@@ -62,27 +63,16 @@ class DistrictReport:
         return (("custom",) if self.custom_named else ()) + FALLBACK_ORDER
 
 
-def resolve_custom_peers(crosswalk_file: Path, members) -> list[str]:
-    """Pseudonyms of a custom peer list given as district IDs or pseudonyms; unknown entries are an error."""
-    wanted = [str(m).strip() for m in members if str(m).strip()]
-    if not wanted:
-        return []
-    cw = crosswalk.identities(crosswalk_file)
-    by_id = dict(zip(cw["district_id"], cw["pseudonym"]))
-    known = set(cw["pseudonym"])
-    unknown = [m for m in wanted if m not in by_id and m not in known]
-    if unknown:
-        raise LookupError(f"custom peer list: no district with ID or pseudonym {', '.join(map(repr, unknown))} "
-                          "has ever submitted")
-    return sorted({by_id.get(m, m) for m in wanted})
-
-
 def load_district_report(warehouse: str | Path = "", district: str = "", school_year: str = "",
-                         county: str = "", custom_peers=(), min_peers: int = DEFAULT_MIN_PEERS) -> DistrictReport:
+                         county: str = "", custom_peers=(), min_peers: int = DEFAULT_MIN_PEERS,
+                         custom_group: int = 0) -> DistrictReport:
     """One district's report data. Empty district: the first district (by pseudonym) of `county`, or of the
-    state; empty school_year: the latest year on record. custom_peers: district IDs or pseudonyms of a
-    custom comparison group, computed here from district_metrics with the stored groups' rules.
-    min_peers can tighten the warehouse's disclosure rules for this report, never loosen them."""
+    state; empty school_year: the latest year on record. custom_group: the number of a custom group recorded
+    for the district that year (benchmarks.privacy.custom_groups.admit, as `benchmarks report --peers` does),
+    computed here from district_metrics with the stored groups' rules; the page and the parameters name it
+    by number and size only. custom_peers: a list of participating districts' IDs or pseudonyms instead,
+    for an analyst in Python (not recorded nor checked for differencing: send a district only what
+    `benchmarks report` renders). min_peers can tighten the warehouse's disclosure rules, never loosen them."""
     wh = resolve_warehouse(warehouse)
     check_min_peers(min_peers)
     with connect(wh, read_only=True) as con:
@@ -105,9 +95,12 @@ def load_district_report(warehouse: str | Path = "", district: str = "", school_
                             [district, school_year]).df()
         buying = con.execute("SELECT * FROM purchasing WHERE pseudonym = ? AND school_year = ?",
                              [district, school_year]).df()
-        members = resolve_custom_peers(crosswalk_path(wh), list(custom_peers or ()))
-        if members:
+        members: list[str] = []
+        if custom_group or custom_peers:
             year = con.execute("SELECT * FROM district_metrics WHERE school_year = ?", [school_year]).df()
+            members = (members_of(custom_groups_path(wh, school_year), district, int(custom_group)) if custom_group
+                       else participating(crosswalk_path(wh), custom_peers, year["pseudonym"], school_year))
+        if members:
             custom = custom_peer_stats(year, district, school_year, members)
             custom = protect_custom(custom, year, district, members, rules)
             stats = pd.concat([stats, custom.reindex(columns=stats.columns)], ignore_index=True)
@@ -118,7 +111,9 @@ def load_district_report(warehouse: str | Path = "", district: str = "", school_
     name = crosswalk.name_of(crosswalk_path(wh), district, source)
     named = len(set(members) - {district})
     params = {"district": district, "school_year": school_year}
-    if members:
+    if custom_group:
+        params["custom_group"] = f"group {int(custom_group)}, a custom group of {named} districts"
+    elif members:
         params["custom_peers"] = f"{named} districts"
     return DistrictReport(district, school_year, name, state, county_name, locale, band, int(enrollment), stats,
                           min_peers=rules.min_peers, snapshot=snapshot, parameters=params, goals=goals,
