@@ -27,7 +27,8 @@ def display_value(m: Metric, x) -> np.ndarray | float:
     return float(out) if out.ndim == 0 else out
 
 
-def _with_unit(m: Metric, number: str) -> str:
+def with_unit(m: Metric, number: str) -> str:
+    """A displayed number with the metric's unit, as every output writes it: "1.13 devices", "25.3%", "$315"."""
     if m.unit == "%":
         return f"{number}%"
     if m.unit.startswith("$"):
@@ -43,7 +44,7 @@ def figure_text(m: Metric, x) -> str:
     """A figure as every output shows it, e.g. "1.13 devices", "25.3%", "$315", "$1.84/Mbps"."""
     if _missing(x):
         return "–"
-    return _with_unit(m, f"{display_value(m, x):,.{decimals(m)}f}")
+    return with_unit(m, f"{display_value(m, x):,.{decimals(m)}f}")
 
 
 def band_decimals(m: Metric) -> int:
@@ -58,8 +59,8 @@ def band_text(m: Metric, low: float, high: float) -> str:
     d = band_decimals(m)
     lo, hi = (f"{v * scale(m):,.{d}f}" for v in (low, high))
     if m.unit.startswith("$"):
-        return f"{_with_unit(m, lo).removesuffix(m.unit[1:])}–{_with_unit(m, hi)}"
-    return f"{lo}–{_with_unit(m, hi)}"
+        return f"{with_unit(m, lo).removesuffix(m.unit[1:])}–{with_unit(m, hi)}"
+    return f"{lo}–{with_unit(m, hi)}"
 
 
 def amount_text(m: Metric, d: float) -> str:

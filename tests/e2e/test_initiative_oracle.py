@@ -128,7 +128,9 @@ def test_bisecting_planned_values_finds_only_the_shown_figures(demo_project, vic
     assert len(boundaries) >= 10  # the attacker did get a change to chase on nearly every metric ...
     for name, b in boundaries.items():  # ... and every change is at a figure the page prints
         assert _near(name, b, shown[name]), (name, b, shown[name])
-    assert _learned(boundaries, others, shown) == {}
+    learned = _learned(boundaries, others, shown)
+    print(f"\nguard on: {len(boundaries)} metrics bisected over {STEPS + 2} pages, {len(learned)} neighbour figures learned")
+    assert learned == {}
 
 
 def test_the_same_bisection_recovers_neighbours_figures_with_the_guard_off(demo_project, victim_county,
@@ -143,5 +145,7 @@ def test_the_same_bisection_recovers_neighbours_figures_with_the_guard_off(demo_
     monkeypatch.setenv("ATTACK_DISTRICT", me)
     boundaries = _bisect(demo_project, me)
     learned = _learned(boundaries, others, _shown(demo_project, me))
+    print(f"\nguard off: {len(boundaries)} metrics bisected over {STEPS + 2} pages, {len(learned)} neighbour figures "
+          f"learned: {learned}")
     # each learned figure is a neighbour's exact value to display precision, for most of the 12 metrics
     assert len(learned) >= 8, learned

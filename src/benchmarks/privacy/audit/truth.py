@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.config import Paths
-from benchmarks.formats import decimals, figure_text, scale
+from benchmarks.formats import decimals, figure_text, scale, with_unit
 from benchmarks.privacy import crosswalk
 from benchmarks.privacy.audit.artifacts import Artifact
 from benchmarks.privacy.rules import Rules, rules_of
@@ -195,7 +195,10 @@ class _Tokens:
     def __init__(self, a: Artifact, public: set[str], explained: set[str] = frozenset()):
         public = set(public) | set(explained) | _plan_derived(a)
         texts = "\n".join(f["text"] for f in a.figures)
-        declared_full = set(public) | set(_FIGURE.findall(texts))
+        declared_full = set(public) | set(_FIGURE.findall(texts)) | set(_BARE.findall(texts))
+        # a table's cells hold bare numbers ("1.13"); a sentence beside them quotes them with the unit
+        declared_full |= {with_unit(METRIC_BY_NAME[f["metric"]], t) for f in a.figures
+                          if f.get("metric") in METRIC_BY_NAME for t in _BARE.findall(f["text"])}
         declared_bare = set(_BARE.findall(texts)) | set(_BARE.findall("\n".join(declared_full)))
         prose = "\n".join(a.prose)
         attrs = "\n".join(a.attrs)

@@ -10,7 +10,7 @@ import pandas as pd
 from benchmarks.formats import amount_text, figure_text, share_points
 from benchmarks.privacy.disclosure import group_figures
 from benchmarks.registry.groups import PEER_GROUPS, SCORECARD_GROUPS, first_shown
-from benchmarks.registry.metrics import METRICS, Metric
+from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS, Metric
 from benchmarks.registry.years import previous_year
 from benchmarks.reports.district.data import DistrictReport, peer_groups, reference_row, rows_by_metric
 from benchmarks.reports.html import tagged
@@ -37,6 +37,7 @@ def scorecard(report: DistrictReport) -> pd.DataFrame:
             rec[f"{kind}_text"] = fig.centre_text
             rec[f"{kind}_stat"] = fig.stat
             rec[f"{kind}_n"] = int(g.get("n", 0))
+            rec[f"{kind}_p25"], rec[f"{kind}_p75"] = fig.p25, fig.p75  # NaN unless quartiles may be shown
         rec["reference"] = None if ref is None else ref["group_kind"]
         rec["fell_back"] = ref is not None and ref["group_kind"] != report.fallback_order[0]
         # where the district stands: from the reference group's shown figures and its own value only
@@ -132,6 +133,17 @@ def scorecard_html(report: DistrictReport) -> str:
         "</section>")
 
 
+def _group_cell(r, kind: str) -> str:
+    """A group's median with its middle half beneath it (when quartiles may be shown), each figure tagged."""
+    median = tagged(r[f"{kind}_text"], r["metric"], kind, r[f"{kind}_stat"], tag="span", css="")
+    m = METRIC_BY_NAME[r["metric"]]
+    if not np.isfinite(r[f"{kind}_p25"]):
+        return f"<td class='num'>{median}</td>"
+    low = tagged(figure_text(m, r[f"{kind}_p25"]), r["metric"], kind, "p25", tag="span", css="")
+    high = tagged(figure_text(m, r[f"{kind}_p75"]), r["metric"], kind, "p75", tag="span", css="")
+    return f"<td class='num'>{median}<span class='middle'>{low} to {high}</span></td>"
+
+
 def comparison_html(report: DistrictReport) -> str:
     """Every metric against every peer group on the report: the medians (or why not shown)."""
     card = scorecard(report)
@@ -141,7 +153,7 @@ def comparison_html(report: DistrictReport) -> str:
     first = report.fallback_order[0]
     body = []
     for _, r in card.iterrows():
-        cells = "".join(tagged(r[f"{k}_text"], r["metric"], k, r[f"{k}_stat"]) for k in kinds)
+        cells = "".join(_group_cell(r, k) for k in kinds)
         note = ""
         if r["fell_back"]:
             note = (f"<span class='note'>{e(PEER_GROUPS[first].label)}: fewer than {report.min_peers} others; "
@@ -149,7 +161,8 @@ def comparison_html(report: DistrictReport) -> str:
         body.append(f"<tr><th scope='row'>{e(r['label'])}{note}</th>"
                     f"{tagged(r['value_text'], r['metric'], 'own', 'value', css='num own')}{cells}</tr>")
     return ("<section class='comparison'><h2>Your figures against every peer group</h2>"
-            "<p>Medians of the <em>other</em> districts of each group. A range such as 1.0–1.1 stands in "
-            "where the districts of a small group are too alike for a figure to be safe.</p>"
+            "<p>Medians of the <em>other</em> districts of each group and, beneath, their middle half (25th to "
+            f"75th percentile) where at least {report.rules.quartile_min_peers} reported. A range such as 1.0–1.1 "
+            "stands in where the districts of a small group are too alike for a figure to be safe.</p>"
             "<table class='scorecard-table'><thead><tr><th scope='col'>Measure</th><th scope='col' class='num'>You</th>"
             f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table></section>")
