@@ -195,16 +195,24 @@ class _Tokens:
     def __init__(self, a: Artifact, public: set[str], explained: set[str] = frozenset()):
         public = set(public) | set(explained) | _plan_derived(a)
         texts = "\n".join(f["text"] for f in a.figures)
-        declared_full = set(public) | set(_FIGURE.findall(texts)) | set(_BARE.findall(texts))
-        # a table's cells hold bare numbers ("1.13"); a sentence beside them quotes them with the unit
-        declared_full |= {with_unit(METRIC_BY_NAME[f["metric"]], t) for f in a.figures
-                          if f.get("metric") in METRIC_BY_NAME for t in _BARE.findall(f["text"])}
+        bare = {n for t in _BARE.findall(texts) for n in _spellings(t)}
+        declared_full = set(public) | set(_FIGURE.findall(texts)) | bare
+        # a table's cells hold bare numbers ("1330"); a sentence beside them quotes them with the unit ("1,330 kbps")
+        declared_full |= {with_unit(METRIC_BY_NAME[f["metric"]], n) for f in a.figures
+                          if f.get("metric") in METRIC_BY_NAME for t in _BARE.findall(f["text"]) for n in _spellings(t)}
         declared_bare = set(_BARE.findall(texts)) | set(_BARE.findall("\n".join(declared_full)))
         prose = "\n".join(a.prose)
         attrs = "\n".join(a.attrs)
         self.full = set(_FIGURE.findall(prose)) - declared_full
         self.bare = set(_BARE.findall(attrs)) - declared_bare - declared_full
         self.raw = {t for t in _BARE.findall(prose + "\n" + attrs) if "." in t and len(t.split(".")[1]) > 2}
+
+
+def _spellings(number: str) -> set[str]:
+    """A number as a table cell writes it ("1330.5") and as a sentence does ("1,330.5")."""
+    plain = number.replace(",", "")
+    whole, _, frac = plain.lstrip("-").partition(".")
+    return {number, plain, f"{float(plain):,.{len(frac)}f}"} if whole.isdigit() else {number}
 
 
 def _plan_derived(a: Artifact) -> set[str]:
