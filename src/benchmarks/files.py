@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -48,3 +49,23 @@ def lock_down(*files: Path) -> None:
     for p in files:
         if Path(p).exists():
             os.chmod(p, 0o600)
+
+
+def owner_only_tree(folder: Path) -> None:
+    """Everything below folder (and folder itself) owner-only: folders 0700, files 0600, and files kept
+    read-only on purpose (the raw archive) 0400. Nothing under data/ is for anyone but the analyst."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    private_folder(folder)
+    for base, dirs, files in os.walk(folder):
+        for d in dirs:
+            path = os.path.join(base, d)
+            if not os.path.islink(path):
+                os.chmod(path, 0o700)
+        for f in files:
+            path = os.path.join(base, f)
+            if os.path.islink(path):
+                continue
+            mode = os.stat(path).st_mode
+            os.chmod(path, 0o600 if mode & stat.S_IWUSR else 0o400)
