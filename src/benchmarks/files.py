@@ -37,9 +37,17 @@ def write_atomic(path: Path, data: bytes, private: bool = False) -> None:
 
 
 def private_folder(folder: Path) -> Path:
-    """An owner-only folder (created if missing): the crosswalk and the delivery lists live in one."""
+    """An owner-only folder (created if missing, with any missing parents, each owner-only too): the crosswalk,
+    the delivery lists and the executed notebooks live in one."""
     folder = Path(folder)
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for new in reversed(missing):
+        new.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(new, 0o700)  # mkdir's mode is masked by the umask
+    folder = missing[0] if missing else folder
     os.chmod(folder, 0o700)
     return folder
 
