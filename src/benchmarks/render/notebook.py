@@ -174,6 +174,9 @@ def render_task(task: ReportTask, engine: str | None = None) -> Outcome:
         return Outcome(task.stem, True, time.perf_counter() - start)
     except Exception as exc:  # one report's failure must not stop the batch
         seconds = time.perf_counter() - start
+        # the error reaches the manifest and, for a year-wide report, the index: no absolute path in it
+        prefixes = _prefixes(Path(task.home) if task.home else None)
         if isinstance(exc, PapermillExecutionError):
-            return Outcome(task.stem, False, seconds, cell=exc.exec_count, error=f"{exc.ename}: {exc.evalue}")
-        return Outcome(task.stem, False, seconds, error=f"{type(exc).__name__}: {exc}")
+            return Outcome(task.stem, False, seconds, cell=exc.exec_count,
+                           error=_scrub(f"{exc.ename}: {exc.evalue}", prefixes))
+        return Outcome(task.stem, False, seconds, error=_scrub(f"{type(exc).__name__}: {exc}", prefixes))
