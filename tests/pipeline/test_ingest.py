@@ -282,7 +282,7 @@ def test_warehouse_that_kept_file_names_and_values_hands_them_to_private_files(p
         CREATE TABLE raw_files (sha256 VARCHAR PRIMARY KEY, original_name VARCHAR NOT NULL,
             stored_path VARCHAR NOT NULL, size_bytes BIGINT NOT NULL, ingested_at TIMESTAMP NOT NULL,
             ingested_by VARCHAR, rows_read INTEGER NOT NULL, rows_accepted INTEGER NOT NULL,
-            rows_quarantined INTEGER NOT NULL, kind VARCHAR, source_path VARCHAR);
+            rows_quarantined INTEGER NOT NULL, kind VARCHAR, source_path VARCHAR, read_as VARCHAR, notes VARCHAR);
         CREATE TABLE quarantine (source_sha256 VARCHAR NOT NULL, original_name VARCHAR NOT NULL,
             source_row INTEGER NOT NULL, reasons VARCHAR NOT NULL, raw_values VARCHAR NOT NULL);
         CREATE TABLE problems (source_sha256 VARCHAR NOT NULL, source_row INTEGER, column_name VARCHAR NOT NULL,
@@ -291,7 +291,8 @@ def test_warehouse_that_kept_file_names_and_values_hands_them_to_private_files(p
             column_name VARCHAR NOT NULL, submitted VARCHAR NOT NULL, stored VARCHAR NOT NULL, rule VARCHAR NOT NULL);
     """)
     con.execute("INSERT INTO raw_files VALUES (?, 'Alpha SD 1 devices.csv', ?, 8, now(), 'me', 1, 0, 1, "
-                "'submission', '/home/me/Alpha SD 1 devices.csv')", [sha, str(old_copy)])
+                "'submission', '/home/me/Alpha SD 1 devices.csv', 'XLSX, sheet ''Alpha SD 1''', "
+                "'column ''Alpha notes'' is not part of the template and was ignored')", [sha, str(old_copy)])
     con.execute("INSERT INTO quarantine VALUES (?, 'Alpha SD 1 devices.csv', 2, "
                 "'row 2, column district_id: value ''99x'': expected an id', ?)",
                 [sha, json.dumps({"district_id": "99x", "district_name": "Alpha SD 1"})])
@@ -308,6 +309,8 @@ def test_warehouse_that_kept_file_names_and_values_hands_them_to_private_files(p
     for secret in ("Alpha", "99x", "990001", "/home/me"):
         assert secret not in text, secret
     assert _rows(con, "SELECT reasons FROM quarantine") == [("column district_id: not an NCES id",)]
+    assert _rows(con, "SELECT read_as, notes FROM raw_files WHERE sha256 = ?", [sha]) == [
+        ("XLSX, an .xlsx sheet", "a column is not part of the template and was ignored")]
     archived = project.raw / sha / f"{sha[:12]}.csv"
     assert archived.read_bytes() == b"old file" and not old_copy.exists()
     assert json.loads((project.raw / sha / "manifest.json").read_text())["original_name"] == "Alpha SD 1 devices.csv"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -71,7 +72,12 @@ def forget_names(run: "IntakeRun") -> None:
         old = con.execute("SELECT * FROM raw_files").df()
         for rec in old.to_dict("records"):
             sha, name = rec["sha256"], rec["original_name"]
-            con.execute("UPDATE raw_files SET archived_as = ? WHERE sha256 = ?", [archived_file(sha, name), sha])
+            # how it was read and the notes, without the sheet's name or a header cell's text
+            read_as = re.sub(r"sheet (?:'.*'|\".*\")$", "an .xlsx sheet", str(rec.get("read_as") or ""))
+            notes = re.sub(r"column (?:'[^']*'|\"[^\"]*\") is not part", "a column is not part",
+                           str(rec.get("notes") or ""))
+            con.execute("UPDATE raw_files SET archived_as = ?, read_as = ?, notes = ? WHERE sha256 = ?",
+                        [archived_file(sha, name), read_as, notes, sha])
             run.after_commit.append(lambda rec=rec: _rename_archived(paths, rec))
         for column in ("original_name", "stored_path", "source_path"):
             con.execute(f"ALTER TABLE raw_files DROP COLUMN IF EXISTS {column}")
