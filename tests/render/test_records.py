@@ -78,3 +78,38 @@ def test_executed_notebooks_are_the_analysts_and_hold_no_absolute_path(county_pa
     manifest = render_manifest(demo_project, out)
     assert manifest == demo_project.private / f"render_manifest_{YEAR}.json"
     assert stat.S_IMODE(manifest.stat().st_mode) == 0o600
+
+
+def test_a_report_rendered_on_request_keeps_a_record_without_absolute_paths_even_when_it_fails(project, tmp_path):
+    """render_one, as the on-request commands call it with the warehouse's absolute path: the notebook gets it
+    relative to the project home, and the record of a failed run (a traceback through the library) names no
+    folder above the project or the library."""
+    from conftest import csv_text, row
+    from papermill.exceptions import PapermillExecutionError
+
+    from benchmarks.config import executed_record, failed_record
+    from benchmarks.pipeline.ingest import ingest_files
+    from benchmarks.privacy.keys import DEMO_KEY
+    from benchmarks.render.notebook import render_one
+
+    src = tmp_path / "a.csv"
+    src.write_text(csv_text([row(n=i) for i in range(1, 8)]))
+    ingest_files([src], project, DEMO_KEY)
+    out = project.reports / YEAR
+    parameters = {"warehouse": str(project.warehouse), "school_year": YEAR}
+    page = render_one("quality", project, out, f"data_quality_{YEAR}", parameters, "Data quality")
+    with pytest.raises(PapermillExecutionError):
+        render_one("district", project, out, "district_Dnobody", {**parameters, "district": "Dnobody"}, "x")
+    records = executed_folder(project, out)
+    good = executed_record(records, f"data_quality_{YEAR}")
+    failed = failed_record(executed_record(records, "district_Dnobody"))
+    assert page.exists() and good.exists() and failed.exists() and not (out / "executed").exists()
+    library = str(Path(benchmarks.__file__).resolve().parent.parent)
+    for record in (good, failed):
+        assert stat.S_IMODE(record.stat().st_mode) == 0o600
+        text = record.read_text(encoding="utf-8")
+        for place in places(project) + [library, str(Path.home())]:
+            assert place not in text, f"{record.name} names {place}"
+        nb = nbformat.read(record, as_version=4)
+        assert nb.metadata.papermill.parameters["warehouse"] == "data/processed/warehouse.duckdb"
+    assert "LookupError" in failed.read_text(encoding="utf-8")
