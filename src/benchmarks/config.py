@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -57,7 +58,8 @@ class Paths:
 
     @property
     def private(self) -> Path:
-        """Owner-only folder for what identifies districts: the crosswalk and the delivery lists."""
+        """Owner-only folder for what identifies districts: the crosswalk, the delivery lists, the render
+        manifests and the executed notebooks."""
         return self.data / "private"
 
     @property
@@ -105,14 +107,15 @@ def paths(root: Path | str | None = None) -> Paths:
 
 
 def resolve_warehouse(warehouse: Path | str = "") -> Path:
-    """A warehouse file given by a notebook parameter; empty means this project's own."""
+    """A warehouse file given by a notebook parameter; empty means this project's own. Renders pass it relative
+    to the project home and run the notebook there, so no record of a run holds an absolute path."""
     return Path(warehouse) if warehouse else paths().warehouse
 
 
 # --- the output layout: every file name a run writes is built here, and only here parsed back ---------------
 
 INDEX_PAGE = "index.html"
-MANIFEST_FILE = "manifest.json"
+#: data/private/executed/<year>/: the executed notebooks (the analyst's records), never beside the shared files
 EXECUTED_FOLDER = "executed"
 #: The files a district receives carry its pseudonym: district_<pseudonym>[_custom].*, initiative_<pseudonym>.*
 _OWN_STEM = re.compile(r"^(?:district|initiative)_(D[0-9a-f]{15})(?:_\w+)?$")
@@ -140,9 +143,31 @@ def page(out_dir: Path, stem: str) -> Path:
     return Path(out_dir) / f"{stem}.html"
 
 
-def executed_record(out_dir: Path, stem: str) -> Path:
-    """The executed notebook of a report: the record of what was computed."""
-    return Path(out_dir) / EXECUTED_FOLDER / f"{stem}.ipynb"
+def _render_key(p: Paths, out_dir: Path) -> str:
+    """What names a reports folder's private records: its school year for reports/<year>/, else the folder's
+    name and a hash of its path (a scratch folder of a benchmark or a test)."""
+    out = Path(out_dir).resolve()
+    try:
+        return "_".join(out.relative_to(p.reports.resolve()).parts) or "reports"
+    except ValueError:
+        return f"{out.name}-{hashlib.sha256(str(out).encode()).hexdigest()[:8]}"
+
+
+def executed_folder(p: Paths, out_dir: Path) -> Path:
+    """Where the executed notebooks of the reports rendered into out_dir are kept: data/private/executed/<year>/
+    (owner-only: they hold the parameters of every report)."""
+    return p.private / EXECUTED_FOLDER / _render_key(p, out_dir)
+
+
+def render_manifest(p: Paths, out_dir: Path) -> Path:
+    """The render manifest of out_dir (fingerprints of every report, for incremental runs):
+    data/private/render_manifest_<year>.json, owner-only, since it lists every district's report."""
+    return p.private / f"render_manifest_{_render_key(p, out_dir)}.json"
+
+
+def executed_record(folder: Path, stem: str) -> Path:
+    """The executed notebook of a report, in its executed_folder(): the record of what was computed."""
+    return Path(folder) / f"{stem}.ipynb"
 
 
 def failed_record(record: Path) -> Path:
@@ -155,7 +180,17 @@ def delivery_list(p: Paths, school_year: str) -> Path:
     return p.private / f"delivery_{school_year}.csv"
 
 
+def archived_file(sha256: str, original_name: str) -> str:
+    """The archived copy of a received file, relative to data/: raw/<sha256>/<sha prefix><suffix>. Named by
+    its hash, since a file's own name often carries the district's; the name is kept only in the
+    archive's owner-only manifest."""
+    suffix = Path(original_name).suffix.lower()
+    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ""
+    return f"raw/{sha256}/{sha256[:12]}{suffix}"
+
+
 def quarantine_file(p: Paths, sha256: str, original_name: str) -> Path:
-    """Where a file's quarantined rows go: data/quarantine/<sha prefix>-<file stem>.csv."""
+    """Where a file's quarantined rows go: data/quarantine/<sha prefix>-<file stem>.csv (owner-only, like all
+    of data/, so the stem may help the analyst find the file)."""
     stem = re.sub(r"[^\w.-]+", "_", Path(original_name).stem)[:60] or "file"
     return p.quarantine / f"{sha256[:12]}-{stem}.csv"

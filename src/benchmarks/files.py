@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -36,9 +37,17 @@ def write_atomic(path: Path, data: bytes, private: bool = False) -> None:
 
 
 def private_folder(folder: Path) -> Path:
-    """An owner-only folder (created if missing): the crosswalk and the delivery lists live in one."""
+    """An owner-only folder (created if missing, with any missing parents, each owner-only too): the crosswalk,
+    the delivery lists and the executed notebooks live in one."""
     folder = Path(folder)
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for new in reversed(missing):
+        new.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(new, 0o700)  # mkdir's mode is masked by the umask
+    folder = missing[0] if missing else folder
     os.chmod(folder, 0o700)
     return folder
 
@@ -48,3 +57,23 @@ def lock_down(*files: Path) -> None:
     for p in files:
         if Path(p).exists():
             os.chmod(p, 0o600)
+
+
+def owner_only_tree(folder: Path) -> None:
+    """Everything below folder (and folder itself) owner-only: folders 0700, files 0600, and files kept
+    read-only on purpose (the raw archive) 0400. Nothing under data/ is for anyone but the analyst."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    private_folder(folder)
+    for base, dirs, files in os.walk(folder):
+        for d in dirs:
+            path = os.path.join(base, d)
+            if not os.path.islink(path):
+                os.chmod(path, 0o700)
+        for f in files:
+            path = os.path.join(base, f)
+            if os.path.islink(path):
+                continue
+            mode = os.stat(path).st_mode
+            os.chmod(path, 0o600 if mode & stat.S_IWUSR else 0o400)

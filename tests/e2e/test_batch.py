@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import duckdb
 import nbformat
@@ -17,11 +18,10 @@ from click.testing import CliRunner
 from conftest import make_project
 
 from benchmarks.cli import main
-from benchmarks.config import Paths
+from benchmarks.config import Paths, executed_folder, render_manifest
 from benchmarks.privacy import crosswalk
 from benchmarks.render.batch import render_batch
 from benchmarks.render.delivery import select_districts
-from benchmarks.render.manifest import MANIFEST_NAME
 from benchmarks.reports.kinds import REPORT_KINDS
 
 pytestmark = pytest.mark.slow
@@ -79,14 +79,20 @@ def test_a_failing_district_leaves_the_others_rendered_and_is_listed(demo_projec
     for pseudonym, _ in districts:
         assert (out / f"district_{pseudonym}.html").exists() == (pseudonym != bad)
     assert all((out / f"{stem}.html").exists() for stem in YEAR_WIDE)
-    assert (out / "executed" / f"district_{bad}.failed.ipynb").exists()
-    assert not leftovers(out)
+    failed_record = executed_folder(p, out) / f"district_{bad}.failed.ipynb"
+    assert failed_record.exists() and not (out / "executed").exists()
+    # the analyst's record of the failure: its traceback names no folder above the project or the library
+    import benchmarks
+    text = failed_record.read_text()
+    assert "ValueError" in text and str(p.root) not in text and str(p.root.resolve()) not in text
+    assert str(Path(benchmarks.__file__).resolve().parent.parent) not in text
+    assert not leftovers(out) and not leftovers(executed_folder(p, out))
     index = (out / "index.html").read_text()
     # the index (a district may receive it) counts the failure without naming the district in any way
     assert "Reports that failed (1)" in index and "1 district report:" in index.replace("</strong>", "")
     assert bad not in index and bad_name not in index and html.escape(bad_name) not in index
     assert "test failure" not in index and "cell In [4]" not in index
-    manifest = json.loads((out / MANIFEST_NAME).read_text())["reports"]
+    manifest = json.loads(render_manifest(p, out).read_text())["reports"]
     assert manifest[f"district_{bad}"]["ok"] is False and manifest[f"district_{bad}"]["cell"] == 4
 
     # only the failed report is tried again; once the notebook is fixed, all district reports redo (it changed)
@@ -107,6 +113,15 @@ def test_reruns_render_only_reports_whose_inputs_changed(demo_project, tmp_path)
     unchanged = render_batch(p, YEAR, county=COUNTY, workers=2, progress=False)
     assert unchanged.rendered == [] and unchanged.unchanged == len(districts) + len(YEAR_WIDE) and unchanged.where == ""
     assert {path: path.stat().st_mtime_ns for path in unchanged.pages} == pages
+
+    # a reports folder of an earlier version, with its manifest and executed notebooks beside the reports: they
+    # move to data/private/ and nothing is rendered again for it
+    out = p.reports / YEAR
+    render_manifest(p, out).replace(out / "manifest.json")
+    executed_folder(p, out).replace(out / "executed")
+    moved = render_batch(p, YEAR, county=COUNTY, workers=2, progress=False)
+    assert moved.rendered == [] and not (out / "manifest.json").exists() and not (out / "executed").exists()
+    assert render_manifest(p, out).exists() and len(list(executed_folder(p, out).glob("*.ipynb"))) == len(pages)
 
     # one district's name is corrected in the private crosswalk: only its own report changes (the year-wide
     # reports name no district)
@@ -176,7 +191,7 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_finishes_the_rest(demo_project, t
     for pid in workers:  # the warm workers and the reports they were rendering are gone
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert not leftovers(out)
-    done = json.loads((out / MANIFEST_NAME).read_text())["reports"]
+    done = json.loads(render_manifest(p, out).read_text())["reports"]
     total = len(county_districts(p)) + len(YEAR_WIDE)
     assert 1 <= len(done) < total and all(entry["ok"] for entry in done.values())
     for page in out.glob("*.html"):  # whole pages only (some may have finished after the last acknowledged one)

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from conftest import round_table_project
 
 from benchmarks.cli import main
-from benchmarks.config import custom_groups_path, district_stem, executed_record
+from benchmarks.config import custom_groups_path, district_stem, executed_folder, executed_record
 from benchmarks.formats import display_value
 from benchmarks.privacy import custom_groups
 from benchmarks.privacy.audit.artifacts import read_html
@@ -154,7 +154,7 @@ def test_the_executed_notebook_names_no_member(tmp_path):
     code, output = _report(p, [_id(n) for n in range(20, 24)] + [ps[24]])  # by ID and by pseudonym
     assert code == 0, output
     stem = district_stem("district", ps[1], custom=True)
-    record = executed_record(p.reports / YEAR, stem)
+    record = executed_record(executed_folder(p, p.reports / YEAR), stem)
     notebooks = {record, *(f for f in p.root.rglob("*.ipynb") if p.notebooks not in f.parents)}
     assert record.exists()
     for path in [*notebooks, *p.reports.rglob("*.html")]:

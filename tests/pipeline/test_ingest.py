@@ -30,21 +30,24 @@ def test_good_and_bad_rows_are_counted_kept_and_explained(project, tmp_path):
     [result] = ingest_files([src], project, DEMO_KEY)
     assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (3, 1, 2)
     assert src.read_bytes() == before
-    stored = project.raw / result.sha256 / "subs.csv"
+    stored = project.raw / result.sha256 / f"{result.sha256[:12]}.csv"  # named by its hash, not as sent
     assert stored.read_bytes() == before and not stored.stat().st_mode & stat.S_IWUSR
     con = duckdb.connect(str(project.warehouse), read_only=True)
-    q = con.execute("SELECT source_row, reasons, raw_values FROM quarantine ORDER BY source_row").fetchall()
-    assert [r[0] for r in q] == [3, 4]  # spreadsheet rows: header is row 1
-    assert "column student_devices: value 'abc': expected a whole number" in q[0][1]
-    assert "column locale: value 'Moon': expected one of City, Suburb, Town, Rural" in q[1][1]
-    assert json.loads(q[0][2])["district_name"] == "Beta SD 1"
+    q = con.execute("SELECT * FROM quarantine ORDER BY source_row").fetchall()
+    # the warehouse: which row of which file, and why in words that quote nothing sent
+    assert q == [(result.sha256, 3, "column student_devices: not a number"),
+                 (result.sha256, 4, "column locale: not a listed locale")]
+    # the analyst's owner-only file: the cells as sent and each problem with its value
+    [qfile] = project.quarantine.glob("*.csv")
+    qcsv = pd.read_csv(qfile, dtype=str, encoding="utf-8-sig")
+    assert qcsv["district_name"].tolist() == ["Beta SD 1", "Gamma SD 1"]
+    assert "column student_devices: value 'abc': expected a whole number" in qcsv.at[0, "problems"]
+    assert "column locale: value 'Moon': expected one of City, Suburb, Town, Rural" in qcsv.at[1, "problems"]
     # the accepted district is stored under its keyed pseudonym, not its identifier
     pids = [r[0] for r in con.execute("SELECT pseudonym FROM submissions").fetchall()]
     assert pids == [pseudonym(DEMO_KEY, "9900001")]
     stored_rows = con.execute("SELECT * FROM submissions").df().astype(str)
     assert not stored_rows.isin(["9900001", "Alpha SD 1"]).any().any()
-    quarantine_files = list(project.quarantine.glob("*.csv"))
-    assert len(quarantine_files) == 1 and len(pd.read_csv(quarantine_files[0])) == 2
 
 
 def test_missing_column_quarantines_every_row_with_a_file_level_reason(project, tmp_path):
@@ -53,8 +56,9 @@ def test_missing_column_quarantines_every_row_with_a_file_level_reason(project, 
     [result] = ingest_files([src], project, DEMO_KEY)
     assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (1, 0, 1)
     con = duckdb.connect(str(project.warehouse), read_only=True)
-    assert "column tech_staff_fte: expected this column in the header row" in con.execute(
-        "SELECT reasons FROM quarantine").fetchone()[0]
+    assert con.execute("SELECT reasons FROM quarantine").fetchone()[0] == "column tech_staff_fte: missing column"
+    qcsv = pd.read_csv(result.quarantine_file, dtype=str, encoding="utf-8-sig")
+    assert "column tech_staff_fte: expected this column in the header row" in qcsv.at[0, "problems"]
 
 
 def test_same_file_twice_changes_nothing_and_later_submission_replaces(project, tmp_path):
@@ -155,12 +159,18 @@ def test_manifest_says_who_when_and_which_file(project, tmp_path):
     [result] = ingest_files([src], project, DEMO_KEY)
     manifest_path = project.raw / result.sha256 / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
+    # the name and path the file was sent under: here, owner-only, and nowhere in the warehouse
     assert manifest["sha256"] == result.sha256 and manifest["original_name"] == "m.csv"
     assert manifest["source_path"] == str(src.resolve()) and manifest["ingested_by"]
+    assert manifest["archived_as"] == f"raw/{result.sha256}/{result.sha256[:12]}.csv"
     assert (manifest["rows_read"], manifest["rows_accepted"], manifest["rows_quarantined"]) == (2, 1, 1)
-    assert not manifest_path.stat().st_mode & stat.S_IWUSR
+    assert stat.S_IMODE(manifest_path.stat().st_mode) == 0o400
     import hashlib
-    assert hashlib.sha256((project.raw / result.sha256 / "m.csv").read_bytes()).hexdigest() == result.sha256
+    archived = project.data / manifest["archived_as"]
+    assert hashlib.sha256(archived.read_bytes()).hexdigest() == result.sha256
+    assert stat.S_IMODE(archived.stat().st_mode) == 0o400
+    con = duckdb.connect(str(project.warehouse), read_only=True)
+    assert _rows(con, "SELECT sha256, archived_as FROM raw_files") == [(result.sha256, manifest["archived_as"])]
 
 
 def test_xlsx_submission_is_ingested_and_its_quarantine_is_neutralized(project, tmp_path):
@@ -184,8 +194,7 @@ def test_xlsx_submission_is_ingested_and_its_quarantine_is_neutralized(project, 
     name_cell = [c for c in qx[2] if c.value and "HYPERLINK" in str(c.value)][0]
     assert name_cell.value.startswith("'=") and name_cell.data_type == "s"
     con = duckdb.connect(str(project.warehouse), read_only=True)
-    raw = json.loads(_rows(con, "SELECT raw_values FROM quarantine")[0][0])
-    assert raw["district_name"] == "=HYPERLINK(\"http://evil\")"  # the warehouse keeps exactly what was sent
+    assert _rows(con, "SELECT source_row, reasons FROM quarantine") == [(3, "column student_devices: not a number")]
 
 
 def test_formula_like_names_of_accepted_rows_are_kept_as_text(project, tmp_path):
@@ -221,9 +230,8 @@ def test_header_only_and_empty_files_are_recorded_with_their_problem(project, tm
     assert [(r.rows_read, r.rows_accepted, r.rows_quarantined) for r in results] == [(0, 0, 0), (0, 0, 0)]
     assert [p.reason for r in results for p in r.problems] == ["empty file", "no data rows"]
     con = duckdb.connect(str(project.warehouse), read_only=True)
-    assert _rows(con, "SELECT original_name, file_problems FROM raw_files ORDER BY original_name") == [
-        ("empty.csv", "expected a header row and at least one data row (the file is empty)"),
-        ("header.csv", "expected at least one data row below the header (row 1)")]
+    assert sorted(_rows(con, "SELECT file_problems FROM raw_files")) == [("the file: empty file",),
+                                                                         ("the file: no data rows",)]
 
 
 def test_failure_halfway_writes_no_quarantine_file(project, tmp_path, monkeypatch):
@@ -249,7 +257,7 @@ def test_warehouse_of_an_earlier_version_gains_the_new_columns(project, tmp_path
     from benchmarks.warehouse.store import connect
     with connect(project.warehouse) as con:
         con.execute("ALTER TABLE submissions DROP COLUMN erate_discount")
-        for col in ("kind", "source_path", "read_as", "notes", "file_problems"):
+        for col in ("kind", "read_as", "notes", "file_problems"):
             con.execute(f"ALTER TABLE raw_files DROP COLUMN {col}")
     src = tmp_path / "a.csv"
     src.write_text(csv_text([row(n=1)]))
@@ -257,6 +265,58 @@ def test_warehouse_of_an_earlier_version_gains_the_new_columns(project, tmp_path
     assert result.rows_accepted == 1
     con = duckdb.connect(str(project.warehouse), read_only=True)
     assert _rows(con, "SELECT erate_discount, student_devices FROM submissions") == [(0.8, 1250)]
+
+
+def test_warehouse_that_kept_file_names_and_values_hands_them_to_private_files(project, tmp_path):
+    """A warehouse from before names left it: original file names, rows as sent and problem values move out."""
+    import hashlib
+
+    from benchmarks.warehouse.store import connect
+    sha = hashlib.sha256(b"old file").hexdigest()
+    old_copy = project.raw / sha / "Alpha SD 1 devices.csv"
+    old_copy.parent.mkdir(parents=True)
+    old_copy.write_bytes(b"old file")
+    project.warehouse.parent.mkdir(parents=True)
+    con = duckdb.connect(str(project.warehouse))
+    con.execute("""
+        CREATE TABLE raw_files (sha256 VARCHAR PRIMARY KEY, original_name VARCHAR NOT NULL,
+            stored_path VARCHAR NOT NULL, size_bytes BIGINT NOT NULL, ingested_at TIMESTAMP NOT NULL,
+            ingested_by VARCHAR, rows_read INTEGER NOT NULL, rows_accepted INTEGER NOT NULL,
+            rows_quarantined INTEGER NOT NULL, kind VARCHAR, source_path VARCHAR, read_as VARCHAR, notes VARCHAR);
+        CREATE TABLE quarantine (source_sha256 VARCHAR NOT NULL, original_name VARCHAR NOT NULL,
+            source_row INTEGER NOT NULL, reasons VARCHAR NOT NULL, raw_values VARCHAR NOT NULL);
+        CREATE TABLE problems (source_sha256 VARCHAR NOT NULL, source_row INTEGER, column_name VARCHAR NOT NULL,
+            value VARCHAR NOT NULL, expected VARCHAR NOT NULL, reason VARCHAR NOT NULL);
+        CREATE TABLE conversions (source_sha256 VARCHAR NOT NULL, source_row INTEGER NOT NULL,
+            column_name VARCHAR NOT NULL, submitted VARCHAR NOT NULL, stored VARCHAR NOT NULL, rule VARCHAR NOT NULL);
+    """)
+    con.execute("INSERT INTO raw_files VALUES (?, 'Alpha SD 1 devices.csv', ?, 8, now(), 'me', 1, 0, 1, "
+                "'submission', '/home/me/Alpha SD 1 devices.csv', 'XLSX, sheet ''Alpha SD 1''', "
+                "'column ''Alpha notes'' is not part of the template and was ignored')", [sha, str(old_copy)])
+    con.execute("INSERT INTO quarantine VALUES (?, 'Alpha SD 1 devices.csv', 2, "
+                "'row 2, column district_id: value ''99x'': expected an id', ?)",
+                [sha, json.dumps({"district_id": "99x", "district_name": "Alpha SD 1"})])
+    con.execute("INSERT INTO problems VALUES (?, 2, 'district_id', '99x', 'an id', 'not an NCES id')", [sha])
+    con.execute("INSERT INTO conversions VALUES (?, 3, 'district_id', '990001', '0990001', 'leading zero')", [sha])
+    con.close()
+    src = tmp_path / "a.csv"
+    src.write_text(csv_text([row(n=1)]))
+    ingest_files([src], project, DEMO_KEY)
+    con = duckdb.connect(str(project.warehouse), read_only=True)
+    text = con.execute("SELECT * FROM raw_files").df().to_string() + con.execute(
+        "SELECT * FROM quarantine").df().to_string() + con.execute("SELECT * FROM problems").df().to_string() + \
+        con.execute("SELECT * FROM conversions").df().to_string()
+    for secret in ("Alpha", "99x", "990001", "/home/me"):
+        assert secret not in text, secret
+    assert _rows(con, "SELECT reasons FROM quarantine") == [("column district_id: not an NCES id",)]
+    assert _rows(con, "SELECT read_as, notes FROM raw_files WHERE sha256 = ?", [sha]) == [
+        ("XLSX, an .xlsx sheet", "a column is not part of the template and was ignored")]
+    archived = project.raw / sha / f"{sha[:12]}.csv"
+    assert archived.read_bytes() == b"old file" and not old_copy.exists()
+    assert json.loads((project.raw / sha / "manifest.json").read_text())["original_name"] == "Alpha SD 1 devices.csv"
+    [kept] = project.quarantine.glob(f"{sha[:12]}-*.csv")  # nothing lost: the row as sent, for the analyst
+    qcsv = pd.read_csv(kept, dtype=str, encoding="utf-8-sig")
+    assert qcsv.at[0, "district_name"] == "Alpha SD 1" and "value '99x'" in qcsv.at[0, "problems"]
 
 
 # ---- property: whatever the rows, every row is accepted or quarantined and nothing crashes ----------------

@@ -87,25 +87,90 @@ def test_ingest_with_another_key_is_refused_and_changes_nothing(project, tmp_pat
         key_fingerprint(DEMO_KEY)
 
 
+def warehouse_text(warehouse) -> list[tuple[str, str, str]]:
+    """Every text value the warehouse holds: (table, column, value) over every VARCHAR column of every table."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        out = []
+        for table, column in con.execute("SELECT table_name, column_name FROM information_schema.columns "
+                                         "WHERE data_type = 'VARCHAR'").fetchall():
+            out += [(table, column, r[0]) for r in con.execute(
+                f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL').fetchall()]
+        return out
+    finally:
+        con.close()
+
+
+def crosswalk_secrets(cw) -> set[str]:
+    con = duckdb.connect(str(cw), read_only=True)
+    try:
+        return {v for r in con.execute("SELECT district_id, district_name FROM crosswalk").fetchall() for v in r}
+    finally:
+        con.close()
+
+
+def leaks(warehouse, secrets) -> list[tuple[str, str, str]]:
+    """Text values of the warehouse that hold (not only equal) a secret: a name, an ID, a file name."""
+    return [(t, c, secret) for t, c, v in warehouse_text(warehouse) for secret in secrets if secret in v]
+
+
 def test_crosswalk_lives_apart_owner_only_and_the_warehouse_holds_no_name_or_id(demo_project):
     cw = demo_project.crosswalk
     assert cw.parent == demo_project.private
     assert _mode(cw) == 0o600 and _mode(cw.parent) == 0o700
     con = duckdb.connect(str(demo_project.warehouse), read_only=True)
     tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+    con.close()
     assert "crosswalk" not in tables
-    names = duckdb.connect(str(cw), read_only=True).execute(
-        "SELECT district_id, district_name FROM crosswalk").fetchall()
-    secret = {v for row in names for v in row}
+    secret = crosswalk_secrets(cw)
     assert len(secret) == 2 * 860
-    found = set()
-    for table in tables:
-        columns = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                              "AND data_type = 'VARCHAR'", [table]).fetchall()
-        for (column,) in columns:
-            values = {r[0] for r in con.execute(f'SELECT DISTINCT "{column}" FROM {table}').fetchall()}
-            found |= values & secret
-    assert found == set()
+    files = {f.name for f in demo_project.demo.glob("submissions_*.csv")}
+    assert files and leaks(demo_project.warehouse, secret | files) == []
+
+
+def test_rejected_rows_file_names_and_sheet_names_stay_out_of_the_warehouse(project, tmp_path):
+    """Quarantined rows carry names and IDs, a file's name and its sheet's often a district's: none of it is
+    stored in the warehouse, and the quarantine files keep the rows as sent."""
+    import openpyxl
+    from conftest import GOOD_ROW, public_csv
+
+    from benchmarks.pipeline.ingest import import_bandwidth
+
+    header = list(GOOD_ROW) + ["Hidden Creek notes"]  # a header cell the template does not know
+    sub = _write(tmp_path, "Kestrel Ridge USD 7 technology 2025-26.csv", csv_text([
+        row(n=1), row(n=2, district_id="990002"),  # six digits: the leading zero is restored, not recorded
+        row(n=3, district_name="Secret Valley SD", enrollment="lots"),  # rejected, with its name and ID
+        dict(row(n=4, district_name="Hidden Creek SD"), district_id="Hidden Creek SD"),  # a name as its ID: kept,
+        # as an ID is, in the crosswalk only
+        dict(row(n=5, district_name="Twin Pines SD"), district_id="9900006"),
+        dict(row(n=6, district_name="Twin Pines SD"), district_id="9900006"),  # the same district twice
+        ], header=header))
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Marsh Hollow SD"
+    ws.append(list(GOOD_ROW))
+    ws.append(list(row(n=7, district_name="Marsh Hollow SD", student_devices="many").values()))
+    xlsx = tmp_path / "Marsh Hollow SD.xlsx"
+    wb.save(xlsx)
+    ingest_files([sub, xlsx], project, DEMO_KEY)
+    esh = public_csv(tmp_path, [[1, "1700001", "X SD", "Rural", "10", "K", "IL", "FALSE", "5", "1", "1", ""],
+                                [2, "17000x2", "Quarry Lake SD", "Rural", "10", "K", "IL", "TRUE", "NA", "NA", "NA", ""]],
+                     name="Quarry Lake SD fy2015.csv")
+    import_bandwidth(esh, project, DEMO_KEY)
+
+    rejected = {"Secret Valley SD", "9900003", "Twin Pines SD", "9900006", "Marsh Hollow SD",
+                "9900007", "Quarry Lake SD", "17000x2", "lots", "many", "990002", "0990002"}
+    file_names = {f.name for f in (sub, xlsx, esh)} | {f.stem for f in (sub, xlsx, esh)} | {"Kestrel Ridge"}
+    secrets = crosswalk_secrets(project.crosswalk) | rejected | file_names
+    assert {"0990002", "X SD", "Hidden Creek SD"} <= secrets  # accepted names and IDs are in the crosswalk
+    assert leaks(project.warehouse, secrets) == []
+    con = duckdb.connect(str(project.warehouse), read_only=True)
+    assert con.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 5  # every rejected row is accounted for
+    con.close()
+    # nothing is lost: the rows as sent, with every value, are in the analyst's quarantine files
+    kept = "".join(f.read_text(encoding="utf-8-sig") for f in project.quarantine.glob("*.csv"))
+    for value in rejected - {"990002", "0990002"}:
+        assert value in kept, value
 
 
 def test_a_failed_ingest_puts_no_new_name_in_use(project, tmp_path, monkeypatch):

@@ -2,12 +2,14 @@
 
 import json
 import shutil
+import stat
 
 import duckdb
 import pytest
 
 from benchmarks._version import __version__
-from benchmarks.render.manifest import (MANIFEST_NAME, Manifest, digest, district_fingerprints, library_fingerprint,
+from benchmarks.config import render_manifest
+from benchmarks.render.manifest import (Manifest, digest, district_fingerprints, library_fingerprint,
                                         warehouse_fingerprint)
 from benchmarks.render.tasks import Outcome, ReportTask
 
@@ -80,35 +82,38 @@ def test_warehouse_fingerprint_covers_every_table(warehouse):
     con = warehouse
     first = warehouse_fingerprint(con)
     assert warehouse_fingerprint(con) == first
-    con.execute("INSERT INTO quarantine VALUES ('x', 'late.csv', 3, 'bad value', '{}')")
+    con.execute("INSERT INTO quarantine VALUES ('x', 3, 'column enrollment: not a number')")
     assert warehouse_fingerprint(con) != first
 
 
 def test_manifest_marks_current_only_with_same_inputs_and_files_present(tmp_path):
-    task = ReportTask("district", "district_D1", "nb.ipynb", str(tmp_path), {}, "t", fingerprint="f1", label="One")
-    manifest = Manifest.load(tmp_path)
+    task = ReportTask("district", "district_D1", "nb.ipynb", str(tmp_path), {}, "t", fingerprint="f1", label="One",
+                      records=str(tmp_path / "private" / "executed"))
+    path = tmp_path / "private" / "render_manifest_2025-26.json"
+    manifest = Manifest.load(path)
     assert manifest.reports == {} and not manifest.is_current(task)
     task.page.write_text("<html></html>")
-    task.record.parent.mkdir()
+    task.record.parent.mkdir(parents=True)
     task.record.write_text("{}")
     manifest.record(task, Outcome("district_D1", True, 1.5, worker="w"))
     manifest.save()
-    again = Manifest.load(tmp_path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    again = Manifest.load(path)
     assert again.is_current(task)
     assert not again.is_current(ReportTask(**{**task.__dict__, "fingerprint": "f2"}))
     again.record(task, Outcome("district_D1", False, 0.1, cell=4, error="ValueError: x"))
     assert not again.is_current(task) and again.entry(task)["cell"] == 4
     task.record.unlink()
-    assert not Manifest.load(tmp_path).is_current(task)
-    (tmp_path / "manifest.json").write_text("{not json")
-    assert Manifest.load(tmp_path).reports == {}
+    assert not Manifest.load(path).is_current(task)
+    path.write_text("{not json")
+    assert Manifest.load(path).reports == {}
 
 
 def test_the_manifest_names_no_district(county_pages, demo_project):
-    """manifest.json sits beside the board's files: it keys reports by file stem and never says whose they are."""
+    """The manifest (owner-only, in data/private/) keys reports by file stem and never says whose they are."""
     from benchmarks.privacy import crosswalk
 
-    text = (demo_project.reports / "2025-26" / MANIFEST_NAME).read_text(encoding="utf-8")
+    text = render_manifest(demo_project, demo_project.reports / "2025-26").read_text(encoding="utf-8")
     names = crosswalk.names(demo_project.crosswalk, county_pages_sources(demo_project))["district_name"]
     assert len(names) == 9 and not [n for n in names if n in text or json.dumps(n)[1:-1] in text]
 

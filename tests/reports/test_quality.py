@@ -9,7 +9,9 @@ from benchmarks.pipeline.ingest import import_bandwidth, ingest_files
 from benchmarks.privacy.keys import DEMO_KEY
 from benchmarks.reports import quality
 
-SECRET_VALUES = ["98765", "4321", "777777", "Secretville SD", "9900042", "1 GB", "1013"]
+SECRET_VALUES = ["98765", "4321", "777777", "Secretville SD", "9900042", "1 GB", "1013",
+                 # file names often carry a district's: the page knows a file by its hash
+                 "good.csv", "bad.csv", "again.csv", "esh_fy2015"]
 
 
 @pytest.fixture
@@ -34,9 +36,10 @@ def warehouse(project, tmp_path):
 def test_counts_reasons_coverage(warehouse):
     q = quality.load_quality_report(warehouse)
     assert q.school_year == "2025-26"
-    subs = q.files[q.files["kind"] == "submission"].set_index("file")
-    assert subs.loc["bad.csv", ["rows_read", "rows_accepted", "rows_quarantined"]].tolist() == [5, 0, 5]
-    assert subs.loc["good.csv", ["rows_read", "rows_accepted", "rows_quarantined"]].tolist() == [7, 7, 0]
+    subs = q.files[q.files["kind"] == "submission"]
+    assert subs["file"].str.fullmatch(r"[0-9a-f]{12}\.csv").all()
+    counts = sorted(map(tuple, subs[["rows_read", "rows_accepted", "rows_quarantined"]].to_numpy().tolist()))
+    assert counts == [(1, 1, 0), (5, 0, 5), (7, 7, 0)]
     reasons = {(r.column, r.reason): r.rows for r in q.reasons.itertuples()}
     assert reasons == {("student_devices, enrollment", "devices per student outside its valid range"): 1,
                        ("student_devices, devices_replaced", "implied refresh cycle outside its valid range"): 1,

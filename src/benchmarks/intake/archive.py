@@ -1,11 +1,16 @@
 """The raw-file archive shared by both intakes: each file kept byte for byte under its hash, read-only, with a
-manifest, and one warehouse transaction per intake run (names to the crosswalk just before it commits)."""
+manifest, and one warehouse transaction per intake run (names to the crosswalk just before it commits).
+
+Everything an intake writes stays under data/, owner-only (folders 0700, files 0600, archived copies 0400): the
+files received and their quarantined rows carry names and IDs. The warehouse knows a file by its hash and its
+archived, hash-named copy; the name it was sent under is only in the archive's manifest."""
 
 from __future__ import annotations
 
 import getpass
 import hashlib
 import json
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -14,13 +19,16 @@ from typing import Callable, Iterator
 
 import pandas as pd
 
-from benchmarks.config import Paths
-from benchmarks.files import write_atomic
+from benchmarks.config import Paths, archived_file
+from benchmarks.files import owner_only_tree, private_folder, write_atomic
+from benchmarks.intake.quarantine import write_quarantine
 from benchmarks.privacy import crosswalk
 from benchmarks.privacy.keys import key_fingerprint
-from benchmarks.warehouse.store import connect, insert_frame, write_meta
+from benchmarks.warehouse.store import columns, connect, insert_frame, write_meta
 
 NAME_COLUMNS = ["pseudonym", "source_sha256", "district_id", "district_name"]
+#: The archive's record of each file, beside its copy: data/raw/<sha256>/manifest.json (owner-only)
+ARCHIVE_MANIFEST = "manifest.json"
 
 
 def sha256(data: bytes) -> str:
@@ -28,18 +36,88 @@ def sha256(data: bytes) -> str:
 
 
 def store_raw(paths: Paths, data: bytes, sha: str, name: str) -> Path:
-    """Keep the file byte for byte under its hash, read-only."""
-    target = paths.raw / sha / Path(name).name
+    """Keep the file byte for byte under its hash (data/raw/<sha256>/<sha prefix>.csv), owner-only and read-only."""
+    target = paths.data / archived_file(sha, name)
     if not target.exists():
-        write_atomic(target, data)
-        target.chmod(0o444)
+        private_folder(target.parent)
+        write_atomic(target, data, private=True)
+        target.chmod(0o400)
     return target
 
 
 def write_manifest(folder: Path, manifest: dict) -> None:
-    target = folder / "manifest.json"
-    write_atomic(target, (json.dumps(manifest, indent=1, default=str) + "\n").encode())
-    target.chmod(0o444)
+    """The archive's record of one file, with the name and path it was sent under: owner-only, read-only."""
+    target = folder / ARCHIVE_MANIFEST
+    if target.exists():
+        target.chmod(0o600)
+    write_atomic(target, (json.dumps(manifest, indent=1, default=str) + "\n").encode(), private=True)
+    target.chmod(0o400)
+
+
+def original_name(paths: Paths, sha: str) -> str:
+    """The name a file was sent under, from the archive's owner-only manifest (for the analyst's terminal);
+    the hash prefix when the manifest is missing."""
+    try:
+        return str(json.loads((paths.raw / sha / ARCHIVE_MANIFEST).read_text(encoding="utf-8"))["original_name"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return sha[:12]
+
+
+def forget_names(run: "IntakeRun") -> None:
+    """Warehouses built before file names and submitted values left them: archived copies renamed by their hash,
+    the quarantined rows' cells written to a quarantine file (for the public files that had none), and the
+    warehouse left with references and value-free reasons only."""
+    con, paths = run.con, run.paths
+    if "original_name" in columns(con, "raw_files"):
+        old = con.execute("SELECT * FROM raw_files").df()
+        for rec in old.to_dict("records"):
+            sha, name = rec["sha256"], rec["original_name"]
+            # how it was read and the notes, without the sheet's name or a header cell's text
+            read_as = re.sub(r"sheet (?:'.*'|\".*\")$", "an .xlsx sheet", str(rec.get("read_as") or ""))
+            notes = re.sub(r"column (?:'[^']*'|\"[^\"]*\") is not part", "a column is not part",
+                           str(rec.get("notes") or ""))
+            con.execute("UPDATE raw_files SET archived_as = ?, read_as = ?, notes = ? WHERE sha256 = ?",
+                        [archived_file(sha, name), read_as, notes, sha])
+            run.after_commit.append(lambda rec=rec: _rename_archived(paths, rec))
+        for column in ("original_name", "stored_path", "source_path"):
+            con.execute(f"ALTER TABLE raw_files DROP COLUMN IF EXISTS {column}")
+    quarantined = columns(con, "quarantine")
+    if "raw_values" in quarantined:
+        rows = con.execute("SELECT source_sha256, source_row, reasons, raw_values FROM quarantine "
+                           "ORDER BY source_sha256, source_row").df()
+        for sha, part in rows.groupby("source_sha256"):
+            cells = pd.DataFrame([json.loads(v) for v in part["raw_values"]]).astype(str)
+            frame = pd.concat([part[["source_row"]].reset_index(drop=True),
+                               part["reasons"].rename("problems").reset_index(drop=True), cells], axis=1)
+            target = paths.quarantine / f"{sha[:12]}-from-the-warehouse.csv"
+            if not list(paths.quarantine.glob(f"{sha[:12]}-*.csv")):
+                run.after_commit.append(lambda t=target, f=frame: write_quarantine(t, f, as_xlsx_too=False))
+        con.execute("""
+            UPDATE quarantine q SET reasons = coalesce((
+                SELECT string_agg(DISTINCT CASE WHEN p.column_name = '(file)' THEN 'the file'
+                                          WHEN p.column_name = '(row)' THEN 'the row'
+                                          ELSE 'column ' || p.column_name END || ': ' || p.reason, '; ')
+                FROM problems p WHERE p.source_sha256 = q.source_sha256
+                  AND (p.source_row = q.source_row OR p.source_row IS NULL)), q.reasons)""")
+        for column in ("original_name", "raw_values"):
+            con.execute(f"ALTER TABLE quarantine DROP COLUMN IF EXISTS {column}")
+    for column in ("value", "expected"):
+        if column in columns(con, "problems"):
+            con.execute(f"ALTER TABLE problems DROP COLUMN {column}")
+    con.execute("UPDATE conversions SET submitted = '', stored = '' WHERE column_name IN ('district_id', "
+                "'district_name') AND (submitted <> '' OR stored <> '')")
+
+
+def _rename_archived(paths: Paths, rec: dict) -> None:
+    """An archived copy kept under the name it was sent with, renamed by its hash; its manifest says so."""
+    sha, name = rec["sha256"], rec["original_name"]
+    old, new = paths.raw / sha / Path(name).name, paths.data / archived_file(sha, name)
+    if old.exists() and not new.exists():
+        old.rename(new)
+    folder = paths.raw / sha
+    if folder.is_dir():
+        manifest = {k: v for k, v in rec.items() if not (isinstance(v, float) and v != v)}
+        write_manifest(folder, {**manifest, "archived_as": archived_file(sha, name), "stored_path": str(new)})
 
 
 @dataclass
@@ -66,12 +144,13 @@ class IntakeRun:
         """Keep the raw file, record it in raw_files and write its manifest once the run commits."""
         stored = store_raw(self.paths, data, sha, file.name)
         now = datetime.now(timezone.utc).replace(tzinfo=None)
-        manifest = {"sha256": sha, "original_name": file.name, "stored_path": str(stored), "size_bytes": len(data),
-                    "ingested_at": now, "ingested_by": getpass.getuser(), "rows_read": rows_read,
-                    "rows_accepted": rows_accepted, "rows_quarantined": rows_quarantined, "kind": kind,
-                    "source_path": str(file.resolve()), "read_as": read_as, "notes": notes,
-                    "file_problems": file_problems}
-        insert_frame(self.con, "raw_files", pd.DataFrame([manifest]))
+        row = {"sha256": sha, "archived_as": archived_file(sha, file.name), "size_bytes": len(data),
+               "ingested_at": now, "ingested_by": getpass.getuser(), "rows_read": rows_read,
+               "rows_accepted": rows_accepted, "rows_quarantined": rows_quarantined, "kind": kind,
+               "read_as": read_as, "notes": notes, "file_problems": file_problems}
+        insert_frame(self.con, "raw_files", pd.DataFrame([row]))
+        # the name and path the file was sent under stay in the archive's owner-only manifest
+        manifest = {**row, "original_name": file.name, "stored_path": str(stored), "source_path": str(file.resolve())}
         self.after_commit.append(lambda: write_manifest(stored.parent, manifest))
         return stored
 
@@ -86,11 +165,13 @@ def intake_run(paths: Paths, key: bytes) -> Iterator[IntakeRun]:
     and data/quarantine as they were (the raw copies are kept either way).
     """
     fingerprint = key_fingerprint(key)
+    private_folder(paths.data)
     with connect(paths.warehouse) as con:
         crosswalk.check_key(con, paths, key, fingerprint)
         run = IntakeRun(con, paths, key)
         con.execute("BEGIN TRANSACTION")
         try:
+            forget_names(run)
             yield run
             for step in run.before_commit:
                 step()
@@ -101,5 +182,8 @@ def intake_run(paths: Paths, key: bytes) -> Iterator[IntakeRun]:
         except BaseException:
             con.execute("ROLLBACK")
             raise
-    for write in run.after_commit:
-        write()
+    try:
+        for write in run.after_commit:
+            write()
+    finally:
+        owner_only_tree(paths.data)  # whatever DuckDB, an older version or a copy left readable

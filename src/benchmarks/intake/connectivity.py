@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks.config import quarantine_file
 from benchmarks.intake.archive import IntakeRun, sha256
-from benchmarks.intake.quarantine import store_quarantine
+from benchmarks.intake.quarantine import store_quarantine, write_quarantine
 from benchmarks.intake.reader import decode
 from benchmarks.intake.schema import NCES_ID_DIGITS
 from benchmarks.privacy.keys import pseudonym
@@ -145,9 +146,16 @@ def store_public_file(run: IntakeRun, file: Path, funding_year: int | None = Non
     con.execute("DELETE FROM public_bandwidth WHERE funding_year = ? AND list_contains(?, state)", [year, states])
     insert_frame(con, "public_bandwidth", rows[STORED])
     if rejected:
+        # the warehouse keeps row and reasons (the reasons quote nothing); the cells as sent go to the
+        # analyst's owner-only quarantine file
         by_row = {i + 2: r for i, r in enumerate(records[1:])}
-        store_quarantine(con, sha, file.name, [r for r, _ in rejected], [w for _, w in rejected],
-                         [dict(zip(header, by_row[r])) for r, _ in rejected])
+        store_quarantine(con, sha, [r for r, _ in rejected], [w for _, w in rejected])
+        cells = pd.DataFrame([by_row[r][:len(header)] + [""] * (len(header) - len(by_row[r])) for r, _ in rejected],
+                             columns=header, dtype=str)
+        quarantined = pd.concat([pd.DataFrame({"source_row": [r for r, _ in rejected],
+                                               "problems": [w for _, w in rejected]}), cells], axis=1)
+        target = quarantine_file(run.paths, sha, file.name)
+        run.after_commit.append(lambda: write_quarantine(target, quarantined, as_xlsx_too=False))
     run.archive(file, data, sha, "public_bandwidth", len(records) - 1, len(rows), len(rejected),
                 f"public bandwidth data, funding year {year}")
     # Names and NCES ids go to the private crosswalk, tied to this file; a report uses the name its

@@ -1,13 +1,13 @@
-"""Quarantine: rejected rows kept with their reasons and their cells as sent, in the warehouse and as files."""
+"""Quarantine: rejected rows kept with their reasons and their cells as sent, in the analyst's owner-only files
+(data/quarantine/); the warehouse keeps only which row of which file, and why in words that quote nothing."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.files import write_atomic
+from benchmarks.files import private_folder, write_atomic
 from benchmarks.intake.validate import Checked
 from benchmarks.privacy.sheets import csv_bytes, xlsx_bytes
 from benchmarks.warehouse.store import insert_frame
@@ -27,16 +27,27 @@ def quarantine_rows(checked: Checked) -> pd.DataFrame:
     return pd.concat([out, cells.reset_index(drop=True).astype(str)], axis=1)
 
 
-def store_quarantine(con, sha: str, original_name: str, rows: list[int], reasons: list[str],
-                     raw_values: list[dict]) -> None:
-    """Rejected rows into the warehouse's quarantine table (both intakes), cells as sent as JSON."""
-    insert_frame(con, "quarantine", pd.DataFrame({
-        "source_sha256": sha, "original_name": original_name, "source_row": rows, "reasons": reasons,
-        "raw_values": [json.dumps(r, ensure_ascii=False) for r in raw_values]}))
+def plain_reasons(checked: Checked, rows: list[int]) -> list[str]:
+    """Why each quarantined row was rejected, in words that quote nothing submitted (for the warehouse)."""
+    file_level = [p.plain() for p in checked.table.file_problems]
+    reasons: dict[int, list[str]] = {r: list(file_level) for r in rows}
+    for p in checked.problems:
+        if p.row is not None and p.row in reasons:
+            reasons[p.row].append(p.plain())
+    return ["; ".join(dict.fromkeys(reasons[r])) for r in rows]
+
+
+def store_quarantine(con, sha: str, rows: list[int], reasons: list[str]) -> None:
+    """Rejected rows into the warehouse's quarantine table (both intakes): file, row and reasons only. The cells
+    as sent go to the quarantine file (write_quarantine), never to the warehouse."""
+    insert_frame(con, "quarantine", pd.DataFrame({"source_sha256": sha, "source_row": pd.Series(rows, dtype="int64"),
+                                                  "reasons": pd.Series(reasons, dtype=object)}))
 
 
 def write_quarantine(target: Path, quarantined: pd.DataFrame, as_xlsx_too: bool) -> None:
-    """The analyst's file: reasons and the cells as sent, neutralized so no spreadsheet evaluates them."""
-    write_atomic(target, csv_bytes(quarantined))
+    """The analyst's file: reasons and the cells as sent, neutralized so no spreadsheet evaluates them; owner-only
+    in an owner-only folder, since the rows carry names and IDs."""
+    private_folder(target.parent)
+    write_atomic(target, csv_bytes(quarantined), private=True)
     if as_xlsx_too:
-        write_atomic(target.with_suffix(".xlsx"), xlsx_bytes(quarantined, "Quarantined rows"))
+        write_atomic(target.with_suffix(".xlsx"), xlsx_bytes(quarantined, "Quarantined rows"), private=True)

@@ -35,6 +35,8 @@ class SourceTable:
     sheet: str = ""
     context: Context = field(default_factory=Context)
     conversions: pd.DataFrame | None = None
+    #: notes that quote the file (a header cell), by position in notes, as the warehouse keeps them
+    plain: dict[int, str] = field(default_factory=dict)
 
     @property
     def file_problems(self) -> list[Problem]:
@@ -46,6 +48,17 @@ class SourceTable:
         delimiter = f"{DELIMITERS[self.delimiter]}-separated" if self.delimiter else ""
         parts = [self.encoding, delimiter, f"sheet {self.sheet!r}" if self.sheet else ""]
         return ", ".join(p for p in parts if p)
+
+    @property
+    def plain_describe(self) -> str:
+        """How the file was read, without the sheet's name (it is often the district's): for the warehouse."""
+        delimiter = f"{DELIMITERS[self.delimiter]}-separated" if self.delimiter else ""
+        return ", ".join(p for p in [self.encoding, delimiter, "an .xlsx sheet" if self.sheet else ""] if p)
+
+    @property
+    def plain_notes(self) -> list[str]:
+        """The notes without what they quote of the file: for the warehouse."""
+        return [self.plain.get(i, note) for i, note in enumerate(self.notes)]
 
 
 def _empty(file: str, problem: str, reason: str, **kw) -> SourceTable:
@@ -217,6 +230,7 @@ def _table(records: list[list[str]], file: str, first_row: int) -> SourceTable:
     columns = [aliases.get(n, n) for n in names]
     problems: list[Problem] = []
     notes: list[str] = []
+    plain: dict[int, str] = {}
     seen: dict[str, int] = {}
     for i, (raw, col) in enumerate(zip(header, columns)):
         if not col:
@@ -226,6 +240,7 @@ def _table(records: list[list[str]], file: str, first_row: int) -> SourceTable:
             problems.append(Problem(file, None, col, "", f"each column once in the header row (it appears as "
                                     f"column {seen[col] + 1} and column {i + 1})", "column appears twice"))
         elif col not in aliases.values():
+            plain[len(notes)] = f"column {i + 1} is not part of the template and was ignored"
             notes.append(f"column {str(raw).strip()!r} is not part of the template and was ignored")
         seen.setdefault(col, i)
     rows, index, ragged = [], [], []
@@ -253,4 +268,4 @@ def _table(records: list[list[str]], file: str, first_row: int) -> SourceTable:
         notes.append(f"the header is on row {header_row}")
     missing = missing_columns(list(frame.columns))
     problems += [Problem(file, None, col, "", "this column in the header row", "missing column") for col in missing]
-    return SourceTable(file, frame, problems + ragged, notes)
+    return SourceTable(file, frame, problems + ragged, notes, plain=plain)

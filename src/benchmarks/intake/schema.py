@@ -56,6 +56,22 @@ class Problem:
         shown = f" value {self.value!r}:" if self.value != "" else ""
         return f"{at}:{shown} expected {self.expected}" if at else f"expected {self.expected}"
 
+    def plain(self) -> str:
+        """The problem in words that hold nothing submitted (no value, no ID, no header text): where and what
+        kind, as the warehouse keeps it."""
+        column = plain_column(self.column)
+        where = ("the file" if column == "(file)" else "the row" if column == "(row)"
+                 else f"{'columns' if ', ' in column else 'column'} {column}")
+        return f"{where}: {self.reason}"
+
+
+def plain_column(column: str) -> str:
+    """A problem's column as the warehouse may keep it: a template field (or several), '(file)', '(row)',
+    '(column 3)'; anything else came from a file's header row and is not repeated."""
+    if column.startswith("(") or all(c in FIELD_BY_NAME for c in column.split(", ")):
+        return column
+    return "(a column not in the template)"
+
 
 @dataclass
 class Validation:

@@ -8,13 +8,16 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.config import Paths, quarantine_file
-from benchmarks.intake.archive import IntakeRun, sha256
-from benchmarks.intake.quarantine import quarantine_rows, store_quarantine, write_quarantine
-from benchmarks.intake.schema import NCES_ID_DIGITS, Problem
+from benchmarks.intake.archive import IntakeRun, original_name, sha256
+from benchmarks.intake.quarantine import plain_reasons, quarantine_rows, store_quarantine, write_quarantine
+from benchmarks.intake.schema import NCES_ID_DIGITS, Problem, plain_column
 from benchmarks.intake.validate import Checked, check_file, read_bytes, unreadable
 from benchmarks.privacy.keys import pseudonym
 from benchmarks.registry.metrics import MEASURE_FIELDS
 from benchmarks.warehouse.store import has_table, insert_frame, query
+
+#: Fields that say who a district is: their values go to the crosswalk only, never to the warehouse.
+IDENTIFYING = ("district_id", "district_name")
 
 
 @dataclass
@@ -70,23 +73,25 @@ def store_submission_file(run: IntakeRun, file: Path) -> FileResult:
     con = run.con
     checked = check_file(data, str(file))
     quarantined = quarantine_rows(checked)
+    # The warehouse keeps where and why; the cells as sent (names, IDs, wrong values) only the quarantine file.
     if len(quarantined):
-        raw = quarantined.drop(columns=["source_row", "problems"])
-        store_quarantine(con, sha, file.name, quarantined["source_row"].tolist(), quarantined["problems"].tolist(),
-                         raw.to_dict("records"))
+        rows = quarantined["source_row"].tolist()
+        store_quarantine(con, sha, rows, plain_reasons(checked, rows))
     if checked.problems:
         insert_frame(con, "problems", pd.DataFrame({
-            "source_sha256": sha, "source_row": [p.row for p in checked.problems],
-            "column_name": [p.column for p in checked.problems], "value": [p.value for p in checked.problems],
-            "expected": [p.expected for p in checked.problems], "reason": [p.reason for p in checked.problems]}))
+            "source_sha256": sha, "source_row": pd.Series([p.row for p in checked.problems], dtype="Int64"),
+            "column_name": [plain_column(p.column) for p in checked.problems],
+            "reason": [p.reason for p in checked.problems]}))
     if len(checked.conversions):
         conv = checked.conversions.rename(columns={"column": "column_name"})
+        who = conv["column_name"].isin(IDENTIFYING)  # a district ID with its leading zero restored: the rule only
+        conv.loc[who, ["submitted", "stored"]] = ""
         insert_frame(con, "conversions", conv.assign(source_sha256=sha))
     if len(checked.accepted):
         run.names.append(_insert_accepted(con, checked.accepted, sha, run.key))
     run.archive(file, data, sha, "submission", checked.rows_read, len(checked.accepted),
-                len(checked.quarantined_rows), checked.table.describe, "; ".join(checked.table.notes),
-                "; ".join(p.where() for p in checked.table.file_problems))
+                len(checked.quarantined_rows), checked.table.plain_describe, "; ".join(checked.table.plain_notes),
+                "; ".join(p.plain() for p in checked.table.file_problems))
     result = FileResult(str(file), sha, checked.rows_read, len(checked.accepted), len(checked.quarantined_rows),
                         checked=checked)
     if len(quarantined):
@@ -117,9 +122,12 @@ def submission_history(paths: Paths, key: bytes, district_id: str) -> pd.DataFra
     did = district_id.strip()
     if did.isdigit() and len(did) == NCES_ID_DIGITS - 1:
         did = did.zfill(NCES_ID_DIGITS)
-    return query(paths.warehouse, """
-        SELECT s.school_year, r.ingested_at, r.original_name AS file, s.source_row AS row,
+    history = query(paths.warehouse, """
+        SELECT s.school_year, r.ingested_at, r.sha256 AS file, s.source_row AS row,
                CASE WHEN row_number() OVER (PARTITION BY s.school_year ORDER BY s.received_seq DESC) = 1
                     THEN 'current' ELSE 'replaced' END AS status
         FROM submissions s JOIN raw_files r ON r.sha256 = s.source_sha256
         WHERE s.pseudonym = ? ORDER BY s.school_year, s.received_seq""", [pseudonym(key, did)])
+    # the file's own name is in the archive's owner-only manifest, not in the warehouse
+    history["file"] = [original_name(paths, sha) for sha in history["file"]]
+    return history

@@ -5,11 +5,13 @@ year, once per district, or not at all for reports made on request), fingerprint
 differs from the manifest's are sent to an executor (benchmarks.render.executors: warm local workers, or a
 Dask cluster). A report that fails is listed with its cell and error in the run summary and the
 index, and its outdated page is removed; the others go on. The index and manifest are rewritten at
-the end; after Ctrl-C the manifest keeps what finished, so the next run picks up from there.
+the end; after Ctrl-C the manifest keeps what finished, so the next run picks up from there. The manifest and the
+executed notebooks are the analyst's: they live in data/private/, never in reports/.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -18,13 +20,15 @@ from typing import Callable
 
 import pandas as pd
 
-from benchmarks.config import Paths, district_stem, year_stem
+from benchmarks.config import EXECUTED_FOLDER, Paths, district_stem, executed_folder, render_manifest, year_stem
+from benchmarks.files import lock_down, private_folder, write_atomic
 from benchmarks.privacy.rules import rules_of
 from benchmarks.progress import progress as make_progress
 from benchmarks.render.delivery import select_districts, write_delivery_list
 from benchmarks.render.executors import executor as make_executor
 from benchmarks.render.index import write_index
 from benchmarks.render.manifest import (
+    LEGACY_NAME,
     Manifest,
     digest,
     district_fingerprints,
@@ -59,7 +63,8 @@ class Plan:
 
     @property
     def warehouse(self) -> str:
-        return str(self.paths.warehouse)
+        """The warehouse as notebooks receive it: relative to the project home, where they run."""
+        return os.path.relpath(self.paths.warehouse, self.paths.root)
 
     def warehouse_fingerprint(self) -> str:
         if self._warehouse is None:
@@ -77,7 +82,8 @@ class Plan:
             self._notebooks[notebook] = digest(notebook.read_bytes())
         # the title carries the district's own name, which lives in the private crosswalk, not the warehouse
         fingerprint = digest(kind.name, self._notebooks[notebook], parameters, title, self.library, data)
-        return ReportTask(kind.name, stem, str(notebook), str(self.out_dir), parameters, title, fingerprint, label)
+        return ReportTask(kind.name, stem, str(notebook), str(self.out_dir), parameters, title, fingerprint, label,
+                          records=str(executed_folder(self.paths, self.out_dir)), home=str(self.paths.root))
 
 
 class YearScope:
@@ -159,6 +165,30 @@ def _discard(task: ReportTask) -> None:
     task.record.unlink(missing_ok=True)
 
 
+def _move_legacy_records(paths: Paths, out_dir: Path) -> Path:
+    """Earlier versions kept the manifest and the executed notebooks beside the reports: move them to their
+    owner-only places (so nothing is re-rendered for it); returns the manifest's path."""
+    target = render_manifest(paths, out_dir)
+    old = Path(out_dir) / LEGACY_NAME
+    if old.is_file():
+        if not target.exists():
+            private_folder(target.parent)
+            write_atomic(target, old.read_bytes(), private=True)
+        old.unlink()
+    old_records = Path(out_dir) / EXECUTED_FOLDER
+    if old_records.is_dir():
+        records = private_folder(executed_folder(paths, out_dir))
+        for record in old_records.glob("*.ipynb"):
+            if not (records / record.name).exists():
+                record.replace(records / record.name)
+                lock_down(records / record.name)
+            else:
+                record.unlink()
+        if not any(old_records.iterdir()):
+            old_records.rmdir()
+    return target
+
+
 def plan_tasks(paths: Paths, year: str, out_dir: Path) -> tuple[list[ReportTask], pd.DataFrame]:
     """Every report of the year, of every registered kind, with its fingerprint; and the year's districts."""
     districts = select_districts(paths, year, None)
@@ -201,7 +231,7 @@ def render_batch(paths: Paths, school_year: str | None = None, county: str | Non
     tasks = [t for t in every if (kinds is None or t.kind in kinds)
              and ("district" not in t.parameters or t.parameters["district"] in chosen)]
 
-    manifest = Manifest.load(out_dir)
+    manifest = Manifest.load(_move_legacy_records(paths, out_dir))
     todo = tasks if force else [t for t in tasks if not manifest.is_current(t)]
     rendered: list[Outcome] = []
     failed: list[tuple[ReportTask, Outcome]] = []
@@ -260,7 +290,8 @@ def _write_index(out_dir: Path, year: str, every: list[ReportTask], districts: p
         if entry is not None and not entry.get("ok"):
             if "district" in task.parameters:
                 # The index names no district, not even by pseudonym, and an error can quote one: failed
-                # district reports are only counted here; the run summary and executed/ say which and why.
+                # district reports are only counted here; the run summary and the executed notebooks in
+                # data/private/executed/ say which and why.
                 kind = REPORT_KINDS[task.kind].title
                 failed_districts[kind] = failed_districts.get(kind, 0) + 1
                 continue
@@ -277,7 +308,7 @@ def _write_index(out_dir: Path, year: str, every: list[ReportTask], districts: p
                 district_rows.append({"pseudonym": district, "county": names.at[district, "county"],
                                       "district_name": label, "page": task.page.name})
     failures += [(f"{n} {kind.lower()}{'s' if n > 1 else ''}",
-                  "which ones and why: the analyst's run summary and executed/*.failed.ipynb")
+                  "which ones and why: the analyst's run summary and data/private/executed/*.failed.ipynb")
                  for kind, n in failed_districts.items()]
     links.setdefault(INDEX_SECTIONS[0], []).extend(
         (f"State table {year} ({p.suffix[1:].upper()})", p.name) for p in board_files)

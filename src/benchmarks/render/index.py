@@ -55,7 +55,8 @@ def write_index(out_dir: Path, year: str, links: dict[str, list[tuple[str, str]]
         items = "".join(f"<li><strong>{e(label)}</strong>: {e(_short(why))}</li>" for label, why in failures)
         failed = (f"<section class='failures'><h2>Reports that failed ({len(failures)})</h2>"
                   "<p>These reports could not be rendered; their previous versions were removed. The executed "
-                  f"notebooks with the full error are in executed/*.failed.ipynb.</p><ul>{items}</ul></section>")
+                  "notebooks with the full error are the analyst's, in data/private/executed/ (*.failed.ipynb)."
+                  f"</p><ul>{items}</ul></section>")
     pending = (f" · {not_current} reports not rendered yet or out of date (run <code>benchmarks render</code>)"
                if not_current else "")
     body_html = (f"<p class='kicker'>District technology benchmarks</p><h1>Reports for {e(year)}</h1>"

@@ -4,8 +4,9 @@ A report's fingerprint is a sha256 over its notebook's bytes, its parameters, th
 source) and the warehouse data it may read: for a district report, the district's own rows of every
 table (metrics, peer statistics, goal gaps, its name, ...) up to the school year, plus the members and
 statistics of each of its peer groups; for a report of the whole year, every table of the warehouse. The global data snapshot is deliberately left out: a late submission from one
-county must not re-render districts whose figures did not move. The manifest lives beside the
-reports as manifest.json.
+county must not re-render districts whose figures did not move. The manifest lists every district's report,
+so it is kept owner-only in data/private/render_manifest_<year>.json (config.render_manifest), never beside
+the reports a district may be sent.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from benchmarks._version import __version__
-from benchmarks.config import MANIFEST_FILE
-from benchmarks.files import write_atomic
+from benchmarks.files import private_folder, write_atomic
 from benchmarks.render.tasks import Outcome, ReportTask
 
-MANIFEST_NAME = MANIFEST_FILE
+#: What earlier versions kept beside the reports (moved to data/private by benchmarks.render.batch)
+LEGACY_NAME = "manifest.json"
 _FORMAT = 1
 
 
@@ -122,12 +123,12 @@ def district_fingerprints(con, school_year: str) -> dict[str, str]:
 class Manifest:
     """What was rendered into one reports folder: per page stem, its fingerprint and last outcome."""
 
-    path: Path
+    path: Path  # config.render_manifest(paths, out_dir)
     reports: dict[str, dict] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, folder: Path) -> "Manifest":
-        path = folder / MANIFEST_NAME
+    def load(cls, path: Path) -> "Manifest":
+        path = Path(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             reports = data["reports"] if data.get("format") == _FORMAT else {}
@@ -146,7 +147,7 @@ class Manifest:
         return bool(e and e.get("ok") and task.page.exists() and task.record.exists())
 
     def record(self, task: ReportTask, outcome: Outcome) -> None:
-        # no label: a district report's label is its name, and the manifest sits beside the shared files
+        # no label: a district report's label is its name (the manifest is owner-only, but names belong in the crosswalk)
         self.reports[task.stem] = {
             "kind": task.kind, "fingerprint": task.fingerprint,
             "rendered_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -154,4 +155,5 @@ class Manifest:
 
     def save(self) -> None:
         data = {"format": _FORMAT, "reports": dict(sorted(self.reports.items()))}
-        write_atomic(self.path, json.dumps(data, indent=1).encode("utf-8"))
+        private_folder(self.path.parent)
+        write_atomic(self.path, json.dumps(data, indent=1).encode("utf-8"), private=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -11,8 +13,8 @@ from pathlib import Path
 import nbformat
 from markupsafe import Markup
 
-from benchmarks.config import Paths, executed_record, failed_record, page
-from benchmarks.files import write_atomic
+from benchmarks.config import Paths, executed_folder, executed_record, failed_record, page
+from benchmarks.files import private_folder, write_atomic
 from benchmarks.render.tasks import Outcome, ReportTask
 from benchmarks.reports.html import TEMPLATES, page_head
 from benchmarks.reports.kinds import REPORT_KINDS
@@ -37,28 +39,90 @@ def ensure_kernel() -> str:
     return KERNEL_NAME
 
 
+def portable(parameters: dict, home: Path | None) -> dict:
+    """Parameters as a notebook receives them: a path (the warehouse) relative to the project home, where the
+    notebook runs, so that no executed record says where the project lives."""
+    if home is None:
+        return dict(parameters)
+    return {k: os.path.relpath(v, home) if isinstance(v, str) and os.path.isabs(v) else v
+            for k, v in parameters.items()}
+
+
+def _prefixes(home: Path | None) -> list[tuple[re.Pattern, str]]:
+    """Absolute paths a run's outputs may quote (a traceback names the library's files), longest first, and what
+    they become: the project home '.', the library '<library>', Python '<python>', the user's home '~'."""
+    import benchmarks
+
+    places = [(Path(benchmarks.__file__).resolve().parent.parent, "<library>"), (Path(sys.prefix), "<python>"),
+              (Path(sys.base_prefix), "<python>"), (Path.home(), "~")]
+    if home is not None:
+        places.append((Path(home).resolve(), "."))
+    seen, out = set(), []
+    for path, label in sorted(places, key=lambda p: -len(str(p[0]))):
+        for text in {str(path), str(path.resolve())} - seen:
+            if text not in ("/", "") and len(text) > 1:
+                seen.add(text)
+                out.append((re.compile(re.escape(text) + r"(?![\w.-])"), label))
+    return out
+
+
+def _scrub(value, prefixes):
+    if isinstance(value, str):
+        for pattern, label in prefixes:
+            value = pattern.sub(label, value)
+        return value
+    if isinstance(value, list):
+        return [_scrub(v, prefixes) for v in value]
+    if isinstance(value, dict):
+        return type(value)({k: _scrub(v, prefixes) for k, v in value.items()})
+    return value
+
+
+def record_of_run(nb: nbformat.NotebookNode, notebook: Path, output: Path, home: Path | None) -> nbformat.NotebookNode:
+    """The executed notebook as it is kept: papermill's paths relative to the project home, and every absolute
+    path in sources, outputs (tracebacks) and metadata written relative or as a placeholder."""
+    nb = nbformat.from_dict(nb)
+    meta = nb.metadata.get("papermill")
+    if meta is not None and home is not None:
+        meta["input_path"] = os.path.relpath(notebook, home)
+        meta["output_path"] = os.path.relpath(output, home)
+    return nbformat.from_dict(_scrub(nb, _prefixes(home)))
+
+
+def _keep(nb: nbformat.NotebookNode, target: Path) -> None:
+    write_atomic(target, nbformat.writes(nb).encode("utf-8"), private=True)
+
+
 def execute(notebook: Path, output: Path, parameters: dict, kernel_name: str | None = None,
-            engine: str | None = None) -> nbformat.NotebookNode:
+            engine: str | None = None, home: Path | None = None) -> nbformat.NotebookNode:
     """Run a notebook with papermill, keeping the executed copy as the record of what was computed.
 
     engine None runs it in a fresh Jupyter kernel; benchmarks.render.engine.ENGINE_NAME runs it in this process
     (only in a throw-away forked process: see benchmarks.render.worker). A failed run's notebook, with the
-    error, is kept as `<name>.failed.ipynb`; the record of the last good run is never half-written.
+    error, is kept as `<name>.failed.ipynb`; the record of the last good run is never half-written. With home
+    (the project folder) the notebook runs there with paths relative to it, and the record (owner-only, in an
+    owner-only folder) holds no absolute path.
     """
     import papermill as pm
 
-    output.parent.mkdir(parents=True, exist_ok=True)
+    notebook, output = Path(notebook), Path(output)
+    private_folder(output.parent)
     tmp = output.with_name(f".{output.name}.tmp.ipynb")
     options = {"kernel_name": kernel_name or ensure_kernel()} if engine is None else {
         "engine_name": engine, "request_save_on_cell_execute": False}
+    cwd = notebook.parent if home is None else Path(home)
     try:
-        nb = pm.execute_notebook(str(notebook), str(tmp), parameters=parameters, progress_bar=False,
-                                 cwd=str(notebook.parent), **options)
-        tmp.replace(output)
+        nb = pm.execute_notebook(str(notebook), str(tmp), parameters=portable(parameters, home), progress_bar=False,
+                                 cwd=str(cwd), **options)
+        nb = record_of_run(nb, notebook, output, home)
+        _keep(nb, output)
         failed_record(output).unlink(missing_ok=True)
     except BaseException:
         if tmp.exists():
-            tmp.replace(failed_record(output))
+            try:
+                _keep(record_of_run(nbformat.read(tmp, as_version=4), notebook, output, home), failed_record(output))
+            except Exception:  # noqa: BLE001 - an unreadable half-written notebook is no record
+                pass
         raise
     finally:
         tmp.unlink(missing_ok=True)
@@ -84,12 +148,14 @@ def to_html(nb: nbformat.NotebookNode, title: str) -> str:
 
 def render_one(kind: str, paths: Paths, out_dir: Path, stem: str, parameters: dict, title: str,
                engine: str | None = None) -> Path:
-    """Execute one report notebook and write its HTML page atomically; returns the page's path.
+    """Execute one report notebook and write its HTML page atomically; returns the page's path. Its executed
+    notebook goes to the owner-only data/private/executed/<year>/ (config.executed_folder), not beside the page.
 
     The reference path: a fresh Jupyter kernel per report. Batches go through benchmarks.render.batch.
     """
     spec = REPORT_KINDS[kind]
-    executed = execute(paths.notebooks / spec.notebook, executed_record(out_dir, stem), parameters, engine=engine)
+    record = executed_record(executed_folder(paths, out_dir), stem)
+    executed = execute(paths.notebooks / spec.notebook, record, parameters, engine=engine, home=paths.root)
     target = page(out_dir, stem)
     write_atomic(target, to_html(executed, title).encode("utf-8"))
     return target
@@ -102,11 +168,15 @@ def render_task(task: ReportTask, engine: str | None = None) -> Outcome:
 
     start = time.perf_counter()
     try:
-        nb = execute(Path(task.notebook), task.record, task.parameters, engine=engine)
+        nb = execute(Path(task.notebook), task.record, task.parameters, engine=engine,
+                     home=Path(task.home) if task.home else None)
         write_atomic(task.page, to_html(nb, task.title).encode("utf-8"))
         return Outcome(task.stem, True, time.perf_counter() - start)
     except Exception as exc:  # one report's failure must not stop the batch
         seconds = time.perf_counter() - start
+        # the error reaches the manifest and, for a year-wide report, the index: no absolute path in it
+        prefixes = _prefixes(Path(task.home) if task.home else None)
         if isinstance(exc, PapermillExecutionError):
-            return Outcome(task.stem, False, seconds, cell=exc.exec_count, error=f"{exc.ename}: {exc.evalue}")
-        return Outcome(task.stem, False, seconds, error=f"{type(exc).__name__}: {exc}")
+            return Outcome(task.stem, False, seconds, cell=exc.exec_count,
+                           error=_scrub(f"{exc.ename}: {exc.evalue}", prefixes))
+        return Outcome(task.stem, False, seconds, error=_scrub(f"{type(exc).__name__}: {exc}", prefixes))

@@ -6,7 +6,7 @@ import glob
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.config import executed_record, page
+from benchmarks.config import EXECUTED_FOLDER, executed_record, page
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,11 @@ class ReportTask:
     title: str
     fingerprint: str = ""
     label: str = ""  # how the run summary and the index name it (a district's name, or the title)
+    #: the owner-only folder of its executed notebook (config.executed_folder: data/private/executed/<year>/);
+    #: a task made by hand without one keeps it in out_dir/executed/
+    records: str = ""
+    #: the project home: the notebook runs there, and no record of the run holds a path above it
+    home: str = ""
 
     @property
     def page(self) -> Path:
@@ -28,7 +33,7 @@ class ReportTask:
 
     @property
     def record(self) -> Path:
-        return executed_record(Path(self.out_dir), self.stem)
+        return executed_record(Path(self.records) if self.records else Path(self.out_dir) / EXECUTED_FOLDER, self.stem)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from benchmarks.config import resolve_warehouse
 from benchmarks.registry.metrics import METRICS
 from benchmarks.reports.html import footer_html as provenance_footer
 from benchmarks.warehouse.queries import data_snapshot, year_or_latest
-from benchmarks.warehouse.store import connect
+from benchmarks.warehouse.store import columns, connect
 
 
 @dataclass
@@ -32,11 +32,14 @@ def load_quality_report(warehouse: str | Path = "", school_year: str = "") -> Qu
     wh = resolve_warehouse(warehouse)
     with connect(wh, read_only=True) as con:
         school_year = year_or_latest(con, school_year) or ""
-        files = con.execute("""
-            SELECT original_name AS file, coalesce(kind, 'submission') AS kind, ingested_at, ingested_by,
+        # a file by its archived, hash-named copy: the name it was sent under often carries a district's
+        archived = "archived_as" if "archived_as" in columns(con, "raw_files") else "NULL"
+        files = con.execute(f"""
+            SELECT coalesce(regexp_extract({archived}, '[^/]+$'), left(sha256, 12)) AS file,
+                   coalesce(kind, 'submission') AS kind, ingested_at, ingested_by,
                    coalesce(read_as, '') AS read_as, rows_read, rows_accepted, rows_quarantined,
                    coalesce(file_problems, '') AS file_problems, coalesce(notes, '') AS notes
-            FROM raw_files ORDER BY ingested_at, original_name""").df()
+            FROM raw_files ORDER BY ingested_at, sha256""").df()
         reasons = con.execute("""
             SELECT column_name AS "column", reason, count(*) AS cells,
                    count(DISTINCT source_sha256 || ':' || coalesce(source_row, -1)) AS rows
@@ -98,7 +101,8 @@ def files_html(q: QualityReport) -> str:
         "rows_accepted": "accepted", "rows_quarantined": "quarantined", "file_problems": "whole-file problems"})
     return ("<section><h2>Files received</h2>"
             + _table(f, {"rows read", "accepted", "quarantined"},
-                     "Each file is kept unchanged under its SHA-256 in data/raw/; rows read = accepted + quarantined.")
+                     "Each file is kept unchanged in data/raw/<sha256>/ and named here by its hash (the name it was "
+                     "sent under is in the manifest beside it); rows read = accepted + quarantined.")
             + "</section>")
 
 

@@ -9,6 +9,7 @@ from typing import Iterator
 import duckdb
 import pandas as pd
 
+from benchmarks.files import lock_down, private_folder
 from benchmarks.registry.metrics import MEASURE_FIELDS, METRICS
 
 _MEASURE_COLUMNS = ",\n    ".join(
@@ -21,10 +22,12 @@ _ADD_MEASURES = "\n".join(
     for f in MEASURE_FIELDS)
 
 SCHEMA = f"""
+-- Each file received, named by its hash: its own name (which often carries a district's) is kept only in the
+-- archive's owner-only manifest, data/raw/<sha256>/manifest.json.
 CREATE TABLE IF NOT EXISTS raw_files (
     sha256 VARCHAR PRIMARY KEY,
-    original_name VARCHAR NOT NULL,
-    stored_path VARCHAR NOT NULL,
+    -- the archived copy, relative to data/: raw/<sha256>/<sha prefix>.csv (benchmarks.config.archived_file)
+    archived_as VARCHAR NOT NULL,
     size_bytes BIGINT NOT NULL,
     ingested_at TIMESTAMP NOT NULL,
     ingested_by VARCHAR,
@@ -34,10 +37,10 @@ CREATE TABLE IF NOT EXISTS raw_files (
 );
 -- Added with the submission intake; ALTER keeps warehouses made by earlier versions working.
 ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS kind VARCHAR DEFAULT 'submission';
-ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS source_path VARCHAR;
 ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS read_as VARCHAR;
 ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS notes VARCHAR;
 ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS file_problems VARCHAR;
+ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS archived_as VARCHAR;
 -- Who a pseudonym is lives elsewhere (benchmarks.privacy.crosswalk); here: the key fingerprint and disclosure rules.
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
 -- Every accepted row ever received; the latest one per district and year is the current one.
@@ -53,24 +56,23 @@ CREATE TABLE IF NOT EXISTS submissions (
     received_seq BIGINT NOT NULL
 );
 {_ADD_MEASURES}
+-- Rejected rows: which file and row, and why, in words that hold no submitted value. The rows as sent (names,
+-- IDs, the values that were wrong) are in the analyst's owner-only files in data/quarantine/, never here.
 CREATE TABLE IF NOT EXISTS quarantine (
     source_sha256 VARCHAR NOT NULL,
-    original_name VARCHAR NOT NULL,
     source_row INTEGER NOT NULL,
-    reasons VARCHAR NOT NULL,
-    raw_values VARCHAR NOT NULL
+    reasons VARCHAR NOT NULL
 );
--- Each problem found, one per cell (row NULL: the whole file). Counts by column and expectation feed the
--- data-quality report; the value column stays here for the analyst and is never shown in a report.
+-- Each problem found, one per cell (row NULL: the whole file): where, and what kind. Counts by column and reason
+-- feed the data-quality report; the value as sent is only in the quarantine file.
 CREATE TABLE IF NOT EXISTS problems (
     source_sha256 VARCHAR NOT NULL,
     source_row INTEGER,
     column_name VARCHAR NOT NULL,
-    value VARCHAR NOT NULL,
-    expected VARCHAR NOT NULL,
     reason VARCHAR NOT NULL
 );
--- Values of accepted rows that were read with a conversion (1 Gbps -> 1000 Mbps, 25% -> 0.25, 1,200 -> 1200).
+-- Values of accepted rows that were read with a conversion (1 Gbps -> 1000 Mbps, 25% -> 0.25, 1,200 -> 1200); for a
+-- district's ID (a leading zero restored) the rule only, never the ID.
 CREATE TABLE IF NOT EXISTS conversions (
     source_sha256 VARCHAR NOT NULL,
     source_row INTEGER NOT NULL,
@@ -114,19 +116,36 @@ CREATE TABLE IF NOT EXISTS district_metrics (
 """
 
 
+def database_files(path: Path) -> list[Path]:
+    """A DuckDB database and the write-ahead log DuckDB keeps beside it."""
+    path = Path(path)
+    return [path, path.with_name(path.name + ".wal")]
+
+
 @contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse (creating it and its tables unless read-only)."""
+    """Open the warehouse (creating it and its tables unless read-only). Opened for writing, its folder and
+    files are owner-only: DuckDB creates its files (and the .wal) with the process's umask."""
     if read_only and not Path(path).exists():
         raise FileNotFoundError(f"no warehouse at {path}: run `benchmarks ingest` first")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if not read_only:
+        private_folder(Path(path).parent)
     con = duckdb.connect(str(path), read_only=read_only)
     try:
         if not read_only:
+            lock_down(*database_files(path))
             con.execute(SCHEMA)
         yield con
     finally:
         con.close()
+        if not read_only:
+            lock_down(*database_files(path))
+
+
+def columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """The columns a table has now (an older warehouse may have fewer, or ones since retired)."""
+    return {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                                      [table]).fetchall()}
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
