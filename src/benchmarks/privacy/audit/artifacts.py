@@ -1,4 +1,4 @@
-"""What a reader can read in each rendered file: HTML pages, CSV and XLSX tables, read back as an Artifact."""
+"""What a reader can read in a rendered file, as an Artifact: HTML pages, CSV and XLSX tables (other types and\nthe charts in them: audit.received, audit.charts)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ class Artifact:
     #: table cells (tag, text) of a page whose text is outside every tagged figure: what a page shows in a
     #: table without declaring it (the index must declare every count it shows)
     cells: list[tuple[str, str]] = field(default_factory=list)
+    #: the marks of each chart the file draws, read back from its coordinates (audit.charts.Mark)
+    charts: list[list] = field(default_factory=list)
 
     @property
     def everything(self) -> str:
@@ -159,11 +161,7 @@ def read_xlsx(path: Path, owner: str | None = None) -> Artifact:
 
 
 def read_file(path: Path, owner: str | None = None) -> Artifact:
-    if path.suffix == ".html":
-        kind = "report" if owner else ("index" if path.name == INDEX_PAGE else "board")
-        return read_html(path.name, path.read_text(encoding="utf-8"), owner, kind)
-    if path.suffix == ".csv":
-        return read_table(path.name, pd.read_csv(path, dtype=str, keep_default_na=False), owner)
-    if path.suffix == ".xlsx":
-        return read_xlsx(path, owner)
-    raise ValueError(f"{path}: not a report artifact (html, csv or xlsx)")
+    """One file as a reader can read it, whatever its type (audit.received.read_any)."""
+    from benchmarks.privacy.audit.received import read_any
+
+    return read_any(path, owner)
