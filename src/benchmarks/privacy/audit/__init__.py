@@ -28,10 +28,10 @@ received finds and reads every file (artifacts: pages and tables, charts: SVG), 
 wants, checks runs the attack (together: charts, paths and a district's files together).
 """
 
-from benchmarks.privacy.audit.artifacts import Artifact, read_file, read_html, read_table, read_xlsx
+from benchmarks.privacy.audit.artifacts import Artifact, read_html, read_table, read_xlsx
 from benchmarks.privacy.audit.charts import Mark, embedded_svgs, read_svg
 from benchmarks.privacy.audit.checks import Audit, Finding, audit_artifacts, audit_files, summary
-from benchmarks.privacy.audit.received import read_any, received_files
+from benchmarks.privacy.audit.received import read_any, read_file, received_files
 from benchmarks.privacy.audit.truth import Truth
 
 __all__ = ["Finding", "Artifact", "Truth", "Audit", "read_html", "read_table", "read_xlsx", "read_file",

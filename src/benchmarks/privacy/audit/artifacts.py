@@ -46,6 +46,7 @@ class _PageReader(HTMLParser):
         self.a = artifact
         self._skip = 0
         self._skip_tag = ""
+        self._svg = 0  # depth inside an inline <svg>
         self._open: list[tuple[str, dict]] = []
         self._cell: tuple[str, list[str]] | None = None  # the table cell being read, if not itself tagged
 
@@ -55,6 +56,9 @@ class _PageReader(HTMLParser):
             self._cell = None
 
     def handle_starttag(self, tag, attrs):
+        if tag == "svg" or self._svg:
+            self._svg += tag == "svg"
+            return  # an inline chart: its text and coordinates are read by audit.charts
         d = {k: (v or "") for k, v in attrs}
         if tag in ("style", "script"):
             self._skip += 1
@@ -71,6 +75,9 @@ class _PageReader(HTMLParser):
             self._open.append((tag, {k[5:]: v for k, v in d.items() if k.startswith("data-")} | {"text": ""}))
 
     def handle_endtag(self, tag):
+        if self._svg:
+            self._svg -= tag == "svg"
+            return
         if tag in ("style", "script"):
             self._skip = max(0, self._skip - 1)
         if tag in self.CELLS or tag in ("tr", "table"):
@@ -79,6 +86,8 @@ class _PageReader(HTMLParser):
             self.a.figures.append(self._open.pop()[1])
 
     def handle_data(self, data):
+        if self._svg:
+            return
         if self._skip:
             if self._skip_tag == "script":
                 self.a.attrs.append(data)  # not shown, but in the file: scanned
@@ -158,10 +167,3 @@ def read_xlsx(path: Path, owner: str | None = None) -> Artifact:
             a.prose.extend(str(v) for v in row if v is not None)
     a.figures.extend({"stat": "unrounded", "text": h, "metric": "", "group": "xlsx"} for h in hidden)
     return a
-
-
-def read_file(path: Path, owner: str | None = None) -> Artifact:
-    """One file as a reader can read it, whatever its type (audit.received.read_any)."""
-    from benchmarks.privacy.audit.received import read_any
-
-    return read_any(path, owner)

@@ -125,14 +125,17 @@ def _in_defs(root: ET.Element, el: ET.Element) -> bool:
 
 
 def read_svg(svg: str, chart: int = 0) -> tuple[list[str], list[Mark]]:
-    """The text of an SVG (text elements, titles, descriptions, metadata) and the marks read back from its
-    axes; an SVG that does not parse gives its bare text only."""
+    """The text of an SVG (text elements but numeric tick labels, titles, descriptions, metadata) and the
+    marks read back from its axes; an SVG that does not parse gives its bare text only."""
     try:
         root = ET.fromstring(svg.encode("utf-8") if isinstance(svg, str) else svg)
     except ET.ParseError:
         return [re.sub(r"<[^>]+>", " ", svg)], []
-    texts = [t for el in root.iter() if _local(el.tag) in ("text", "title", "desc", "tspan") or "dc" in el.tag
-             for t in [("".join(el.itertext())).strip()] if t]
+    # numeric tick labels are the axis' scale, read below (and a coincidence when they equal a figure)
+    scale_labels = {id(t) for g in root.iter(f"{SVG_NS}g") if g.get("id", "").startswith(("xtick_", "ytick_"))
+                    for t in g.iter(f"{SVG_NS}text") if _tick_number("".join(t.itertext())) is not None}
+    texts = [t for el in root.iter() if (_local(el.tag) in ("text", "title", "desc") or "dc" in el.tag)
+             and id(el) not in scale_labels for t in [("".join(el.itertext())).strip()] if t]
     panels = []
     for axes in root.iter(f"{SVG_NS}g"):
         if not axes.get("id", "").startswith("axes_"):

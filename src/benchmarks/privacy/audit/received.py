@@ -108,7 +108,7 @@ def add_charts(a: Artifact, text: str) -> None:
         a.prose.extend(texts)
     for data in _PNG_URI.findall(text):
         try:
-            a.attrs.extend(png_text(base64.b64decode(data)))
+            a.prose.extend(png_text(base64.b64decode(data)))
         except ValueError:
             continue
 
@@ -143,7 +143,7 @@ def read_notebook(name: str, nb: dict, owner: str | None) -> Artifact:
                     a.charts.append(marks)
                     a.prose.extend(texts)
                 elif mime == "image/png":
-                    a.attrs.extend(png_text(base64.b64decode(body)))
+                    a.prose.extend(png_text(base64.b64decode(body)))
                 else:
                     a.prose.append(body)
     return a
@@ -164,7 +164,7 @@ def read_any(path: Path, owner: str | None = None, name: str | None = None) -> A
         elif suffix == ".xlsx":
             a = read_xlsx(path, owner)
             a.name = name
-            a.attrs.extend(zip_text(path, only=("docProps/",)))  # the author, title, company a writer may add
+            a.prose.extend(zip_text(path, only=("docProps/",)))  # the author, title, company a writer may add
             return a
         elif suffix in (".json", ".ipynb"):
             doc = json.loads(text)
@@ -186,13 +186,18 @@ def read_any(path: Path, owner: str | None = None, name: str | None = None) -> A
         else:
             a = Artifact(name, owner=owner, kind="file")
             if data.startswith(b"\x89PNG"):
-                a.attrs.extend(png_text(data))  # its pixels carry no text; compressed bytes would be noise
+                a.prose.extend(png_text(data))  # its pixels carry no text; compressed bytes would be noise
                 return a
             if zipfile.is_zipfile(path):
-                a.attrs.extend(zip_text(path))
+                a.prose.extend(zip_text(path))
                 return a
     except (ValueError, KeyError, OSError, pd.errors.ParserError) as exc:  # unreadable as its type
         a = Artifact(name, owner=owner, kind="file", attrs=[f"unreadable as {suffix or 'a file'}: {exc}"])
     if suffix != ".csv":
-        a.attrs.extend(byte_runs(data))  # an unknown format: any text in its bytes
+        a.prose.extend(byte_runs(data))  # an unknown format: any text in its bytes
     return a
+
+
+def read_file(path: Path, owner: str | None = None) -> Artifact:
+    """One file as a reader can read it, whatever its type (read_any with the file's own name)."""
+    return read_any(path, owner)
