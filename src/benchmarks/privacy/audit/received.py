@@ -2,8 +2,9 @@
 
 Pages (HTML, with their charts decoded), tables (CSV, XLSX), JSON (a manifest), executed notebooks (their
 parameters, code, metadata and every output: HTML read as a page, SVG and PNG images decoded), SVG and PNG
-files, plain text; and for any other format the text runs in its bytes. A file whose name (or folder) carries
-a pseudonym goes to that district; every other file may reach any district.
+files, plain text; and for any other format the text runs in its bytes. Text pulled out of images and bytes is
+read as prose: names, IDs and pseudonyms, figures with their unit or with more decimals than any page shows.
+A file whose name (or folder) carries a pseudonym goes to that district; every other file may reach any district.
 """
 
 from __future__ import annotations
