@@ -23,7 +23,7 @@ from benchmarks.config import INDEX_PAGE, owner_of
 from benchmarks.privacy.audit.artifacts import Artifact, _PageReader, read_table, read_xlsx
 from benchmarks.privacy.audit.charts import embedded_svgs, read_svg
 
-TEXT_SUFFIXES = {".txt", ".md", ".log", ".tsv", ".xml", ".yml", ".yaml", ".py", ".tex", ".rst", ".htm"}
+TEXT_SUFFIXES = {".txt", ".md", ".log", ".tsv", ".xml", ".yml", ".yaml", ".py", ".tex", ".rst"}
 _PNG_URI = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
 _RUNS = re.compile(rb"[\x20-\x7e]{4,}")
 #: Paths of the analyst's machine: a home, temporary or system folder, or a Windows user folder.
@@ -134,7 +134,7 @@ def read_notebook(name: str, nb: dict, owner: str | None) -> Artifact:
         for out in cell.get("outputs", []):
             a.prose.append("".join(out.get("text", "")))
             a.prose.extend(str(x) for x in (out.get("ename"), out.get("evalue")) if x)
-            a.attrs.extend("".join(out.get("traceback", [])))
+            a.attrs.append("".join(out.get("traceback", [])))
             for mime, body in out.get("data", {}).items():
                 body = "".join(body) if isinstance(body, list) else str(body)
                 if mime == "text/html":
@@ -157,7 +157,7 @@ def read_any(path: Path, owner: str | None = None, name: str | None = None) -> A
     data = path.read_bytes()
     text = data.decode("utf-8", "replace")
     try:
-        if suffix == ".html":
+        if suffix in (".html", ".htm"):
             kind = "report" if owner else ("index" if path.name == INDEX_PAGE else "board")
             return read_page(name, text, owner, kind)
         if suffix == ".csv":
