@@ -27,6 +27,7 @@ from benchmarks.privacy.audit import (
     read_html,
     read_table,
     read_xlsx,
+    received_files,
     summary,
 )
 from benchmarks.privacy.keys import DEMO_KEY
@@ -122,12 +123,25 @@ def rules_found(findings) -> set[str]:
 
 @pytest.mark.slow
 def test_the_real_files_reveal_nothing(county_pages, demo_project):
-    """The demo county rendered by papermill, the board summary, the index and every export, as real files."""
+    """The demo county rendered by papermill, the board summary, the index and every export, as real files, with
+    a custom report and an initiative check one district asked for: every file a district could be sent."""
+    from benchmarks.render.on_request import render_district, render_initiative
     from benchmarks.reports.export import export_tables
 
     export_tables(demo_project, YEAR, county="Kestrel County", progress=False)
     folder = demo_project.reports / YEAR
-    assert len(list(folder.glob("district_*.html"))) == 9 and len(list(folder.glob("district_*.xlsx"))) == 9
+    con = duckdb.connect(str(demo_project.warehouse), read_only=True)
+    dm = con.execute("SELECT pseudonym, county FROM district_metrics WHERE school_year = ?", [YEAR]).df()
+    con.close()
+    me = sorted(dm.loc[dm["county"] == "Kestrel County", "pseudonym"])[0]
+    elsewhere = sorted(dm.loc[dm["county"] == sorted(set(dm["county"]) - {"Kestrel County"})[0], "pseudonym"])
+    render_district(demo_project, me, custom_peers=elsewhere[:6])
+    render_initiative(demo_project, me, {"devices_per_student": 1.0, "bandwidth_kbps_per_student": 1000})
+    assert len(list(folder.glob("district_*.html"))) == 10 and len(list(folder.glob("district_*.xlsx"))) == 9
+    assert (folder / f"initiative_{me}.html").exists()
+    # every file is read, its charts decoded (and found as precise as the text)
+    assert all(read_file(p, o).charts for p, o in received_files(folder) if p.name.startswith("district_")
+               and p.suffix == ".html")
     findings = audit_files(demo_project, YEAR)
     assert findings == [], summary(findings)
     result = CliRunner().invoke(main, ["--root", str(demo_project.root), "audit", "--year", YEAR])

@@ -11,6 +11,7 @@ The rules and their reasons are in docs/privacy.md. In short, for a group of n *
   districts sit next to the extremes. If the centre, as displayed, equals the displayed figure of exactly
   one of the others, a band is shown instead, so no displayed figure matches a single neighbour.
 - the others' figures all within one band step (10 display units): a band, never a figure.
+- a share of a group meeting a goal only from quartile_min_peers districts (others, for a district).
 - totals only over min_peers or more districts, and only when the two largest hold at most 85% of it;
   no means, no minimum or maximum, no single district's figure or rank.
 """
@@ -295,20 +296,26 @@ def group_figures(row: Mapping, rules: Rules, metric: str | None = None) -> Grou
                         f("band_low"), f("band_high"), rules.min_peers)
 
 
+def _shares_kept(n, rules: Rules) -> np.ndarray:
+    """Which groups of n districts (others, for a district) may show a share meeting a goal: from
+    quartile_min_peers (never below min_peers)."""
+    return np.asarray(n) >= max(rules.min_peers, rules.quartile_min_peers)
+
+
 def gate_goal_shares(goal_gaps: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     """A district's share of peers meeting a goal, kept only from quartile_min_peers others: in a small group
     a share of 0% or 100% tells the reader which side of the goal every neighbour is on, and withholding just
     those would say the same by its absence."""
-    keep = goal_gaps["n"].to_numpy() >= max(rules.min_peers, rules.quartile_min_peers)
+    keep = _shares_kept(goal_gaps["n"].to_numpy(), rules)
     return goal_gaps.assign(share_meeting=np.where(keep, goal_gaps["share_meeting"].to_numpy(dtype="float64"),
                                                    np.nan))
 
 
 def gate_group_goals(group_goals: pd.DataFrame, rules: Rules) -> pd.DataFrame:
-    """A whole group's share meeting a goal, published from min_peers districts."""
-    published = group_goals["n"].to_numpy() >= rules.min_peers
-    return group_goals.assign(share_meeting=np.where(published, group_goals["share_meeting"].to_numpy(
-        dtype="float64"), np.nan), published=published)
+    """A whole group's share meeting a goal (the board's), by the district report's rule (gate_goal_shares):
+    only from quartile_min_peers districts, the whole group counting since its reader is in no group. In a
+    7-district state "6 of 7 meet it" would tell every member that at most one neighbour falls short."""
+    return gate_goal_shares(group_goals, rules).assign(published=_shares_kept(group_goals["n"].to_numpy(), rules))
 
 
 def displayable(stats: pd.DataFrame) -> pd.DataFrame:

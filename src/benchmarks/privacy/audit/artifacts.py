@@ -1,4 +1,4 @@
-"""What a reader can read in each rendered file: HTML pages, CSV and XLSX tables, read back as an Artifact."""
+"""What a reader can read in a rendered file, as an Artifact: HTML pages, CSV and XLSX tables (other types and\nthe charts in them: audit.received, audit.charts)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.config import INDEX_PAGE
 
 
 @dataclass
@@ -26,6 +25,8 @@ class Artifact:
     #: table cells (tag, text) of a page whose text is outside every tagged figure: what a page shows in a
     #: table without declaring it (the index must declare every count it shows)
     cells: list[tuple[str, str]] = field(default_factory=list)
+    #: the marks of each chart the file draws, read back from its coordinates (audit.charts.Mark)
+    charts: list[list] = field(default_factory=list)
 
     @property
     def everything(self) -> str:
@@ -44,6 +45,7 @@ class _PageReader(HTMLParser):
         self.a = artifact
         self._skip = 0
         self._skip_tag = ""
+        self._svg = 0  # depth inside an inline <svg>
         self._open: list[tuple[str, dict]] = []
         self._cell: tuple[str, list[str]] | None = None  # the table cell being read, if not itself tagged
 
@@ -53,6 +55,9 @@ class _PageReader(HTMLParser):
             self._cell = None
 
     def handle_starttag(self, tag, attrs):
+        if tag == "svg" or self._svg:
+            self._svg += tag == "svg"
+            return  # an inline chart: its text and coordinates are read by audit.charts
         d = {k: (v or "") for k, v in attrs}
         if tag in ("style", "script"):
             self._skip += 1
@@ -69,6 +74,9 @@ class _PageReader(HTMLParser):
             self._open.append((tag, {k[5:]: v for k, v in d.items() if k.startswith("data-")} | {"text": ""}))
 
     def handle_endtag(self, tag):
+        if self._svg:
+            self._svg -= tag == "svg"
+            return
         if tag in ("style", "script"):
             self._skip = max(0, self._skip - 1)
         if tag in self.CELLS or tag in ("tr", "table"):
@@ -77,6 +85,8 @@ class _PageReader(HTMLParser):
             self.a.figures.append(self._open.pop()[1])
 
     def handle_data(self, data):
+        if self._svg:
+            return
         if self._skip:
             if self._skip_tag == "script":
                 self.a.attrs.append(data)  # not shown, but in the file: scanned
@@ -156,14 +166,3 @@ def read_xlsx(path: Path, owner: str | None = None) -> Artifact:
             a.prose.extend(str(v) for v in row if v is not None)
     a.figures.extend({"stat": "unrounded", "text": h, "metric": "", "group": "xlsx"} for h in hidden)
     return a
-
-
-def read_file(path: Path, owner: str | None = None) -> Artifact:
-    if path.suffix == ".html":
-        kind = "report" if owner else ("index" if path.name == INDEX_PAGE else "board")
-        return read_html(path.name, path.read_text(encoding="utf-8"), owner, kind)
-    if path.suffix == ".csv":
-        return read_table(path.name, pd.read_csv(path, dtype=str, keep_default_na=False), owner)
-    if path.suffix == ".xlsx":
-        return read_xlsx(path, owner)
-    raise ValueError(f"{path}: not a report artifact (html, csv or xlsx)")

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from benchmarks.config import Paths, owner_of
+from benchmarks.config import Paths
 from benchmarks.formats import band_decimals, decimals, display_value
-from benchmarks.privacy.audit.artifacts import Artifact, read_file
+from benchmarks.privacy.audit.artifacts import Artifact
+from benchmarks.privacy.audit.received import read_any, received_files
+from benchmarks.privacy.audit.together import chart_findings, path_findings, together_findings
 from benchmarks.privacy.audit.truth import _NUMBER, GROUP_KEYS, Truth, _decimals_of, _numbers, _public_strings, _Tokens
 from benchmarks.privacy.rules import Rules, band_step
 from benchmarks.registry.metrics import METRIC_BY_NAME
@@ -89,6 +91,10 @@ class Audit:
                     if n < self.rules.min_peers:
                         self.add(reader, a.name, f"statistic of a group with fewer than {self.rules.min_peers} "
                                  "others", f"{metric} {group} {stat} = {text} (n={n})")
+                    elif n < self.rules.quartile_min_peers and (stat == "share" or f.get("goal")):
+                        # a share meeting a goal (or its change): from quartile_min_peers (disclosure.gate_goal_shares)
+                        self.add(reader, a.name, f"share meeting a goal of fewer than {self.rules.quartile_min_peers} "
+                                 "districts", f"{metric} {group} {stat} = {text} (n={n})")
             else:
                 self.add(reader, a.name, "a statistic the disclosure rules do not allow", f"{metric} {group} {stat}")
         self._check_totals(a, reader, totals)
@@ -232,13 +238,20 @@ class Audit:
                         out.append((f, mem, mem[f["metric"]] if f.get("metric") in mem else mem["pseudonym"]))
         return out
 
+    # (D) what a file holds beyond its figures: charts' coordinates, paths; a district's files together
+    def check_file(self, a: Artifact, reader: str | None) -> None:
+        for rule, detail in chart_findings(a, reader, self.truth) + path_findings(a):
+            self.add(reader, a.name, rule, detail)
+
     def run(self, own: dict[str, list[Artifact]], shared: list[Artifact]) -> list[Finding]:
-        """own: each reader's own artifacts; shared: what every district may receive."""
+        """own: each reader's own artifacts (all of them: reports, custom reports, initiative checks, their
+        tables and records); shared: what every district may receive."""
         shared_tokens = [(a, _Tokens(a, self._public)) for a in shared]
         for a in shared:
             self.check_identity(a, None)
             self.check_figures(a, None)
             self.check_untagged(a, None)
+            self.check_file(a, None)
         shared_totals = self._totals(shared, None)
         shared_nested = self._nested(shared_totals)
         for reader in self.truth.year(self.year).index:  # every district may receive the shared files
@@ -246,6 +259,7 @@ class Audit:
             for a in mine:
                 self.check_identity(a, reader)
                 self.check_figures(a, reader)
+                self.check_file(a, reader)
                 self.check_text(a, reader, _Tokens(a, self._public, self.truth.explained(reader, self.year)))
             for a, tokens in shared_tokens:
                 self.check_text(a, reader, tokens)
@@ -255,8 +269,9 @@ class Audit:
                 everything = own_totals + shared_totals
                 self._check_totals(Artifact("its artifacts together", owner=reader), reader, everything,
                                    own_only=True, nested=self._nested(everything) if own_totals else shared_nested)
+            for rule, detail in together_findings(mine, self.year):
+                self.add(reader, "its artifacts together", rule, detail)
         return self.findings
-
 
 
 def audit_artifacts(truth: Truth, year: str, own: dict[str, list[Artifact]],
@@ -265,7 +280,8 @@ def audit_artifacts(truth: Truth, year: str, own: dict[str, list[Artifact]],
 
 
 def audit_files(paths: Paths, school_year: str | None = None, rules: Rules | None = None) -> list[Finding]:
-    """Audit the files in reports/<year>/ as every district that could receive them."""
+    """Audit every file under reports/<year>/ as every district that could receive it: a file whose name (or
+    folder) carries a pseudonym as that district, every other file as any district."""
     year = school_year or latest_year(paths.warehouse)
     folder = paths.reports / year
     if not folder.is_dir():
@@ -273,14 +289,9 @@ def audit_files(paths: Paths, school_year: str | None = None, rules: Rules | Non
     truth = Truth.load(paths, rules)
     own: dict[str, list[Artifact]] = defaultdict(list)
     shared: list[Artifact] = []
-    for path in sorted(folder.iterdir()):
-        if not path.is_file() or path.suffix not in (".html", ".csv", ".xlsx") or path.name.startswith("."):
-            continue
-        owner = owner_of(path.stem)
-        if owner:
-            own[owner].append(read_file(path, owner))
-        else:
-            shared.append(read_file(path))
+    for path, owner in received_files(folder):  # every file, any type: any of them could be sent
+        a = read_any(path, owner, name=path.relative_to(folder).as_posix())
+        (own[owner] if owner else shared).append(a)
     unknown = set(own) - set(truth.year(year).index)
     findings = [Finding("", f"*_{u}.*", "file for a district not in the warehouse for this year", u)
                 for u in sorted(unknown)]

@@ -27,15 +27,21 @@ _FIGURE = re.compile(r"(?<![\w.])(\$?" + _NUMBER + r"(?:%|/Mbps|(?: (?:" + "|".j
                      + r"))\b)?)(?![\w.])")
 _BARE = re.compile(r"(?<![\w.])(" + _NUMBER + r")(?![\w.])")
 _PSEUDONYM = re.compile(r"D[0-9a-f]{15}")
+#: Exact (unrounded) statistics of peer_stats and group_stats: the smoothed ones shown and the plain ones.
+_EXACT_STATS = ("show_p25", "show_median", "show_p75", "p25", "median", "p75")
 
 
 class Truth:
     """The warehouse's true figures and the crosswalk's names: what no reader may learn of another."""
 
-    def __init__(self, dm: pd.DataFrame, names: pd.DataFrame, rules: Rules, derived: pd.DataFrame | None = None):
+    def __init__(self, dm: pd.DataFrame, names: pd.DataFrame, rules: Rules, derived: pd.DataFrame | None = None,
+                 stats: pd.DataFrame | None = None):
         """derived: per pseudonym, school_year and metric, figures a report derives for the reader itself or
         from shown medians (columns trend_slope, spend, spend_at_reference, difference), so that the text
-        scan does not mistake them for a neighbour's figure."""
+        scan does not mistake them for a neighbour's figure. stats: exact group statistics (columns metric,
+        value), whose exact values a chart must not carry."""
+        self.stats = stats if stats is not None else pd.DataFrame(columns=["metric", "value"])
+        self._exact: dict[str, np.ndarray] = {}
         self.derived = derived if derived is not None else pd.DataFrame(columns=["pseudonym", "school_year"])
         self.dm = dm.set_index("pseudonym", drop=False)
         self.rules = rules
@@ -64,9 +70,35 @@ class Truth:
                                  "WHERE trend_slope IS NOT NULL AND isfinite(trend_slope)").df()
             buying = (con.execute("SELECT pseudonym, school_year, device_spend_usd AS spend, spend_at_reference, "
                                   "difference FROM purchasing").df() if has_table(con, "purchasing") else None)
+            stats = pd.concat([con.execute(f"SELECT DISTINCT metric, {c} AS value FROM {t} WHERE {c} IS NOT NULL")
+                               .df() for t in ("peer_stats", "group_stats") for c in _EXACT_STATS])
         derived = slopes if buying is None else pd.concat([slopes, buying.assign(metric="device_price_usd")])
         named = crosswalk.names(paths.crosswalk, subs).dropna(subset=["district_name"])
-        return cls(dm, named[["pseudonym", "district_id", "district_name"]].drop_duplicates(), rules, derived)
+        return cls(dm, named[["pseudonym", "district_id", "district_name"]].drop_duplicates(), rules, derived, stats)
+
+    def exact_values(self, m) -> np.ndarray:
+        """Every district's figure of a metric in any year and every group statistic, exact, in display units,
+        sorted: what a chart must never carry more precisely than the text rounds it."""
+        if m.name not in self._exact:
+            v = np.concatenate([self.dm[m.name].to_numpy(dtype="float64", na_value=np.nan),
+                                self.stats.loc[self.stats["metric"] == m.name, "value"].to_numpy(dtype="float64")])
+            self._exact[m.name] = np.sort(v[np.isfinite(v)] * scale(m))
+        return self._exact[m.name]
+
+    def whose(self, metric: str, exact: float, exclude: str | None = None) -> str | None:
+        """What an exact value (display units) is: a district's figure (by name), or a group statistic; None
+        when it is only the excluded district's own figure."""
+        m = METRIC_BY_NAME[metric]
+        shown = self.dm[metric].to_numpy(dtype="float64", na_value=np.nan) * scale(m)
+        hits = set(self.dm["pseudonym"].to_numpy()[np.isclose(shown, exact, rtol=1e-12, atol=1e-12)])
+        others = hits - {exclude}
+        if others:
+            p = sorted(others)[0]
+            return f"{self.name_of.get(p, p)}'s figure"
+        values = self.stats.loc[self.stats["metric"] == metric, "value"].to_numpy(dtype="float64") * scale(m)
+        if np.isclose(values, exact, rtol=1e-12, atol=1e-12).any():
+            return "a group statistic's exact value"
+        return None
 
     def explained(self, pseudonym: str, year: str) -> set[str]:
         """Figures a district's own pages show about itself or derive from shown medians, as displayed: its

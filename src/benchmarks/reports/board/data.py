@@ -85,7 +85,8 @@ def state_figures(row: pd.Series, summary: BoardSummary, metric: str) -> GroupFi
 
 
 def goal_shares(summary: BoardSummary) -> pd.DataFrame:
-    """Per metric goal and school year: districts with a value and the share meeting the goal (stored)."""
+    """Per metric goal and school year: districts with a value and the share meeting the goal (stored), NaN
+    below quartile_min_peers districts: the district report's rule (privacy.disclosure.gate_group_goals)."""
     g = gate_group_goals(summary.group_goals, summary.rules)  # the board may tighten the warehouse's rules
     return g[["metric", "goal", "goal_label", "school_year", "n", "share_meeting"]].reset_index(drop=True)
 

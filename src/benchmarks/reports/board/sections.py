@@ -168,13 +168,18 @@ def goals_html(summary: BoardSummary) -> str:
             cells += "<td class='num'>–</td><td></td>"
         label = rows["goal_label"].iloc[0]
         body.append(f"<tr><th scope='row'>{e(m.label)}: {e(label)}</th>{cells}</tr>")
-    more = int((changes["movement"] == "up").sum()) if len(changes) else 0
-    title = (f"Goals met: a larger share of districts meets {more} of {len(changes)} goals than in {prev}"
-             if len(changes) else "Goals met: share of districts meeting each one")
+    moved = changes[changes["movement"] != ""] if len(changes) else changes  # goals with both shares shown
+    more = int((moved["movement"] == "up").sum())
+    title = (f"Goals met: a larger share of districts meets {more} of {len(moved)} goals than in {prev}"
+             if len(moved) else "Goals met: share of districts meeting each one")
+    withheld = bool((~np.isfinite(g["share_meeting"].to_numpy(dtype="float64")) & (g["n"] > 0)).any())
+    few = summary.rules.quartile_min_peers
+    note = (f"<p class='note'>–: fewer than {few} districts reported the figure that year; a share of so few "
+            "would say on which side of the goal nearly every one of them is.</p>" if withheld else "")
     return (f"<section><h2>{e(title)}</h2>"
             f"<p>Goal lines: {e(goals_sentence())} Shares are of the districts that reported the "
             "figure; changes are in percentage points.</p><table class='scorecard-table'><thead><tr>"
-            f"<th scope='col'>Goal</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></section>")
+            f"<th scope='col'>Goal</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{note}</section>")
 
 
 def state_trend_html(summary: BoardSummary) -> str:
