@@ -9,7 +9,6 @@ from pathlib import Path
 import pandas as pd
 
 
-
 @dataclass
 class Artifact:
     """What a reader can read in one file: prose (text, alt, title), attribute values, declared figures."""
