@@ -114,6 +114,7 @@ def test_six_lists_succeed_without_the_differencing_guard(tmp_path, monkeypatch)
     p, ps = round_table_project(tmp_path / "project")
     outputs, exact = _six_lists_attack(p, ps)
     assert [code for code, _ in outputs] == [0] * 6
+    print(f"\nguard off: six lists recovered {len(exact)} exact neighbour figures")
     assert exact, "differencing the six medians recovers a neighbour's figure"
     assert {d for _, d in exact} <= {ps[n] for n in NEIGHBOURS}
 
