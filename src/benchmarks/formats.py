@@ -52,15 +52,20 @@ def band_decimals(m: Metric) -> int:
     return max(decimals(m) - 1, 0)
 
 
+def range_parts(m: Metric, low: float, high: float, digits: int | None = None) -> tuple[str, str]:
+    """A range's two ends as shown, the unit written once: ("1.03", "1.21 devices"), ("$1.11", "$2.48/Mbps"),
+    ("21.9", "28.9%"); at the figures' decimals unless given."""
+    d = decimals(m) if digits is None else digits
+    lo, hi = (f"{v * scale(m):,.{d}f}" for v in (low, high))
+    first = with_unit(m, lo).removesuffix(m.unit[1:]) if m.unit.startswith("$") else lo
+    return first, with_unit(m, hi)
+
+
 def band_text(m: Metric, low: float, high: float) -> str:
     """A band as shown, e.g. "1.0–1.1 devices", "24–25%", "$310–$320"."""
     if not (np.isfinite(low) and np.isfinite(high)):
         return "–"
-    d = band_decimals(m)
-    lo, hi = (f"{v * scale(m):,.{d}f}" for v in (low, high))
-    if m.unit.startswith("$"):
-        return f"{with_unit(m, lo).removesuffix(m.unit[1:])}–{with_unit(m, hi)}"
-    return f"{lo}–{with_unit(m, hi)}"
+    return "–".join(range_parts(m, low, high, band_decimals(m)))
 
 
 def amount_text(m: Metric, d: float) -> str:

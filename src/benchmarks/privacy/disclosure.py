@@ -25,7 +25,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from benchmarks.formats import band_text, display_value, figure_text, scale
+from benchmarks.formats import band_text, display_value, figure_text, range_parts, scale
 from benchmarks.privacy.rules import Rules, band_step
 from benchmarks.registry.groups import STORED_GROUPS, WHOLE_GROUPS, group_codes
 from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS, Metric
@@ -247,7 +247,7 @@ class GroupFigures:
         """The middle half as shown, "1.05–1.31 devices" ("" without quartiles)."""
         if self.status != QUARTILES:
             return ""
-        return f"{figure_text(self.metric, self.p25).split(' ')[0]}–{figure_text(self.metric, self.p75)}"
+        return "–".join(range_parts(self.metric, self.p25, self.p75))
 
     def place(self, value: float) -> "Placement":
         """Where a value (the reader's own, or a planned one) stands against these figures, as displayed.

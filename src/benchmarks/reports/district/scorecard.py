@@ -7,7 +7,7 @@ import html
 import numpy as np
 import pandas as pd
 
-from benchmarks.formats import amount_text, figure_text, share_points
+from benchmarks.formats import amount_text, figure_text, range_parts, share_points
 from benchmarks.privacy.disclosure import group_figures
 from benchmarks.registry.groups import PEER_GROUPS, SCORECARD_GROUPS, first_shown
 from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS, Metric
@@ -139,9 +139,9 @@ def _group_cell(r, kind: str) -> str:
     m = METRIC_BY_NAME[r["metric"]]
     if not np.isfinite(r[f"{kind}_p25"]):
         return f"<td class='num'>{median}</td>"
-    low = tagged(figure_text(m, r[f"{kind}_p25"]), r["metric"], kind, "p25", tag="span", css="")
-    high = tagged(figure_text(m, r[f"{kind}_p75"]), r["metric"], kind, "p75", tag="span", css="")
-    return f"<td class='num'>{median}<span class='middle'>{low} to {high}</span></td>"
+    ends = range_parts(m, r[f"{kind}_p25"], r[f"{kind}_p75"])
+    low, high = (tagged(text, r["metric"], kind, stat, tag="span", css="") for text, stat in zip(ends, ("p25", "p75")))
+    return f"<td class='num'>{median}<span class='middle'>{low}–{high}</span></td>"
 
 
 def comparison_html(report: DistrictReport) -> str:
