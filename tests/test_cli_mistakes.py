@@ -172,7 +172,8 @@ def test_a_report_on_request_prints_no_kernel_warning(kane):
     env = {**os.environ, **ENV, "PYTHONPATH": os.pathsep.join([str(REPO.root / "src"), os.environ.get(
         "PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, "-m", "benchmarks.cli", "--root", str(kane.root), "report",
-                           "--district", "SD U-46"], capture_output=True, text=True, env=env, timeout=300)
+                           "--district", "SD U-46"], check=False, capture_output=True, text=True, env=env,
+                          timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith(".html")
     assert "without encryption" not in done.stderr and "WARNING" not in done.stderr, done.stderr
