@@ -21,6 +21,13 @@ def _told_plainly(*errors: type[Exception]):
         raise click.ClickException(str(err)) from None
 
 
+def _not_on_record():
+    """An empty warehouse, or a school year, county, district or report it does not hold: one plain line."""
+    from benchmarks.warehouse.queries import NotOnRecord
+
+    return _told_plainly(NotOnRecord)
+
+
 def _key() -> bytes:
     """The pseudonym key, or a plain message saying what is wrong with it."""
     from benchmarks.privacy.keys import KeyProblem, load_key
@@ -170,7 +177,8 @@ def intake_timing(p, naive_sample: int) -> None:
 
 @main.command()
 @click.option("--year", "school_year", default=None, help="School year, e.g. 2025-26 (default: the latest).")
-@click.option("--county", default=None, help="Render only this county's district reports.")
+@click.option("--county", default=None, help="Render only this county's district reports (case and spacing aside: "
+              "\"Kane County\" finds KANE COUNTY).")
 @batch_options
 @click.pass_obj
 def render(p, school_year: str | None, county: str | None, workers: int | None, scheduler: str | None,
@@ -179,8 +187,10 @@ def render(p, school_year: str | None, county: str | None, workers: int | None, 
     from benchmarks.render.batch import render_batch
 
     try:
-        _finish(render_batch(p, school_year=school_year, county=county, workers=workers, scheduler=scheduler,
-                             force=force))
+        with _not_on_record():
+            result = render_batch(p, school_year=school_year, county=county, workers=workers, scheduler=scheduler,
+                                  force=force)
+        _finish(result)
     except KeyboardInterrupt:
         sys.exit(130)
 
@@ -199,7 +209,8 @@ def bench(p, sample: int, workers: int | None) -> None:
 
 
 @main.command()
-@click.option("--district", required=True, help="District ID (as submitted) or pseudonym.")
+@click.option("--district", required=True, help="District ID (as submitted), pseudonym, or name (case and spacing "
+              "aside; a name two districts share is refused: give the ID).")
 @click.option("--plan", "plan", multiple=True, required=True, metavar="METRIC=VALUE",
               help="A planned value, e.g. devices_per_student=1.0; repeat for more metrics.")
 @click.option("--target-year", default="", help="School year the plan should be in place, e.g. 2027-28 "
@@ -216,7 +227,8 @@ def initiative(p, district: str, plan: tuple[str, ...], target_year: str, school
 
 
 @main.command()
-@click.option("--district", required=True, help="District ID (as submitted) or pseudonym.")
+@click.option("--district", required=True, help="District ID (as submitted), pseudonym, or name (case and spacing "
+              "aside; a name two districts share is refused: give the ID).")
 @click.option("--peers", "custom_peers", multiple=True, metavar="DISTRICT",
               help="A participating district of a custom comparison group (ID or pseudonym); repeat, at least "
                    "--min-peers. The list is recorded privately and refused if it could be differenced.")
@@ -245,8 +257,10 @@ def bench_stats(p, national: Path | None) -> None:
 
 @main.command()
 @click.option("--year", "school_year", default=None, help="School year, e.g. 2025-26 (default: the latest).")
-@click.option("--county", default=None, help="Only this county's districts (default: every district).")
-@click.option("--district", default=None, help="Only this district (its pseudonym, as in its report's file name).")
+@click.option("--county", default=None, help="Only this county's districts (default: every district; case and "
+              "spacing aside).")
+@click.option("--district", default=None, help="Only this district: its ID, name or pseudonym (as in its report's "
+              "file name).")
 @click.option("--no-board", "board", flag_value=False, default=True, help="Skip the board's state table.")
 @click.pass_obj
 def export(p, school_year: str | None, county: str | None, district: str | None, board: bool) -> None:
@@ -254,7 +268,9 @@ def export(p, school_year: str | None, county: str | None, district: str | None,
     disclosure rules as the reports; prints the files written."""
     from benchmarks.reports.export import export_tables
 
-    for path in export_tables(p, school_year=school_year, county=county, district=district, board=board):
+    with _not_on_record():
+        written = export_tables(p, school_year=school_year, county=county, district=district, board=board)
+    for path in written:
         click.echo(path)
 
 
@@ -266,7 +282,8 @@ def audit(p, school_year: str | None) -> None:
     or identities from what it would receive. Exits 1 when anything is found."""
     from benchmarks.privacy.audit import audit_files, summary
 
-    findings = audit_files(p, school_year=school_year)
+    with _not_on_record():
+        findings = audit_files(p, school_year=school_year)
     click.echo(summary(findings))
     if findings:
         sys.exit(1)

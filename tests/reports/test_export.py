@@ -94,7 +94,9 @@ def test_export_command_writes_one_districts_files_atomically(demo_project, kest
     folder = demo_project.reports / YEAR
     assert not list(folder.glob(".*.tmp"))
     result = runner.invoke(main, ["--root", str(demo_project.root), "export", "--county", "Nowhere County"])
-    assert result.exit_code != 0 and "no district matching county='Nowhere County'" in str(result.exception)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "Error: no district of county 'Nowhere County' submitted for 2025-26" in result.output
+    assert isinstance(result.exception, SystemExit)
 
 
 def test_xlsx_band_bounds_hold_exactly_what_they_show(demo_project, tmp_path):

@@ -4,7 +4,14 @@ import hashlib
 
 import pytest
 
-from benchmarks.warehouse.queries import data_snapshot, latest_year, latest_year_of, year_or_latest
+from benchmarks.warehouse.queries import (
+    NotOnRecord,
+    data_snapshot,
+    latest_year,
+    latest_year_of,
+    resolve_year,
+    year_or_latest,
+)
 from benchmarks.warehouse.store import connect
 
 
@@ -20,5 +27,7 @@ def test_an_empty_warehouse_has_no_latest_year(tmp_path):
     with connect(tmp_path / "w.duckdb") as con:
         con.execute("CREATE TABLE IF NOT EXISTS district_metrics (school_year VARCHAR)")
         assert latest_year_of(con) is None
-    with pytest.raises(LookupError, match="holds no submissions"):
+    with pytest.raises(NotOnRecord, match="holds no submissions yet: run `benchmarks ingest"):
         latest_year(tmp_path / "w.duckdb")
+    with pytest.raises(NotOnRecord, match="^no submissions yet: run `benchmarks ingest"):
+        resolve_year(tmp_path / "none.duckdb", "2025-26")

@@ -18,6 +18,7 @@ import pandas as pd
 
 from benchmarks.files import lock_down, private_folder
 from benchmarks.privacy.keys import KeyProblem, pseudonym
+from benchmarks.warehouse.queries import NotOnRecord, name_key
 from benchmarks.warehouse.store import has_table, read_meta
 
 SCHEMA = """
@@ -113,13 +114,26 @@ def identities(path: Path) -> pd.DataFrame:
 
 
 def find(path: Path, district: str) -> tuple[str, str]:
-    """(pseudonym, latest name) of a district given by its submitted ID or its pseudonym."""
+    """(pseudonym, latest name) of a district given as a person types it: its submitted ID, its pseudonym or
+    its name (case and spacing aside). A name two districts share is refused, listing those districts' IDs
+    only (the analyst then gives one), never another district's name."""
+    text = str(district).strip()
     with connect(path, read_only=True) as con:
-        row = con.execute("SELECT pseudonym, district_name FROM crosswalk WHERE district_id = ? OR pseudonym = ? "
-                          "ORDER BY source_sha256 = '' LIMIT 1", [district, district]).fetchone()
-    if row is None:
-        raise LookupError(f"no district with ID or pseudonym {district!r} has submitted")
-    return row[0], row[1]
+        row = con.execute("SELECT pseudonym FROM crosswalk WHERE lower(district_id) = lower(?) "
+                          "OR lower(pseudonym) = lower(?) LIMIT 1", [text, text]).fetchone()
+        if row is None:
+            every = con.execute("SELECT DISTINCT pseudonym, district_id, district_name FROM crosswalk").df()
+            hits = every[every["district_name"].map(name_key) == name_key(text)]
+            if hits["pseudonym"].nunique() > 1:
+                ids = hits.drop_duplicates("pseudonym").sort_values("district_id")
+                raise NotOnRecord(
+                    f"{len(ids)} districts are named {text!r}: give the district's ID instead, one of "
+                    + ", ".join(f"{i} ({n})" for i, n in zip(ids["district_id"], ids["district_name"])))
+            row = (hits["pseudonym"].iloc[0],) if len(hits) else None
+        if row is None:
+            raise NotOnRecord(f"no district with ID, pseudonym or name {text!r} has submitted")
+        return con.execute("SELECT pseudonym, district_name FROM crosswalk WHERE pseudonym = ? "
+                           "ORDER BY source_sha256 = '' LIMIT 1", [row[0]]).fetchone()
 
 
 def check_key(con, paths, key: bytes, fingerprint: str) -> None:

@@ -40,7 +40,7 @@ from benchmarks.render.worker import DEFAULT_TIMEOUT
 from benchmarks.reports.board import load_board_summary
 from benchmarks.reports.export import board_stem, board_table, write_table
 from benchmarks.reports.kinds import INDEX_SECTIONS, REPORT_KINDS, ReportKind
-from benchmarks.warehouse.queries import latest_year
+from benchmarks.warehouse.queries import NotOnRecord, counties_named, resolve_year
 from benchmarks.warehouse.store import connect
 
 #: How often (seconds) the manifest is saved while a batch runs, so an interrupted run keeps its work.
@@ -207,26 +207,28 @@ def render_batch(paths: Paths, school_year: str | None = None, county: str | Non
                  echo: Callable[[str], None] = _stderr) -> BatchResult:
     """Render a school year's reports (default: the latest year, every kind, every district) and index.html.
 
-    county / districts (pseudonyms) / kinds narrow which reports are rendered; workers sets the local
-    worker count (default: all cores); scheduler sends the reports to a Dask cluster instead; force
-    re-renders reports whose inputs did not change.
+    county (as a person writes it) / districts (pseudonyms) / kinds narrow which reports are rendered; workers
+    sets the local worker count (default: all cores); scheduler sends the reports to a Dask cluster instead;
+    force re-renders reports whose inputs did not change. An empty warehouse, or a year, county or district it
+    does not hold, raises NotOnRecord before anything is written.
     """
     start = time.monotonic()
-    year = school_year or latest_year(paths.warehouse)
-    out_dir = Path(out_dir) if out_dir else paths.reports / year
-    every, all_districts = plan_tasks(paths, year, out_dir)
+    year = resolve_year(paths.warehouse, school_year)  # NotOnRecord for an empty warehouse or a year it lacks
     unknown = set(kinds or ()) - set(REPORT_KINDS)
     if unknown:
         raise ValueError(f"unknown report kind(s) {sorted(unknown)}; known: {sorted(REPORT_KINDS)}")
+    if county is not None:
+        with connect(paths.warehouse, read_only=True) as con:
+            county = counties_named(con, year, county)  # as a person writes it: "Kane County" finds "KANE COUNTY"
+    out_dir = Path(out_dir) if out_dir else paths.reports / year
+    every, all_districts = plan_tasks(paths, year, out_dir)
     chosen = set(all_districts["pseudonym"])
     if county is not None:
-        chosen &= set(all_districts.loc[all_districts["county"] == county, "pseudonym"])
-        if not chosen:
-            raise LookupError(f"no district of county {county!r} submitted for {year}")
+        chosen &= set(all_districts.loc[all_districts["county"].isin(county), "pseudonym"])
     if districts is not None:
         missing = set(districts) - chosen
         if missing:
-            raise LookupError(f"no submission for {year} from district(s) {sorted(missing)[:5]}")
+            raise NotOnRecord(f"no submission for {year} from district(s) {sorted(missing)[:5]}")
         chosen &= set(districts)
     tasks = [t for t in every if (kinds is None or t.kind in kinds)
              and ("district" not in t.parameters or t.parameters["district"] in chosen)]

@@ -10,17 +10,20 @@ import pandas as pd
 from benchmarks.config import Paths, delivery_list, district_stem
 from benchmarks.files import private_folder, write_atomic
 from benchmarks.privacy import crosswalk
+from benchmarks.warehouse.queries import counties_named
 from benchmarks.warehouse.store import connect
 
 
 def select_districts(paths: Paths, school_year: str, county: str | None) -> pd.DataFrame:
-    """pseudonym, county, district_id and district_name of the districts to render. Names and IDs come from
-    the private crosswalk: they go only into each district's own page title and the analyst's delivery list."""
+    """pseudonym, county, district_id and district_name of the districts to render (of one county, as a person
+    writes it, when given). Names and IDs come from the private crosswalk: they go only into each district's
+    own page title and the analyst's delivery list."""
     with connect(paths.warehouse, read_only=True) as con:
+        counties = None if county is None else counties_named(con, school_year, county)
         chosen = con.execute(
             "SELECT d.pseudonym, d.county, s.source_sha256 FROM district_metrics d JOIN current_submissions s "
-            "USING (pseudonym, school_year) WHERE d.school_year = ? AND (? IS NULL OR d.county = ?) "
-            "ORDER BY d.county, d.pseudonym", [school_year, county, county]).df()
+            "USING (pseudonym, school_year) WHERE d.school_year = ? AND (? IS NULL OR list_contains(?, d.county)) "
+            "ORDER BY d.county, d.pseudonym", [school_year, counties, counties]).df()
     named = crosswalk.names(paths.crosswalk, chosen) if len(chosen) else chosen.assign(district_id="", district_name="")
     return named.drop(columns="source_sha256").sort_values(["county", "district_name"], ignore_index=True)
 

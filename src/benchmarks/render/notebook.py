@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from benchmarks.config import Paths, executed_folder, executed_record, failed_record, page
 from benchmarks.files import private_folder, write_atomic
+from benchmarks.render.kernel import KERNEL_ARGUMENTS
 from benchmarks.render.tasks import Outcome, ReportTask
 from benchmarks.reports.html import TEMPLATES, page_head
 from benchmarks.reports.kinds import REPORT_KINDS
@@ -108,8 +109,9 @@ def execute(notebook: Path, output: Path, parameters: dict, kernel_name: str | N
     notebook, output = Path(notebook), Path(output)
     private_folder(output.parent)
     tmp = output.with_name(f".{output.name}.tmp.ipynb")
-    options = {"kernel_name": kernel_name or ensure_kernel()} if engine is None else {
-        "engine_name": engine, "request_save_on_cell_execute": False}
+    # a fresh kernel is told not to warn that it listens on localhost over TCP (benchmarks.render.kernel)
+    options = {"kernel_name": kernel_name or ensure_kernel(), "extra_arguments": KERNEL_ARGUMENTS} if engine is None \
+        else {"engine_name": engine, "request_save_on_cell_execute": False}
     cwd = notebook.parent if home is None else Path(home)
     try:
         nb = pm.execute_notebook(str(notebook), str(tmp), parameters=portable(parameters, home), progress_bar=False,

@@ -11,17 +11,17 @@ from benchmarks.privacy.rules import check_min_peers
 from benchmarks.registry.years import parse_school_year, school_year_label
 from benchmarks.render.notebook import render_one
 from benchmarks.reports.initiative import parse_plan
-from benchmarks.warehouse.queries import latest_year
+from benchmarks.warehouse.queries import resolve_year
 
 
 def render_district(paths: Paths, district: str, custom_peers=(), school_year: str = "",
                     min_peers: int = DEFAULT_MIN_PEERS) -> Path:
-    """Render one district's report (with a custom peer group when given) to
+    """Render one district's report (district ID, pseudonym or name; with a custom peer group when given) to
     reports/<year>/district_<pseudonym>[_custom].html; returns the page.
 
     A custom list is checked and recorded first (benchmarks.privacy.custom_groups.admit: participating
     districts only, no differencing); the notebook is given the group's number, never its members."""
-    year = school_year or latest_year(paths.warehouse)
+    year = resolve_year(paths.warehouse, school_year)
     pseudonym, name = crosswalk.find(paths.crosswalk, district)
     parameters = {"warehouse": str(paths.warehouse), "school_year": year, "district": pseudonym,
                   "min_peers": check_min_peers(min_peers)}
@@ -33,10 +33,10 @@ def render_district(paths: Paths, district: str, custom_peers=(), school_year: s
 
 
 def render_initiative(paths: Paths, district: str, plan, target_year: str = "", school_year: str = "") -> Path:
-    """Render the initiative check of one district (district ID or pseudonym) to
+    """Render the initiative check of one district (district ID, pseudonym or name) to
     reports/<year>/initiative_<pseudonym>.html; returns the page."""
     plan = parse_plan(plan)
-    year = school_year or latest_year(paths.warehouse)
+    year = resolve_year(paths.warehouse, school_year)
     pseudonym, name = crosswalk.find(paths.crosswalk, district)
     target = "" if not str(target_year).strip() else school_year_label(parse_school_year(target_year))
     return render_one("initiative", paths, paths.reports / year, district_stem("initiative", pseudonym),

@@ -19,6 +19,7 @@ from benchmarks import config
 from benchmarks.config import Paths
 from benchmarks.files import write_atomic
 from benchmarks.formats import band_decimals, decimals, display_value, scale
+from benchmarks.privacy import crosswalk
 from benchmarks.privacy.disclosure import BAND, CENTRE, NONE, QUARTILES, group_figures
 from benchmarks.privacy.rules import Rules
 from benchmarks.registry.groups import PEER_GROUPS, STORED_GROUPS
@@ -27,7 +28,7 @@ from benchmarks.reports.board.data import load_board_summary, state_figures, sta
 from benchmarks.reports.district.data import iter_district_reports
 from benchmarks.reports.district.scorecard import scorecard
 from benchmarks.reports.kinds import REPORT_KINDS
-from benchmarks.warehouse.queries import latest_year
+from benchmarks.warehouse.queries import NotOnRecord, counties_named, resolve_year
 from benchmarks.warehouse.store import connect
 
 SHOWN_WORDS = {QUARTILES: "quartiles", CENTRE: "median only (small group)", BAND: "range instead of a figure",
@@ -180,21 +181,26 @@ def district_stem(out_dir: Path, pseudonym: str) -> Path:
 def export_tables(paths: Paths, school_year: str | None = None, county: str | None = None,
                   district: str | None = None, board: bool = True, progress: bool = True) -> list[Path]:
     """Write the board's state table and the districts' own peer comparisons (one district, one county or
-    all) as CSV and XLSX into reports/<year>/, next to the pages they go with."""
+    all) as CSV and XLSX into reports/<year>/, next to the pages they go with. The district is given by its
+    ID, pseudonym or name, the county as a person writes it (benchmarks.warehouse.queries.counties_named);
+    nothing is written when either names nothing on record."""
     from tqdm.auto import tqdm
 
-    year = school_year or latest_year(paths.warehouse)
+    year = resolve_year(paths.warehouse, school_year)
+    pseudonym = crosswalk.find(paths.crosswalk, district)[0] if district else None
+    with connect(paths.warehouse, read_only=True) as con:
+        counties = counties_named(con, year, county) if county else None
+        chosen = con.execute(
+            "SELECT pseudonym FROM district_metrics WHERE school_year = ? AND (? IS NULL OR list_contains(?, county)) "
+            "AND (? IS NULL OR pseudonym = ?) ORDER BY pseudonym", [year, counties, counties, pseudonym, pseudonym]
+        ).df()["pseudonym"].tolist()
+    if district and not chosen:
+        raise NotOnRecord(f"no submission for {year} from district {district!r}"
+                          + (f" in county {county!r}" if county else ""))
     out_dir = paths.reports / year
     written: list[Path] = []
     if board:
         written += write_table(board_table(load_board_summary(paths.warehouse, year)), board_stem(out_dir, year))
-    with connect(paths.warehouse, read_only=True) as con:
-        chosen = con.execute(
-            "SELECT pseudonym FROM district_metrics WHERE school_year = ? AND (? IS NULL OR county = ?) "
-            "AND (? IS NULL OR pseudonym = ?) ORDER BY pseudonym", [year, county, county, district, district]
-        ).df()["pseudonym"].tolist()
-    if (county or district) and not chosen:
-        raise LookupError(f"no district matching county={county!r} district={district!r} submitted for {year}")
     for report in tqdm(iter_district_reports(paths.warehouse, year, chosen), total=len(chosen),
                        desc="district tables", unit="district", disable=not progress):
         written += write_table(district_table(report), district_stem(out_dir, report.pseudonym))

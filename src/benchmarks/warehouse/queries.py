@@ -1,13 +1,25 @@
-"""Reads every report shares: the latest school year, the data snapshot, a district's own row of a year."""
+"""Reads every report shares: the school years on record (the latest, or the one asked for, with a plain error when
+there is none), the counties as people write them, and the data snapshot."""
 
 from __future__ import annotations
 
+import re
+from difflib import get_close_matches
 from pathlib import Path
 
-from benchmarks.warehouse.store import connect
+from benchmarks.registry.years import parse_school_year, school_year_label
+from benchmarks.warehouse.store import connect, has_table
 
 #: "Empty school year means the latest on record", as one SQL expression.
 LATEST_YEAR_SQL = "SELECT max(school_year) FROM district_metrics"
+
+#: What an empty project is told, whatever it asked for.
+NO_SUBMISSIONS = "no submissions yet: run `benchmarks ingest FILE...` first"
+
+
+class NotOnRecord(LookupError):
+    """An ordinary mistake: a school year, county, district or report asked for that the project does not hold.
+    Its message says what was asked for and what there is (or what to do); the command prints it as one line."""
 
 
 def latest_year_of(con) -> str | None:
@@ -15,18 +27,81 @@ def latest_year_of(con) -> str | None:
     return con.execute(LATEST_YEAR_SQL).fetchone()[0]
 
 
+def years_of(con) -> list[str]:
+    """Every school year with submissions in an open warehouse, oldest first."""
+    if not has_table(con, "district_metrics"):
+        return []
+    return [r[0] for r in con.execute("SELECT DISTINCT school_year FROM district_metrics ORDER BY 1").fetchall()]
+
+
+def _as_label(text: str) -> str:
+    """A school year as typed ("2025-26", "2025-2026", or its first year 2025) in the warehouse's spelling."""
+    s = re.sub(r"\s+", "", str(text))
+    if re.fullmatch(r"\d{4}[-/–]\d{4}", s) and int(s[5:]) == int(s[:4]) + 1:
+        s = s[:4]
+    try:
+        return school_year_label(parse_school_year(s.replace("/", "-").replace("–", "-")))
+    except ValueError:
+        return s
+
+
+def school_year_of(con, school_year: str | None) -> str:
+    """The school year asked for, as stored (empty: the latest on record); NotOnRecord naming the years on
+    record when the warehouse holds no submissions for it."""
+    years = years_of(con)
+    if not years:
+        raise NotOnRecord(f"the warehouse holds {NO_SUBMISSIONS}")
+    if not str(school_year or "").strip():
+        return years[-1]
+    year = _as_label(school_year)
+    if year not in years:
+        raise NotOnRecord(f"the warehouse holds no submissions for {str(school_year).strip()}; "
+                          f"years on record: {', '.join(years)}")
+    return year
+
+
+def resolve_year(warehouse: Path, school_year: str | None = None) -> str:
+    """school_year_of() on the warehouse file; NotOnRecord when there is no warehouse yet."""
+    if not Path(warehouse).exists():
+        raise NotOnRecord(NO_SUBMISSIONS)
+    with connect(Path(warehouse), read_only=True) as con:
+        return school_year_of(con, school_year)
+
+
 def latest_year(warehouse: Path) -> str:
     """The latest school year on record; a plain error when the warehouse holds no submissions."""
-    with connect(Path(warehouse), read_only=True) as con:
-        year = latest_year_of(con)
-    if year is None:
-        raise LookupError("the warehouse holds no submissions: run `benchmarks ingest` first")
-    return year
+    return resolve_year(warehouse)
 
 
 def year_or_latest(con, school_year: str | None) -> str:
     """The school year asked for, or the latest on record when empty."""
     return school_year or latest_year_of(con)
+
+
+def name_key(text) -> str:
+    """A name as compared when a person types it: case and spacing do not count ("sd  u-46" is "SD U-46")."""
+    return re.sub(r"\s+", " ", str(text)).strip().casefold()
+
+
+def county_key(text) -> str:
+    """A county as compared: case, spacing and a trailing "County" do not count ("KANE  COUNTY", "Kane County"
+    and "kane" are one county)."""
+    return re.sub(r"(?<=\S) county$", "", name_key(text))
+
+
+def counties_named(con, school_year: str, county: str) -> list[str]:
+    """The stored spellings of the county a person typed (case, spacing and "County" aside) among the districts
+    of the year; NotOnRecord, with the nearest counties of the year, when none matches."""
+    stored = [r[0] for r in con.execute("SELECT DISTINCT county FROM district_metrics WHERE school_year = ? "
+                                        "ORDER BY 1", [school_year]).fetchall()]
+    wanted = county_key(county)
+    found = [c for c in stored if county_key(c) == wanted]
+    if not found:
+        spelled = {county_key(c): c for c in stored}
+        near = get_close_matches(wanted, list(spelled), n=3, cutoff=0.75)
+        hint = f"; did you mean {' or '.join(repr(spelled[k]) for k in near)}?" if near else ""
+        raise NotOnRecord(f"no district of county {county!r} submitted for {school_year}{hint}")
+    return found
 
 
 def data_snapshot(con) -> str:

@@ -17,7 +17,7 @@ from benchmarks.privacy.audit.together import chart_findings, path_findings, tog
 from benchmarks.privacy.audit.truth import _NUMBER, GROUP_KEYS, Truth, _decimals_of, _numbers, _public_strings, _Tokens
 from benchmarks.privacy.rules import Rules, band_step
 from benchmarks.registry.metrics import METRIC_BY_NAME
-from benchmarks.warehouse.queries import latest_year
+from benchmarks.warehouse.queries import NotOnRecord, resolve_year
 
 STATISTICS = {"median", "p25", "p75", "band"}
 RISKY_TOTALS = {"total", "sum", "mean"}
@@ -282,10 +282,10 @@ def audit_artifacts(truth: Truth, year: str, own: dict[str, list[Artifact]],
 def audit_files(paths: Paths, school_year: str | None = None, rules: Rules | None = None) -> list[Finding]:
     """Audit every file under reports/<year>/ as every district that could receive it: a file whose name (or
     folder) carries a pseudonym as that district, every other file as any district."""
-    year = school_year or latest_year(paths.warehouse)
+    year = resolve_year(paths.warehouse, school_year)
     folder = paths.reports / year
     if not folder.is_dir():
-        raise FileNotFoundError(f"no reports for {year} in {folder}: run `benchmarks render` first")
+        raise NotOnRecord(f"no reports for {year} in {folder}: run `benchmarks render --year {year}` first")
     truth = Truth.load(paths, rules)
     own: dict[str, list[Artifact]] = defaultdict(list)
     shared: list[Artifact] = []

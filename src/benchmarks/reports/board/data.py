@@ -17,7 +17,7 @@ from benchmarks.registry.groups import SIZE_BANDS
 from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS
 from benchmarks.registry.years import previous_year
 from benchmarks.reports.wording import change_verdict
-from benchmarks.warehouse.queries import data_snapshot, year_or_latest
+from benchmarks.warehouse.queries import data_snapshot, school_year_of
 from benchmarks.warehouse.store import connect, read_meta
 
 #: A median that moved by less than this share of last year's figure "changed little": smaller moves of a
@@ -51,7 +51,7 @@ def load_board_summary(warehouse: str | Path = "", school_year: str = "", state:
     """The state's rows and the warehouse's disclosure rules (tightened to min_peers if that is stricter)."""
     wh = resolve_warehouse(warehouse)
     with connect(wh, read_only=True) as con:
-        school_year = year_or_latest(con, school_year)
+        school_year = school_year_of(con, school_year)  # NotOnRecord for a year the warehouse lacks
         if not state:
             state = con.execute("SELECT mode(state) FROM district_metrics WHERE school_year = ?",
                                 [school_year]).fetchone()[0]

@@ -16,7 +16,7 @@ from benchmarks.privacy.keys import is_demo_key
 from benchmarks.privacy.rules import Rules, check_min_peers, rules_of
 from benchmarks.registry.groups import FALLBACK_ORDER, PEER_GROUPS, first_shown
 from benchmarks.stats.peers import custom_peer_stats
-from benchmarks.warehouse.queries import data_snapshot, year_or_latest
+from benchmarks.warehouse.queries import counties_named, data_snapshot, year_or_latest
 from benchmarks.warehouse.store import connect, read_meta
 
 
@@ -79,8 +79,9 @@ def load_district_report(warehouse: str | Path = "", district: str = "", school_
         rules = rules_of(con).at_least(min_peers)
         school_year = year_or_latest(con, school_year)
         if not district:
+            counties = counties_named(con, school_year, county) if county else None
             row = con.execute("SELECT min(pseudonym) FROM district_metrics WHERE school_year = ? "
-                              "AND (? = '' OR county = ?)", [school_year, county, county]).fetchone()
+                              "AND (? IS NULL OR list_contains(?, county))", [school_year, counties, counties]).fetchone()
             district = row[0]
         info = con.execute(
             "SELECT d.state, d.county, d.locale, d.size_band, d.enrollment, s.source_sha256 "
