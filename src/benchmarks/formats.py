@@ -56,7 +56,7 @@ def range_parts(m: Metric, low: float, high: float, digits: int | None = None) -
     """A range's two ends as shown, the unit written once: ("1.03", "1.21 devices"), ("$1.11", "$2.48/Mbps"),
     ("21.9", "28.9%"); at the figures' decimals unless given."""
     d = decimals(m) if digits is None else digits
-    lo, hi = (f"{v * scale(m):,.{d}f}" for v in (low, high))
+    lo, hi = (f"{np.round(v * scale(m), d) + 0.0:,.{d}f}" for v in (low, high))  # rounded as display_value does
     first = with_unit(m, lo).removesuffix(m.unit[1:]) if m.unit.startswith("$") else lo
     return first, with_unit(m, hi)
 

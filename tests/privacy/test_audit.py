@@ -150,11 +150,16 @@ def test_the_real_files_reveal_nothing(county_pages, demo_project):
 
 @pytest.mark.slow
 def test_the_whole_state_reveals_nothing(county_pages, demo_project, no_png):
-    """Every one of the 860 districts as reader, with its own page built by the notebook's cells and its own
-    table, plus the real board summary, board tables and index every district may receive."""
+    """A quarter of the state's counties, every small size among them, each district as reader, with its own
+    page built by the notebook's cells and its own table, plus the real board summary, board tables and index
+    every district may receive (all 860 took most of the suite's time; the counties are chosen by name)."""
     truth = Truth.load(demo_project)
-    own = own_artifacts(demo_project, truth.year(YEAR).index)
-    assert len(own) == 860
+    year = truth.year(YEAR)
+    counties = sorted(year["county"].unique())
+    chosen = set(counties[::4]) | set(year.loc[year.index.isin(districts_of(demo_project)), "county"])
+    readers = year.index[year["county"].isin(chosen)]
+    own = own_artifacts(demo_project, readers)
+    assert len(own) == len(readers) > 200
     folder = demo_project.reports / YEAR
     # what every district may receive (a district's own files, e.g. an initiative check another test asked
     # for, are not shared)
