@@ -1,4 +1,4 @@
-"""Verdict and rank wording: how every report says where a figure stands and how it moved, in one place."""
+"""Verdict and placement wording: how every report says where a figure stands and how it moved, in one place."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pandas as pd
 from benchmarks.privacy.disclosure import GroupFigures, Placement
 from benchmarks.registry.groups import PEER_GROUPS
 from benchmarks.registry.metrics import METRIC_BY_NAME, Metric
+
 
 # --- where a figure stands against its peers ---------------------------------------------------------------
 
@@ -40,6 +41,7 @@ PLAN_VERDICTS = {
     "missing": "No comparison",
 }
 
+
 def verdict_key(direction: str, place: Placement) -> str:
     """The verdict of a placement (GroupFigures.place): better or behind most only outside the shown middle
     half, typical inside it; against a median or band alone, only its side; a metric without a better
@@ -52,10 +54,11 @@ def verdict_key(direction: str, place: Placement) -> str:
     word = place.side if direction == "neutral" else "better" if good else "behind"
     return word if place.against == "quartiles" else f"{word}_median"
 
+
 def standing_of(m: Metric, fig: GroupFigures, kind: str | None, value: float) -> tuple[str, str, str]:
     """(verdict key, few words, sentence) for a value against one group's shown figures, e.g. ("better",
-    "above the middle half", "More devices per student than most districts in your county: above their middle
-    half (1.05–1.31 devices)."). Every word follows from the shown figures and the value (see
+    "above the middle half", "Higher devices per student than most districts in your county: above their
+    middle half (1.05–1.31 devices)."). Every word follows from the shown figures and the value (see
     GroupFigures.place), so no number of questions teaches more than the page shows."""
     place = fig.place(value)
     key = verdict_key(m.direction, place)
@@ -64,6 +67,7 @@ def standing_of(m: Metric, fig: GroupFigures, kind: str | None, value: float) ->
     if place.against == "none" or kind is None:
         return "missing", "too few others reported this", "Too few other districts reported this to compare."
     return key, placement_words(place), placement_sentence(m, fig, place, PEER_GROUPS[kind].phrase)
+
 
 def placement_words(place: Placement) -> str:
     """A placement in a few words: "above the middle half", "in the middle half, below the median"."""
@@ -74,6 +78,7 @@ def placement_words(place: Placement) -> str:
     if place.against == "quartiles":
         return f"{place.side} the middle half" if place.beyond else f"in the middle half, {place.side} the median"
     return f"{place.side} the median"
+
 
 def placement_sentence(m: Metric, fig: GroupFigures, place: Placement, group: str) -> str:
     """A placement in a sentence that quotes the shown figures it rests on."""
@@ -93,6 +98,7 @@ def placement_sentence(m: Metric, fig: GroupFigures, place: Placement, group: st
     return (f"{more} {noun} than the median of {group} ({fig.centre_text}); with {fig.n} of them, too few to "
             "show their middle half.")
 
+
 def takeaway(card: pd.DataFrame) -> str:
     """A section's finding in a few words, from its rows' verdicts: "better than most on 2 of 5 measures"."""
     directed = card[card["metric"].map(lambda n: METRIC_BY_NAME[n].direction != "neutral")]
@@ -111,6 +117,7 @@ def takeaway(card: pd.DataFrame) -> str:
     typical = counts.get("typical", 0) + counts.get("at_median", 0)
     return "typical of your peers" if typical else "too few peers to tell"
 
+
 # --- how a figure moved since last year (the board) --------------------------------------------------------
 
 #: How a move reads, by the metric's direction: better, worse, or (neutral metrics) only which way it went.
@@ -121,12 +128,14 @@ CHANGE_SYMBOLS = {"up": "▲", "down": "▼", "little": "●"}
 #: How a move of the share of districts meeting a goal reads.
 GOAL_READINGS = {"up": "more districts", "down": "fewer districts", "little": "no change"}
 
+
 def change_verdict(direction: str, movement: str) -> str:
     """What a move (up, down, little; "" when there is none to tell) means for a metric: improved,
     worsened, little change; only up or down for a metric without a better direction."""
     if not movement:
         return ""
     return "little change" if movement == "little" else CHANGE_VERDICTS[(direction, movement)]
+
 
 def symbols_legend() -> str:
     """The key to the movement symbols: "▲ up, ▼ down, ● little change"."""
