@@ -33,7 +33,7 @@ class PeerGroup:
     label: str
     #: Columns of district_metrics that districts of one group share (the school year is always added).
     keys: tuple[str, ...]
-    #: How the report refers to the group in a sentence ("Higher ... than 7 in 10 <phrase>").
+    #: How the report refers to the group in a sentence ("Higher ... than the median of <phrase>").
     phrase: str
     #: How the peers were chosen, filled in from the district's own row (str.format with its columns).
     how: str
