@@ -53,7 +53,7 @@ def test_a_good_row_passes_with_typed_values():
     ("helpdesk_tickets", "inf", "a placeholder (NA, NaN, inf) instead of a number", None),
     ("tech_staff_fte", "-Infinity", "a placeholder (NA, NaN, inf) instead of a number", None),
     ("bandwidth_mbps", "2000000", "outside the valid range", "a number from 0 to 1,000,000 Mbps"),
-    ("access_points", "", "empty but required", "a value (this column must be filled in)"),
+    ("enrollment", "", "empty but required", "a value (this column must be filled in)"),
     ("erate_discount", "80", "outside the valid range", "a share from 0 to 0.9 (90%), written as 0.8 or 80%"),
     ("locale", "Moon", "not a listed locale", "one of City, Suburb, Town, Rural"),
     ("state", "Illinois", "not a state code", "a two-letter state code such as IL"),

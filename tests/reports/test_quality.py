@@ -22,7 +22,7 @@ def warehouse(project, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text(csv_text([
         row(n=42, district_name="Secretville SD", student_devices="98765"),  # 82 devices per student
-        row(n=43, enrollment="-4321"), row(n=44, bandwidth_mbps="1 GB"), row(n=45, classrooms=""),
+        row(n=43, enrollment="-4321"), row(n=44, bandwidth_mbps="1 GB"), row(n=45, county=""),
         row(n=46, helpdesk_tickets="777777x")]))
     again = tmp_path / "again.csv"
     again.write_text(csv_text([row(n=1, county="North County", helpdesk_tickets="1013")]))
@@ -45,7 +45,7 @@ def test_counts_reasons_coverage(warehouse):
                        ("student_devices, devices_replaced", "implied refresh cycle outside its valid range"): 1,
                        ("student_devices, access_points", "devices per access point outside its valid range"): 1,
                        ("enrollment", "outside the valid range"): 1, ("bandwidth_mbps", "not a bandwidth"): 1,
-                       ("classrooms", "empty but required"): 1, ("helpdesk_tickets", "not a number"): 1}
+                       ("county", "empty but required"): 1, ("helpdesk_tickets", "not a number"): 1}
     assert q.conversions.to_dict("records") == [{"column": "bandwidth_mbps", "rule": "Gbps converted to Mbps",
                                                  "values": 1}]
     cov = q.coverage.set_index("county")

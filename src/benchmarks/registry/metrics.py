@@ -85,38 +85,44 @@ STATES = ("AK", "AL", "AR", "AS", "AZ", "CA", "CO", "CT", "DC", "DE", "FL", "GA"
 #: Text fields whose values come from a fixed list (the template offers them as a drop-down).
 CHOICES: dict[str, tuple[str, ...]] = {"state": STATES, "locale": LOCALES}
 
+#: A blank measured field means "not reported" (a real district does not know every figure every year): only
+#: the enrollment, which places a district in its size band, is required with the identity fields.
 MEASURE_FIELDS: tuple[Field, ...] = (
     Field("enrollment", "Enrollment", "integer", "Students enrolled on the official count day.", min=1, max=1_500_000,
           example="1200"),
-    Field("classrooms", "Classrooms", "integer", "Instructional classrooms in use.", min=1, max=100_000, example="60"),
+    Field("classrooms", "Classrooms", "integer", "Instructional classrooms in use.",
+          required=False, min=1, max=100_000, example="60"),
     Field("student_devices", "Student devices", "integer",
-          "District-owned computing devices assigned to or available for students.", min=0, max=2_000_000,
-          example="1250"),
+          "District-owned computing devices assigned to or available for students.",
+          required=False, min=0, max=2_000_000, example="1250"),
     Field("devices_replaced", "Devices replaced this year", "integer",
-          "Student devices bought this school year to replace older ones.", min=0, max=2_000_000, example="300"),
+          "Student devices bought this school year to replace older ones.",
+          required=False, min=0, max=2_000_000, example="300"),
     Field("device_spend_usd", "Spend on replacement devices (USD)", "number",
-          "Total purchase price of the devices replaced this year, in US dollars.", min=0, max=1e10,
+          "Total purchase price of the devices replaced this year, in US dollars.", required=False, min=0, max=1e10,
           example="90000", unit="USD"),
     Field("bandwidth_mbps", "Internet bandwidth (Mbps)", "number",
           "Contracted internet access bandwidth for the whole district, in megabits per second "
-          "(500 Mbps or 1 Gbps are read too).", min=0, max=1e6, example="1000", unit="Mbps"),
+          "(500 Mbps or 1 Gbps are read too).", required=False, min=0, max=1e6, example="1000", unit="Mbps"),
     Field("internet_monthly_cost_usd", "Internet monthly cost (USD)", "number",
-          "Monthly recurring cost of internet access before E-rate discount, in US dollars.", min=0, max=1e8,
-          example="2500", unit="USD"),
+          "Monthly recurring cost of internet access before E-rate discount, in US dollars.",
+          required=False, min=0, max=1e8, example="2500", unit="USD"),
     Field("erate_discount", "E-rate discount", "number",
           "Category One E-rate discount rate on the district's internet access (Form 471), as a share: "
           "0.8 or 80%. Leave empty if the district does not apply for E-rate.", required=False, min=0, max=0.9,
           example="0.8", unit="%"),
-    Field("access_points", "Wireless access points", "integer", "Wireless access points in service.", min=0,
-          max=1_000_000, example="70"),
+    Field("access_points", "Wireless access points", "integer", "Wireless access points in service.",
+          required=False, min=0, max=1_000_000, example="70"),
     Field("wifi6_access_points", "Wi-Fi 6 or newer access points", "integer",
-          "Access points that support Wi-Fi 6 (802.11ax) or newer.", min=0, max=1_000_000, example="40"),
+          "Access points that support Wi-Fi 6 (802.11ax) or newer.",
+          required=False, min=0, max=1_000_000, example="40"),
     Field("helpdesk_tickets", "Help-desk tickets", "integer", "Help-desk tickets opened during the school year.",
-          min=0, max=10_000_000, example="700"),
+          required=False, min=0, max=10_000_000, example="700"),
     Field("median_resolution_hours", "Median hours to resolve", "number",
-          "Median time from opening to closing a help-desk ticket, in hours.", min=0, max=10_000, example="18"),
+          "Median time from opening to closing a help-desk ticket, in hours.",
+          required=False, min=0, max=10_000, example="18"),
     Field("tech_staff_fte", "Technology staff (FTE)", "number",
-          "Full-time equivalent staff who support technology.", min=0, max=10_000, example="2.5"),
+          "Full-time equivalent staff who support technology.", required=False, min=0, max=10_000, example="2.5"),
 )
 
 FIELDS: tuple[Field, ...] = ID_FIELDS + MEASURE_FIELDS
