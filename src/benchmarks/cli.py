@@ -140,15 +140,23 @@ def validate(p, files: tuple[Path, ...]) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--year", "funding_year", type=int, default=None,
               help="E-rate funding year of the file (default: read from a name such as ..._fy2015.csv).")
+@click.option("--school-year", default=None, metavar="YYYY-YY",
+              help="School year the figures stand for (default: the one the funding year pays for: funding year "
+                   "2015 runs July 2015 to June 2016, school year 2015-16).")
 @click.pass_obj
-def import_bandwidth(p, file: Path, funding_year: int | None) -> None:
-    """Import public district bandwidth data (Connect K-12 / EducationSuperHighway district CSV)."""
+def import_bandwidth(p, file: Path, funding_year: int | None, school_year: str | None) -> None:
+    """Import public district bandwidth data (Connect K-12 / EducationSuperHighway district CSV): every clean
+    row gives its district's bandwidth per student and cost per Mbps as peer figures, and a network-only
+    report where the district did not submit."""
     from benchmarks.intake.connectivity import PublicFileError
     from benchmarks.pipeline.ingest import import_bandwidth as run
     from benchmarks.privacy.keys import KeyProblem
+    from benchmarks.registry.years import parse_school_year, school_year_label
 
-    with _told_plainly(PublicFileError, KeyProblem):
-        click.echo(str(run(file, p, _key(), funding_year=funding_year)))
+    with _told_plainly(PublicFileError, KeyProblem, ValueError):
+        if school_year is not None:
+            school_year = school_year_label(parse_school_year(school_year, "--school-year"))
+        click.echo(str(run(file, p, _key(), funding_year=funding_year, school_year=school_year)))
 
 
 @main.command()

@@ -51,14 +51,27 @@ def test_good_and_bad_rows_are_counted_kept_and_explained(project, tmp_path):
 
 
 def test_missing_column_quarantines_every_row_with_a_file_level_reason(project, tmp_path):
-    header = HEADER.replace(",tech_staff_fte", "")
-    src = _write(tmp_path, "short.csv", header + "\n" + GOOD.rsplit(",", 1)[0] + "\n")
+    cells = dict(zip(HEADER.split(","), GOOD.split(",")))
+    del cells["enrollment"]
+    src = _write(tmp_path, "short.csv", ",".join(cells) + "\n" + ",".join(cells.values()) + "\n")
     [result] = ingest_files([src], project, DEMO_KEY)
     assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (1, 0, 1)
     con = duckdb.connect(str(project.warehouse), read_only=True)
-    assert con.execute("SELECT reasons FROM quarantine").fetchone()[0] == "column tech_staff_fte: missing column"
+    assert con.execute("SELECT reasons FROM quarantine").fetchone()[0] == "column enrollment: missing column"
     qcsv = pd.read_csv(result.quarantine_file, dtype=str, encoding="utf-8-sig")
-    assert "column tech_staff_fte: expected this column in the header row" in qcsv.at[0, "problems"]
+    assert "column enrollment: expected this column in the header row" in qcsv.at[0, "problems"]
+
+
+def test_a_measured_column_left_out_is_not_reported_never_zero(project, tmp_path):
+    header = HEADER.replace(",tech_staff_fte", "")
+    src = _write(tmp_path, "short.csv", header + "\n" + GOOD.rsplit(",", 1)[0] + "\n")
+    [result] = ingest_files([src], project, DEMO_KEY)
+    assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (1, 1, 0)
+    con = duckdb.connect(str(project.warehouse), read_only=True)
+    staff, devices = con.execute("SELECT tech_staff_fte, student_devices FROM submissions").fetchone()
+    assert staff is None and devices == 1250
+    metrics = con.execute("SELECT staff_per_1000_devices, devices_per_student FROM district_metrics").fetchone()
+    assert metrics[0] is None and metrics[1] == pytest.approx(1250 / 1200)
 
 
 def test_same_file_twice_changes_nothing_and_later_submission_replaces(project, tmp_path):

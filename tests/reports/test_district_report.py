@@ -138,6 +138,10 @@ def test_summary_verdicts_use_symbols_and_words_and_the_metric_direction():
     assert takeaway(card.assign(verdict=["behind", "typical", "below", "typical"])) == "behind most on 1 of 3 measures"
     small = card.assign(verdict=["better_median", "behind_median", "above_median", "behind_median"])
     assert takeaway(small) == "better than the median on 1, behind it on 2 of 3 measures"
+    # measures left blank, or with too few peers, are not counted among those compared
+    partial = card.assign(verdict=["better", "unreported", "above", "missing"])
+    assert takeaway(partial) == "better than most on 1 of 1 measure"
+    assert takeaway(card.assign(verdict="unreported")) == "not reported this year"
 
 
 def test_summary_is_one_row_per_metric_against_the_reference_group(kestrel):

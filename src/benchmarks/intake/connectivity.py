@@ -18,6 +18,7 @@ from benchmarks.intake.reader import decode
 from benchmarks.intake.schema import NCES_ID_DIGITS
 from benchmarks.privacy.keys import pseudonym
 from benchmarks.registry.metrics import LOCALE_ALIASES, LOCALES
+from benchmarks.registry.years import funding_school_year
 from benchmarks.warehouse.store import insert_frame, query
 
 #: Our column <- the publisher's column. Everything else in the file stays in the raw copy only.
@@ -38,7 +39,7 @@ NUMBERS = ("enrollment", "bandwidth_kbps_per_student", "cost_per_mbps_usd", "tot
 MISSING = ("", "NA", "N/A")
 _FLAGS = {"TRUE": True, "FALSE": False}
 _LOCALE = {**{v: v for v in LOCALES}, **LOCALE_ALIASES}
-STORED = ["pseudonym", "funding_year", "state", "county", "locale", "enrollment", "bandwidth_kbps_per_student",
+STORED = ["pseudonym", "funding_year", "school_year", "state", "county", "locale", "enrollment", "bandwidth_kbps_per_student",
           "cost_per_mbps_usd", "total_bandwidth_mbps", "exclude_from_analysis", "source_sha256", "source_row"]
 
 
@@ -56,13 +57,14 @@ class ImportResult:
     rows_rejected: int
     rows_flagged: int
     already_imported: bool = False
+    school_year: str = ""
 
     def __str__(self) -> str:
         if self.already_imported:
             return f"{self.file}: already imported (sha256 {self.sha256[:12]}), nothing changed"
         return (f"{self.file}: {self.rows_read} rows read = {self.rows_imported} imported + {self.rows_rejected} "
-                f"rejected (funding year {self.funding_year}; {self.rows_flagged} flagged by the publisher as "
-                f"unreliable: kept, excluded from statistics)")
+                f"rejected (funding year {self.funding_year}, school year {self.school_year}; "
+                f"{self.rows_flagged} flagged by the publisher as unreliable: kept, left out of every statistic)")
 
 
 def funding_year_from_name(name: str) -> int | None:
@@ -120,11 +122,13 @@ def read_public_bandwidth(data: bytes, file: str) -> tuple[pd.DataFrame, list[tu
     return out.drop(index=[r for r, _ in rejected]), rejected, [header] + rows
 
 
-def store_public_file(run: IntakeRun, file: Path, funding_year: int | None = None) -> ImportResult:
+def store_public_file(run: IntakeRun, file: Path, funding_year: int | None = None,
+                      school_year: str | None = None) -> ImportResult:
     """Import one public district file inside an intake run: raw copy kept, rows pseudonymized.
 
     Rows of the same funding year and states as the file replace the earlier import of those; rows the
-    publisher flagged as unreliable are kept with their flag (statistics leave them out).
+    publisher flagged as unreliable are kept with their flag (statistics leave them out). school_year: the
+    school year the figures stand for (default: the one the funding year pays for, registry.years).
     """
     file = Path(file)
     data = file.read_bytes()
@@ -139,6 +143,7 @@ def store_public_file(run: IntakeRun, file: Path, funding_year: int | None = Non
     rows = frame.copy()
     rows["pseudonym"] = [pseudonym(key, d) for d in rows["district_id"]]
     rows["funding_year"] = year
+    rows["school_year"] = school_year or funding_school_year(year)
     rows["source_sha256"] = sha
     rows["source_row"] = rows.index.astype("int64")
     header = records[0]
@@ -162,7 +167,7 @@ def store_public_file(run: IntakeRun, file: Path, funding_year: int | None = Non
     # district submitted, so a district's own name wins over the publisher's capitals.
     run.names.append(rows.assign(source_sha256=sha)[["pseudonym", "source_sha256", "district_id", "district_name"]])
     return ImportResult(str(file), sha, year, len(records) - 1, len(rows), len(rejected),
-                        int(rows["exclude_from_analysis"].sum()))
+                        int(rows["exclude_from_analysis"].sum()), school_year=rows["school_year"].iat[0])
 
 
 def load_public_bandwidth(warehouse: Path | str, funding_year: int | None = None, state: str | None = None,
@@ -175,3 +180,22 @@ def load_public_bandwidth(warehouse: Path | str, funding_year: int | None = None
           AND (? OR NOT exclude_from_analysis)
         ORDER BY funding_year, state, pseudonym""",
                  [funding_year, funding_year, state, state, include_excluded])
+
+
+#: Where a figure taken from public data says it came from (the district report's provenance lines).
+PUBLIC_SOURCE = "EducationSuperHighway (Connect K-12) public data, E-rate funding year {funding_year}"
+
+
+def as_submissions(con) -> pd.DataFrame:
+    """The clean public rows as submission rows: identity, enrollment, and the network fields (total bandwidth,
+    monthly cost = cost per Mbps x bandwidth); every other measured field blank, i.e. not reported. Rows the
+    publisher flagged as unreliable are left out: they enter no statistic and no page."""
+    rows = con.execute("""
+        SELECT pseudonym, school_year, funding_year, state, county, locale, enrollment,
+               total_bandwidth_mbps AS bandwidth_mbps,
+               cost_per_mbps_usd * total_bandwidth_mbps AS internet_monthly_cost_usd, source_sha256
+        FROM public_bandwidth
+        WHERE NOT exclude_from_analysis AND county IS NOT NULL AND county <> '' AND enrollment > 0""").df()
+    # rows imported before the school year was stored: the funding year's own
+    rows["school_year"] = rows["school_year"].fillna(rows["funding_year"].map(funding_school_year))
+    return rows

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pandas as pd
 
 from benchmarks.config import DEFAULT_MIN_PEERS
+from benchmarks.intake.connectivity import as_submissions
 from benchmarks.privacy.disclosure import NONE, gate_goal_shares, gate_group_goals, protect, protect_groups
 from benchmarks.privacy.rules import Rules
 from benchmarks.registry.groups import size_band
@@ -14,6 +18,7 @@ from benchmarks.stats.goals import compute_goal_gaps
 from benchmarks.stats.peers import compute_peer_stats
 from benchmarks.stats.purchasing import compute_purchasing
 from benchmarks.stats.trends import add_trends
+from benchmarks.warehouse.queries import county_key
 from benchmarks.warehouse.store import replace_table
 
 #: The warehouse tables this module fills, in the order they are computed.
@@ -21,11 +26,60 @@ DERIVED_TABLES = ("peer_stats", "goal_gaps", "group_stats", "group_goals", "purc
 TREND_COLUMNS = ("prev_value", "change", "median_prev", "trend_slope", "trend_level", "trend_years")
 
 
+#: The submitted fields public data can stand in for (Connect K-12 / EducationSuperHighway district files).
+NETWORK_FIELDS = ("bandwidth_mbps", "internet_monthly_cost_usd")
+#: Where each row's network figures came from, beside its metrics (the report's provenance lines read them).
+SOURCE_COLUMNS = ("source_sha256", "network_source", "network_funding_year")
+
+
+def current_rows(submissions: pd.DataFrame, public: pd.DataFrame) -> pd.DataFrame:
+    """Each district's current row for each school year: its latest submission, with the network figures it left
+    blank taken from clean public data of that year, and a district known only from public data as a row of its
+    own (its other fields not reported). network_source says where the network figures came from ("submitted",
+    "public", or empty); a county spelt two ways (a submission's "Kane County", the public file's "KANE COUNTY")
+    is one county."""
+    key = ["pseudonym", "school_year"]
+    subs = submissions.assign(network_source=np.where(submissions["bandwidth_mbps"].notna(), "submitted", None),
+                              network_funding_year=np.nan)
+    public = public.rename(columns={"funding_year": "network_funding_year"}).assign(network_source="public")
+    if len(public):
+        figures = public.set_index(key)
+        at = pd.MultiIndex.from_frame(subs[key])
+        fill = subs["bandwidth_mbps"].isna().to_numpy() & at.isin(figures.index)
+        for f in (*NETWORK_FIELDS, "network_funding_year", "network_source"):
+            subs.loc[fill, f] = figures[f].reindex(at[fill]).to_numpy()
+        public = public[~pd.MultiIndex.from_frame(public[key]).isin(at)]
+    rows = pd.concat([subs, public.reindex(columns=subs.columns)], ignore_index=True) if len(public) else subs
+    rows["county"] = one_county_spelling(rows, submitted=rows.index < len(subs))
+    return rows
+
+
+def one_county_spelling(rows: pd.DataFrame, submitted) -> pd.Series:
+    """Each row's county in one spelling per state and county: the one most submissions use, else the public
+    file's, written as a person writes it rather than in capitals."""
+    key = rows["state"].astype(str) + "|" + rows["county"].map(county_key)
+    votes = pd.DataFrame({"key": key, "county": rows["county"], "submitted": np.asarray(submitted, dtype=int)})
+    best = (votes.groupby(["key", "county"]).agg(submitted=("submitted", "sum"), rows=("submitted", "size"))
+            .reset_index().sort_values(["submitted", "rows", "county"], ascending=[False, False, True])
+            .drop_duplicates("key"))
+    return key.map(dict(zip(best["key"], best["county"].map(_readable)))).rename("county")
+
+
+def _readable(county: str) -> str:
+    """ "MCHENRY COUNTY" -> "McHenry County"; a name not all in capitals is kept as written."""
+    if not county.isupper():
+        return county
+    return re.sub(r"\bMc([a-z])", lambda m: "Mc" + m.group(1).upper(), county.title())
+
+
 def district_metrics_frame(current: pd.DataFrame) -> pd.DataFrame:
-    """Metrics and grouping columns for each district's current submission."""
+    """Metrics and grouping columns for each district's current row (current_rows), with where its figures
+    came from."""
     metrics = compute_metrics(current)
     base = current[["pseudonym", "school_year", "state", "county", "locale", "enrollment"]].copy()
     base["size_band"] = size_band(current["enrollment"])
+    for col, dtype in zip(SOURCE_COLUMNS, ("string", "string", "float64")):
+        base[col] = (current[col] if col in current else pd.Series(None, index=current.index)).astype(dtype)
     return pd.concat([base, metrics], axis=1).sort_values(["school_year", "pseudonym"], ignore_index=True)
 
 
@@ -63,7 +117,7 @@ def _trends_on_shown(peer_stats: pd.DataFrame, group_stats: pd.DataFrame) -> pd.
 def rebuild_derived(con, rules: Rules) -> None:
     """Recompute district_metrics and every derived table from the current submissions (inside the caller's
     transaction)."""
-    current = con.execute("SELECT * FROM current_submissions").df()
+    current = current_rows(con.execute("SELECT * FROM current_submissions").df(), as_submissions(con))
     dm = district_metrics_frame(current)
     replace_table(con, "district_metrics", dm)
     for name, frame in derived_tables(dm, current, rules=rules).items():

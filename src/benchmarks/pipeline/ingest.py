@@ -9,7 +9,7 @@ from benchmarks.intake.archive import intake_run
 from benchmarks.intake.connectivity import ImportResult, store_public_file
 from benchmarks.intake.submissions import FileResult, move_legacy_crosswalk, store_submission_file
 from benchmarks.pipeline.derive import rebuild_derived
-from benchmarks.privacy.rules import Rules
+from benchmarks.privacy.rules import Rules, rules_of
 
 
 def ingest_files(files: list[Path], paths: Paths, key: bytes, min_peers: int = DEFAULT_MIN_PEERS) -> list[FileResult]:
@@ -24,7 +24,14 @@ def ingest_files(files: list[Path], paths: Paths, key: bytes, min_peers: int = D
     return results
 
 
-def import_bandwidth(file: Path, paths: Paths, key: bytes, funding_year: int | None = None) -> ImportResult:
-    """Import one public district file (Connect K-12 / EducationSuperHighway format) in one transaction."""
+def import_bandwidth(file: Path, paths: Paths, key: bytes, funding_year: int | None = None,
+                     school_year: str | None = None) -> ImportResult:
+    """Import one public district file (Connect K-12 / EducationSuperHighway format) in one transaction and
+    rebuild the derived tables: its clean rows are peer figures for the school year its funding year pays for
+    (or school_year), beside the submissions, under the warehouse's disclosure rules."""
     with intake_run(paths, key) as run:
-        return store_public_file(run, Path(file), funding_year)
+        rules = rules_of(run.con)
+        result = store_public_file(run, Path(file), funding_year, school_year)
+        run.meta.update(rules.as_meta())
+        run.before_commit.append(lambda: rebuild_derived(run.con, rules))
+        return result

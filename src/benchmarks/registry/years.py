@@ -20,11 +20,17 @@ def previous_year(school_year: str) -> str:
     return school_year_label(int(year_start([school_year])[0]) - 1)
 
 
-def parse_school_year(text: str | int) -> int:
-    """A target year given as "2027-28" or 2027, as its start year; a clear error otherwise."""
+def parse_school_year(text: str | int, what: str = "target year") -> int:
+    """A school year given as "2027-28" or 2027, as its start year; a clear error (naming `what`) otherwise."""
     s = str(text).strip()
     if len(s) == 4 and s.isdigit():
         return int(s)
     if len(s) == 7 and s[:4].isdigit() and s[4] == "-" and s[5:].isdigit() and int(s[5:]) == (int(s[:4]) + 1) % 100:
         return int(s[:4])
-    raise ValueError(f"target year {text!r}: expected a school year such as 2027-28, or its first year 2027")
+    raise ValueError(f"{what} {text!r}: expected a school year such as 2027-28, or its first year 2027")
+
+
+def funding_school_year(funding_year: int) -> str:
+    """The school year an E-rate funding year pays for: funding year Y runs from July Y to June Y+1, so
+    funding year 2015 is school year 2015-16."""
+    return school_year_label(int(funding_year))

@@ -21,8 +21,8 @@ def select_districts(paths: Paths, school_year: str, county: str | None) -> pd.D
     with connect(paths.warehouse, read_only=True) as con:
         counties = None if county is None else counties_named(con, school_year, county)
         chosen = con.execute(
-            "SELECT d.pseudonym, d.county, s.source_sha256 FROM district_metrics d JOIN current_submissions s "
-            "USING (pseudonym, school_year) WHERE d.school_year = ? AND (? IS NULL OR list_contains(?, d.county)) "
+            "SELECT d.pseudonym, d.county, d.source_sha256 FROM district_metrics d "
+            "WHERE d.school_year = ? AND (? IS NULL OR list_contains(?, d.county)) "
             "ORDER BY d.county, d.pseudonym", [school_year, counties, counties]).df()
     named = crosswalk.names(paths.crosswalk, chosen) if len(chosen) else chosen.assign(district_id="", district_name="")
     return named.drop(columns="source_sha256").sort_values(["county", "district_name"], ignore_index=True)

@@ -25,6 +25,7 @@ VERDICTS = {
     "below_median": ("↘", "Below the median"),
     "at_median": ("●", "At the median"),
     "missing": ("–", "No comparison"),
+    "unreported": ("–", "Not reported"),
 }
 #: The initiative check's verdict on a planned value, by the same keys.
 PLAN_VERDICTS = {
@@ -39,6 +40,7 @@ PLAN_VERDICTS = {
     "below_median": "Below the peers' median",
     "at_median": "At the peers' median",
     "missing": "No comparison",
+    "unreported": "No value given",
 }
 
 
@@ -63,7 +65,7 @@ def standing_of(m: Metric, fig: GroupFigures, kind: str | None, value: float) ->
     place = fig.place(value)
     key = verdict_key(m.direction, place)
     if place.against == "missing":
-        return key, "not reported this year", "Not reported this year."
+        return "unreported", "", "Not reported this year."
     if place.against == "none" or kind is None:
         return "missing", "too few others reported this", "Too few other districts reported this to compare."
     return key, placement_words(place), placement_sentence(m, fig, place, PEER_GROUPS[kind].phrase)
@@ -100,20 +102,26 @@ def placement_sentence(m: Metric, fig: GroupFigures, place: Placement, group: st
 
 
 def takeaway(card: pd.DataFrame) -> str:
-    """A section's finding in a few words, from its rows' verdicts: "better than most on 2 of 5 measures"."""
-    directed = card[card["metric"].map(lambda n: METRIC_BY_NAME[n].direction != "neutral")]
+    """A section's finding in a few words, from its rows' verdicts: "better than most on 2 of 5 measures"
+    (of the measures compared)."""
+    if (card["verdict"] == "unreported").all():
+        return "not reported this year"
+    # "of N measures" counts the ones compared: not those left blank, nor those with too few peers
+    compared = ~card["verdict"].isin(["missing", "unreported"])
+    directed = card[compared & card["metric"].map(lambda n: METRIC_BY_NAME[n].direction != "neutral")]
     counts = directed["verdict"].value_counts()
+    of = f"of {len(directed)} measure" + ("" if len(directed) == 1 else "s")
     better, behind = int(counts.get("better", 0)), int(counts.get("behind", 0))
     parts = []
     if better:
-        parts.append(f"better than most on {better} of {len(directed)} measures")
+        parts.append(f"better than most on {better} {of}")
     if behind:
-        parts.append(f"behind most on {behind}" + ("" if better else f" of {len(directed)} measures"))
+        parts.append(f"behind most on {behind}" + ("" if better else f" {of}"))
     if parts:
         return ", ".join(parts)
     ahead, short = int(counts.get("better_median", 0)), int(counts.get("behind_median", 0))
     if ahead or short:  # small groups show only a median: say its side, not "most"
-        return f"better than the median on {ahead}, behind it on {short} of {len(directed)} measures"
+        return f"better than the median on {ahead}, behind it on {short} {of}"
     typical = counts.get("typical", 0) + counts.get("at_median", 0)
     return "typical of your peers" if typical else "too few peers to tell"
 

@@ -97,6 +97,8 @@ CREATE TABLE IF NOT EXISTS public_bandwidth (
     source_sha256 VARCHAR NOT NULL,
     source_row INTEGER NOT NULL
 );
+-- The school year the figures stand for (funding year Y pays for school year Y-(Y+1), unless the import said otherwise).
+ALTER TABLE public_bandwidth ADD COLUMN IF NOT EXISTS school_year VARCHAR;
 CREATE SEQUENCE IF NOT EXISTS received_seq;
 CREATE OR REPLACE VIEW current_submissions AS
 SELECT * EXCLUDE (rn) FROM (

@@ -47,6 +47,11 @@ class DistrictReport:
     demo: bool = False
     #: The district's own peer_stats rows of every school year up to the report's (the trend panels).
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Where the district's network figures came from: "submitted", "public" (then the funding year), or "".
+    network_source: str = ""
+    network_funding_year: float = float("nan")
+    #: Public data stands in for some districts' network figures this year (the page then says whose are whose).
+    public_in_year: bool = False
     #: The scorecard, worked out once: every section of the page reads it.
     _card: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
     _trends: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
@@ -84,8 +89,9 @@ def load_district_report(warehouse: str | Path = "", district: str = "", school_
                               "AND (? IS NULL OR list_contains(?, county))", [school_year, counties, counties]).fetchone()
             district = row[0]
         info = con.execute(
-            "SELECT d.state, d.county, d.locale, d.size_band, d.enrollment, s.source_sha256 "
-            "FROM district_metrics d JOIN current_submissions s USING (pseudonym, school_year) "
+            "SELECT d.state, d.county, d.locale, d.size_band, d.enrollment, d.source_sha256, "
+            "coalesce(d.network_source, ''), d.network_funding_year "
+            "FROM district_metrics d "
             "WHERE d.pseudonym = ? AND d.school_year = ?", [district, school_year]).fetchone()
         if info is None:
             raise LookupError(f"no submission for district {district!r} in school year {school_year!r}")
@@ -107,7 +113,8 @@ def load_district_report(warehouse: str | Path = "", district: str = "", school_
             stats = pd.concat([stats, custom.reindex(columns=stats.columns)], ignore_index=True)
         snapshot = data_snapshot(con)
         demo = is_demo_key(read_meta(con).get("key_fingerprint", ""))
-    state, county_name, locale, band, enrollment, source = info
+        public = public_in_year(con, school_year)
+    state, county_name, locale, band, enrollment, source, network, funding_year = info
     # The crosswalk is read for this district only: its own name on its own report.
     name = crosswalk.name_of(crosswalk_path(wh), district, source)
     named = len(set(members) - {district})
@@ -119,7 +126,18 @@ def load_district_report(warehouse: str | Path = "", district: str = "", school_
     return DistrictReport(district, school_year, name, state, county_name, locale, band, int(enrollment), stats,
                           min_peers=rules.min_peers, snapshot=snapshot, parameters=params, goals=goals,
                           purchasing=buying.iloc[0].to_dict() if len(buying) else {}, custom_named=named,
-                          rules=rules, demo=demo, history=history)
+                          rules=rules, demo=demo, history=history, network_source=network,
+                          network_funding_year=_year(funding_year), public_in_year=public)
+
+
+def _year(value) -> float:
+    return float("nan") if value is None or pd.isna(value) else float(value)
+
+
+def public_in_year(con, school_year: str) -> bool:
+    """Whether public data stands in for any district's network figures in the school year."""
+    return bool(con.execute("SELECT count(*) > 0 FROM district_metrics WHERE school_year = ? "
+                            "AND network_source = 'public'", [school_year]).fetchone()[0])
 
 
 def iter_district_reports(warehouse: str | Path, school_year: str, districts: list[str]) -> Iterator[DistrictReport]:
@@ -128,8 +146,9 @@ def iter_district_reports(warehouse: str | Path, school_year: str, districts: li
     wh = resolve_warehouse(warehouse)
     with connect(wh, read_only=True) as con:
         info = con.execute(
-            "SELECT d.pseudonym, d.state, d.county, d.locale, d.size_band, d.enrollment, s.source_sha256 "
-            "FROM district_metrics d JOIN current_submissions s USING (pseudonym, school_year) "
+            "SELECT d.pseudonym, d.state, d.county, d.locale, d.size_band, d.enrollment, d.source_sha256, "
+            "coalesce(d.network_source, '') AS network_source, d.network_funding_year "
+            "FROM district_metrics d "
             "WHERE d.school_year = ?", [school_year]).df().set_index("pseudonym", drop=False)
         tables = {t: con.execute(f"SELECT * FROM {t} WHERE school_year = ?", [school_year]).df()
                   for t in ("goal_gaps", "purchasing")}
@@ -140,6 +159,7 @@ def iter_district_reports(warehouse: str | Path, school_year: str, districts: li
         snapshot = data_snapshot(con)
         rules = rules_of(con)
         demo = is_demo_key(read_meta(con).get("key_fingerprint", ""))
+        public = public_in_year(con, school_year)
     missing = set(districts) - set(info.index)
     if missing:
         raise LookupError(f"no submission for districts {sorted(missing)[:3]} in school year {school_year!r}")
@@ -160,7 +180,9 @@ def iter_district_reports(warehouse: str | Path, school_year: str, districts: li
                              parameters={"district": d, "school_year": school_year},
                              goals=split["goal_gaps"].get(d, tables["goal_gaps"].iloc[0:0]),
                              purchasing=buying.iloc[0].to_dict() if buying is not None and len(buying) else {},
-                             rules=rules, demo=demo, history=split["history"].get(d, tables["history"].iloc[0:0]))
+                             rules=rules, demo=demo, history=split["history"].get(d, tables["history"].iloc[0:0]),
+                             network_source=row["network_source"], network_funding_year=_year(row["network_funding_year"]),
+                             public_in_year=public)
 
 
 def rows_by_metric(stats: pd.DataFrame) -> dict[str, dict[str, dict]]:

@@ -13,6 +13,7 @@ from benchmarks.registry.groups import PEER_GROUPS, SCORECARD_GROUPS, first_show
 from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS, Metric
 from benchmarks.registry.years import previous_year
 from benchmarks.reports.district.data import DistrictReport, peer_groups, reference_row, rows_by_metric
+from benchmarks.intake.connectivity import PUBLIC_SOURCE
 from benchmarks.reports.html import tagged
 from benchmarks.reports.wording import VERDICTS, standing_of, takeaway
 
@@ -38,6 +39,9 @@ def scorecard(report: DistrictReport) -> pd.DataFrame:
             rec[f"{kind}_stat"] = fig.stat
             rec[f"{kind}_n"] = int(g.get("n", 0))
             rec[f"{kind}_p25"], rec[f"{kind}_p75"] = fig.p25, fig.p75  # NaN unless quartiles may be shown
+        rec["reported"] = bool(np.isfinite(value))
+        # a measure neither the district nor enough of any group reported has nothing to show
+        rec["shown"] = rec["reported"] or ref is not None
         rec["reference"] = None if ref is None else ref["group_kind"]
         rec["fell_back"] = ref is not None and ref["group_kind"] != report.fallback_order[0]
         # where the district stands: from the reference group's shown figures and its own value only
@@ -99,11 +103,11 @@ def scorecard_html(report: DistrictReport) -> str:
     kinds = [k for k in SCORECARD_GROUPS if k in report.group_kinds]
     first = report.fallback_order[0]
     body = []
-    for _, r in card.iterrows():
+    for _, r in card[card["shown"]].iterrows():
         cells = "".join(
             tagged(r[f"{k}_text"] if r[f"{k}_stat"] != "none" else "\u2013", r["metric"], k, r[f"{k}_stat"],
                    css="num ref" if k == r["reference"] else "num") for k in kinds)
-        ref = r["reference"]
+        ref = r["reference"] if isinstance(r["reference"], str) else None  # a frame stores None as NaN
         against = "" if ref in (None, first) else f" \u00b7 vs {PEER_GROUPS[ref].label.lower()}"
         body.append(f"<tr><th scope='row'>{e(r['label'])}</th>"
                     f"{tagged(r['value_text'], r['metric'], 'own', 'value', css='num own')}{cells}"
@@ -130,7 +134,32 @@ def scorecard_html(report: DistrictReport) -> str:
         "and the verdict says which side of it you are.</p>"
         "<table class='summary-table'><thead><tr><th scope='col'>Measure</th><th scope='col' class='num'>You</th>"
         f"{head}<th scope='col'>Where you stand</th></tr></thead><tbody>{''.join(body)}</tbody></table>"
-        "</section>")
+        f"{unshown_html(card)}{network_source_html(report)}</section>")
+
+
+def unshown_html(card: pd.DataFrame, area: str = "") -> str:
+    """One line naming the measures (of one area, or all) that neither the district nor enough of any peer
+    group reported, in place of their empty rows and charts."""
+    rows = card[~card["shown"] & ((card["area"] == area) if area else True)]
+    if rows.empty:
+        return ""
+    names = ", ".join(label[0].lower() + label[1:] for label in rows["label"])
+    return (f"<p class='unshown'>Not reported this year, by your district or by enough of its peers to show: "
+            f"{html.escape(names)}.</p>")
+
+
+def network_source_html(report: DistrictReport) -> str:
+    """Where the network figures came from, the district's and its peers', when public data is among them."""
+    if report.network_source == "public":
+        yours = ("Your internet bandwidth and cost per Mbps are public data: "
+                 + PUBLIC_SOURCE.format(funding_year=int(report.network_funding_year))
+                 + ", as the publisher cleaned them; send your own figures to replace them.")
+    elif report.public_in_year:
+        yours = "Your internet bandwidth and cost per Mbps are the figures your district submitted."
+    else:
+        return ""
+    return (f"<p class='source'>{html.escape(yours)} Peers' network figures are their own submissions, or public "
+            "data where a district did not submit one; rows the publisher flagged as unreliable are left out.</p>")
 
 
 def _group_cell(r, kind: str) -> str:
@@ -152,7 +181,7 @@ def comparison_html(report: DistrictReport) -> str:
     head = "".join(f"<th scope='col' class='num'>{e(PEER_GROUPS[k].label)}</th>" for k in kinds)
     first = report.fallback_order[0]
     body = []
-    for _, r in card.iterrows():
+    for _, r in card[card["shown"]].iterrows():
         cells = "".join(_group_cell(r, k) for k in kinds)
         note = ""
         if r["fell_back"]:

@@ -12,7 +12,7 @@ from benchmarks.privacy.disclosure import displayable, group_figures
 from benchmarks.registry.groups import FALLBACK_ORDER, PEER_GROUPS
 from benchmarks.registry.metrics import AREA_TITLES, AREAS, METRIC_BY_NAME, METRICS, area_metrics
 from benchmarks.reports.district.data import DistrictReport, peer_groups, reference_row, rows_by_metric
-from benchmarks.reports.district.scorecard import scorecard
+from benchmarks.reports.district.scorecard import scorecard, unshown_html
 from benchmarks.reports.html import footer_html as provenance_footer
 from benchmarks.reports.html import tagged
 from benchmarks.reports.plots import figure_html, peer_band_figure
@@ -135,9 +135,15 @@ def purchasing_html(report: DistrictReport) -> str:
 
 def area_section_html(report: DistrictReport, area: str) -> str:
     """One section (an area of the registry): the takeaway sentences, a chart of where the district stands
-    now beside how it moved over the years, and those figures as a table."""
-    names = [m.name for m in area_metrics(area)]
-    card = scorecard(report).set_index("metric").loc[names]
+    now beside how it moved over the years, and those figures as a table. Measures with nothing to show
+    (neither the district nor enough of any group reported them) are named in one line instead."""
+    card = scorecard(report).set_index("metric")
+    names = [m.name for m in area_metrics(area) if card.at[m.name, "shown"]]
+    unshown = unshown_html(card.reset_index(), area)
+    if not names:
+        return (f"<section class='area area-{area}'><h2>{html.escape(AREA_TITLES[area])}: not reported</h2>"
+                f"{unshown}</section>")
+    card = card.loc[names]
     kinds = report.group_kinds
     lines = trend_lines(report)
     lines = lines[lines["metric"].isin(names)] if len(lines) else lines
@@ -155,11 +161,11 @@ def area_section_html(report: DistrictReport, area: str) -> str:
                     + (f" <span class='detail'>{html.escape(card.at[n, 'detail'])}</span>"
                        if card.at[n, "detail"] else "") + "</li>" for n in names)
     title = f"{AREA_TITLES[area]}: {takeaway(card.reset_index())}"
-    extra = purchasing_html(report) if area == "devices" else ""
+    extra = purchasing_html(report) if area == "devices" and "device_price_usd" in names else ""
     table = trend_table_html(lines, names) if several_years else ""
     return (f"<section class='area area-{area}'><h2>{html.escape(title)}</h2>"
-            f"<ul>{items}</ul>{extra}{figure_html(fig, alt.strip(), caption=_caption(area, several_years))}"
-            f"{table}</section>")
+            f"<ul>{items}</ul>{unshown}{extra}"
+            f"{figure_html(fig, alt.strip(), caption=_caption(area, several_years))}{table}</section>")
 
 
 def areas_html(report: DistrictReport) -> str:
