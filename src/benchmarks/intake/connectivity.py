@@ -39,8 +39,8 @@ NUMBERS = ("enrollment", "bandwidth_kbps_per_student", "cost_per_mbps_usd", "tot
 MISSING = ("", "NA", "N/A")
 _FLAGS = {"TRUE": True, "FALSE": False}
 _LOCALE = {**{v: v for v in LOCALES}, **LOCALE_ALIASES}
-STORED = ["pseudonym", "funding_year", "school_year", "state", "county", "locale", "enrollment", "bandwidth_kbps_per_student",
-          "cost_per_mbps_usd", "total_bandwidth_mbps", "exclude_from_analysis", "source_sha256", "source_row"]
+STORED = ["pseudonym", "funding_year", "school_year", "state", "county", "locale", "enrollment",
+          "bandwidth_kbps_per_student", "cost_per_mbps_usd", "total_bandwidth_mbps", "exclude_from_analysis", "source_sha256", "source_row"]
 
 
 class PublicFileError(ValueError):

@@ -181,8 +181,8 @@ def iter_district_reports(warehouse: str | Path, school_year: str, districts: li
                              goals=split["goal_gaps"].get(d, tables["goal_gaps"].iloc[0:0]),
                              purchasing=buying.iloc[0].to_dict() if buying is not None and len(buying) else {},
                              rules=rules, demo=demo, history=split["history"].get(d, tables["history"].iloc[0:0]),
-                             network_source=row["network_source"], network_funding_year=_year(row["network_funding_year"]),
-                             public_in_year=public)
+                             network_source=row["network_source"],
+                             network_funding_year=_year(row["network_funding_year"]), public_in_year=public)
 
 
 def rows_by_metric(stats: pd.DataFrame) -> dict[str, dict[str, dict]]:
