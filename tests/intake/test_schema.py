@@ -83,8 +83,20 @@ def test_absurd_values_are_quarantined_naming_the_metric_and_its_columns():
                        device_spend_usd="3600000", access_points="600", helpdesk_tickets="30000",
                        tech_staff_fte="60"))
     p = only(result, row=2, column="student_devices, enrollment", reason="devices per student outside its valid range")
-    assert "devices per student (student_devices / enrollment) from 0 to 5" in p.expected
+    assert "devices per student (student_devices / enrollment) from 0 to 20" in p.expected
     assert p.expected.endswith("these give 60") and p.value == "student_devices 60000, enrollment 1000"
+
+
+def test_unusual_values_are_accepted_and_flagged_to_confirm():
+    # Alaska's satellite links: $3,000 per Mbps is rare, not impossible; 4 devices per student likewise
+    result = check(row(n=1, bandwidth_mbps="50", internet_monthly_cost_usd="150000"),
+                   row(n=2, student_devices="4800", devices_replaced="1200", device_spend_usd="360000"), row(n=3))
+    assert result.problems == [] and list(result.accepted.index) == [2, 3, 4]
+    assert [(f.row, f.column, f.reason) for f in result.flags] == [
+        (2, "internet_monthly_cost_usd, bandwidth_mbps", "monthly internet cost per mbps unusual, to confirm"),
+        (3, "student_devices, enrollment", "devices per student unusual, to confirm")]
+    assert result.flags[0].expected == ("monthly internet cost per mbps usually from 0.05 to 1,000 $/Mbps; "
+                                        "these give 3,000: please confirm")
 
 
 def test_a_wrong_input_is_reported_once_not_again_through_its_metrics():

@@ -82,6 +82,10 @@ def store_submission_file(run: IntakeRun, file: Path) -> FileResult:
             "source_sha256": sha, "source_row": pd.Series([p.row for p in checked.problems], dtype="Int64"),
             "column_name": [plain_column(p.column) for p in checked.problems],
             "reason": [p.reason for p in checked.problems]}))
+    if checked.flags:  # kept with the row; the data-quality page lists them for the district to confirm
+        insert_frame(con, "flags", pd.DataFrame({
+            "source_sha256": sha, "source_row": [p.row for p in checked.flags],
+            "column_name": [p.column for p in checked.flags], "reason": [p.reason for p in checked.flags]}))
     if len(checked.conversions):
         conv = checked.conversions.rename(columns={"column": "column_name"})
         who = conv["column_name"].isin(IDENTIFYING)  # a district ID with its leading zero restored: the rule only

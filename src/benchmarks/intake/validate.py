@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +20,8 @@ class Checked:
     accepted: pd.DataFrame
     problems: list[Problem]
     conversions: pd.DataFrame
+    #: Accepted values to confirm with the district (unusual, not impossible).
+    flags: list[Problem] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
@@ -48,10 +50,12 @@ class Checked:
             rules = self.conversions["rule"].value_counts()
             out.append(f"{self.file}: note: {len(self.conversions)} values converted on reading ("
                        + ", ".join(f"{rule}: {n}" for rule, n in rules.items()) + ")")
-        shown = self.problems if limit is None else self.problems[:limit]
-        out += [str(p) for p in shown]
-        if len(shown) < len(self.problems):
-            out.append(f"{self.file}: ... and {len(self.problems) - len(shown)} more problems")
+        for items, what in ((self.problems, "problems"), (self.flags, "values to confirm")):
+            shown = items if limit is None else items[:limit]
+            prefix = "" if what == "problems" else "to confirm: "
+            out += [prefix + str(p) for p in shown]
+            if len(shown) < len(items):
+                out.append(f"{self.file}: ... and {len(items) - len(shown)} more {what}")
         return out
 
 
@@ -63,7 +67,7 @@ def check_file(data: bytes, file: str) -> Checked:
     broken = {p.row for p in table.problems}
     result = validate_rows(table.frame.drop(index=list(broken)), file, table.context)
     problems = sorted(table.problems + result.problems, key=lambda p: p.row or 0)
-    checked = Checked(file, table, result.accepted, problems, result.conversions)
+    checked = Checked(file, table, result.accepted, problems, result.conversions, result.flags)
     if checked.rows_read != len(checked.accepted) + len(checked.quarantined_rows):
         raise AssertionError(f"{file}: rows read != accepted + quarantined")  # an invariant, not bad input
     return checked

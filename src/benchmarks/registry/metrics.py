@@ -53,6 +53,8 @@ class Metric:
     inputs: tuple[str, ...]
     formula_text: str
     compute: Callable[[pd.DataFrame], pd.Series] = field(repr=False, compare=False)
+    #: Outside it the figure is impossible (a share over 100%, more Wi-Fi 6 access points than access points):
+    #: the row is quarantined.
     valid_range: tuple[float, float] = (0.0, np.inf)
     goals: tuple[Goal, ...] = ()
     decimals: int = 2
@@ -61,6 +63,13 @@ class Metric:
 
     #: The goals in words for a page's list of goal lines, e.g. "one device per student" (empty: no goals).
     goal_words: str = ""
+    #: Outside it the figure is unusual, not impossible (Alaska's satellite links cost over $1,000 per Mbps): the
+    #: row is accepted and the value flagged for the district to confirm. None: the valid range.
+    plausible: tuple[float, float] | None = None
+
+    @property
+    def usual_range(self) -> tuple[float, float]:
+        return self.plausible or self.valid_range
 
 
 ID_FIELDS: tuple[Field, ...] = (
@@ -142,55 +151,57 @@ FCC_LONG = "FCC E-rate Modernization Order, 2014 (long-term goal)"
 METRICS: tuple[Metric, ...] = (
     Metric("devices_per_student", "Devices per student", "devices", "devices", "higher",
            ("student_devices", "enrollment"), "student_devices / enrollment",
-           lambda d: _ratio(d["student_devices"], d["enrollment"]), (0.0, 5.0),
+           lambda d: _ratio(d["student_devices"], d["enrollment"]), (0.0, 20.0),
            (Goal(1.0, "one-to-one", "One device per student (one-to-one programs)"),), noun="devices per student",
-           goal_words="one device per student"),
+           goal_words="one device per student", plausible=(0.1, 3.0)),
     Metric("refresh_share", "Share of fleet replaced this year", "%", "devices", "neutral",
            ("devices_replaced", "student_devices"), "devices_replaced / student_devices",
            lambda d: _ratio(d["devices_replaced"], d["student_devices"]), (0.0, 1.0), decimals=3,
-           noun="share of the fleet replaced"),
+           noun="share of the fleet replaced", plausible=(0.0, 0.6)),
     Metric("refresh_cycle_years", "Implied refresh cycle", "years", "devices", "neutral",
            ("student_devices", "devices_replaced"), "student_devices / devices_replaced",
-           lambda d: _ratio(d["student_devices"], d["devices_replaced"]), (1.0, 50.0), decimals=1,
-           noun="refresh cycle"),
+           lambda d: _ratio(d["student_devices"], d["devices_replaced"]), (1.0, np.inf), decimals=1,
+           noun="refresh cycle", plausible=(1.5, 15.0)),
     Metric("device_price_usd", "Average price per student device", "$", "devices", "lower",
            ("device_spend_usd", "devices_replaced"), "device_spend_usd / devices_replaced",
-           lambda d: _ratio(d["device_spend_usd"], d["devices_replaced"]), (20.0, 5000.0), decimals=0,
-           noun="price per device"),
+           lambda d: _ratio(d["device_spend_usd"], d["devices_replaced"]), (1.0, 50_000.0), decimals=0,
+           noun="price per device", plausible=(50.0, 3000.0)),
     Metric("bandwidth_kbps_per_student", "Internet bandwidth per student", "kbps", "network", "higher",
            ("bandwidth_mbps", "enrollment"), "bandwidth_mbps × 1000 / enrollment",
-           lambda d: _ratio(d["bandwidth_mbps"], d["enrollment"], 1000.0), (0.0, 100_000.0),
+           lambda d: _ratio(d["bandwidth_mbps"], d["enrollment"], 1000.0), (0.0, np.inf),
            (Goal(100.0, "100 kbps", FCC_2014), Goal(1000.0, "1 Mbps", FCC_LONG)), decimals=0,
-           noun="bandwidth per student", goal_words="100 kbps and 1 Mbps of internet bandwidth per student (FCC, 2014)"),
+           noun="bandwidth per student", goal_words="100 kbps and 1 Mbps of internet bandwidth per student (FCC, 2014)",
+           plausible=(5.0, 10_000.0)),
     Metric("cost_per_mbps_usd", "Monthly internet cost per Mbps", "$/Mbps", "network", "lower",
            ("internet_monthly_cost_usd", "bandwidth_mbps"), "internet_monthly_cost_usd / bandwidth_mbps",
-           lambda d: _ratio(d["internet_monthly_cost_usd"], d["bandwidth_mbps"]), (0.0, 1000.0),
-           noun="cost per Mbps"),
+           lambda d: _ratio(d["internet_monthly_cost_usd"], d["bandwidth_mbps"]), (0.0, np.inf),
+           noun="cost per Mbps", plausible=(0.05, 1000.0)),
     Metric("aps_per_classroom", "Wireless access points per classroom", "APs", "network", "higher",
            ("access_points", "classrooms"), "access_points / classrooms",
-           lambda d: _ratio(d["access_points"], d["classrooms"]), (0.0, 10.0),
+           lambda d: _ratio(d["access_points"], d["classrooms"]), (0.0, 50.0),
            (Goal(1.0, "one per classroom", "One access point per classroom for one-to-one density"),),
-           noun="access points per classroom", goal_words="one wireless access point per classroom"),
+           noun="access points per classroom", goal_words="one wireless access point per classroom",
+           plausible=(0.1, 5.0)),
     Metric("devices_per_ap", "Devices per access point", "devices", "network", "lower",
            ("student_devices", "access_points"), "student_devices / access_points",
-           lambda d: _ratio(d["student_devices"], d["access_points"]), (0.0, 500.0), decimals=1,
-           noun="devices per access point"),
+           lambda d: _ratio(d["student_devices"], d["access_points"]), (0.0, np.inf), decimals=1,
+           noun="devices per access point", plausible=(1.0, 200.0)),
     Metric("wifi6_share", "Access points on Wi-Fi 6 or newer", "%", "network", "higher",
            ("wifi6_access_points", "access_points"), "wifi6_access_points / access_points",
            lambda d: _ratio(d["wifi6_access_points"], d["access_points"]), (0.0, 1.0), decimals=3,
            noun="share of access points on Wi-Fi 6"),
     Metric("tickets_per_100_devices", "Help-desk tickets per 100 devices", "tickets", "support", "lower",
            ("helpdesk_tickets", "student_devices"), "helpdesk_tickets × 100 / student_devices",
-           lambda d: _ratio(d["helpdesk_tickets"], d["student_devices"], 100.0), (0.0, 1000.0), decimals=1,
-           noun="tickets per 100 devices"),
+           lambda d: _ratio(d["helpdesk_tickets"], d["student_devices"], 100.0), (0.0, np.inf), decimals=1,
+           noun="tickets per 100 devices", plausible=(0.0, 300.0)),
     Metric("resolution_hours", "Median hours to resolve a ticket", "hours", "support", "lower",
            ("median_resolution_hours",), "median_resolution_hours",
            lambda d: pd.to_numeric(d["median_resolution_hours"], errors="coerce").astype("float64"),
-           (0.0, 10_000.0), decimals=1, noun="time to resolve tickets"),
+           (0.0, 10_000.0), decimals=1, noun="time to resolve tickets", plausible=(0.1, 500.0)),
     Metric("staff_per_1000_devices", "Technology staff per 1,000 devices", "FTE", "support", "higher",
            ("tech_staff_fte", "student_devices"), "tech_staff_fte × 1000 / student_devices",
-           lambda d: _ratio(d["tech_staff_fte"], d["student_devices"], 1000.0), (0.0, 100.0),
-           noun="staff per 1,000 devices"),
+           lambda d: _ratio(d["tech_staff_fte"], d["student_devices"], 1000.0), (0.0, np.inf),
+           noun="staff per 1,000 devices", plausible=(0.1, 20.0)),
 )
 
 METRIC_BY_NAME = {m.name: m for m in METRICS}
@@ -215,10 +226,11 @@ def metric(name: str) -> Metric:
 
 
 def compute_metrics(submissions: pd.DataFrame) -> pd.DataFrame:
-    """One column per metric, computed from the submitted fields; values outside the valid range are missing.
+    """One column per metric, computed from the submitted fields; values outside the valid range (impossible) are
+    missing, unusual ones are kept.
 
-    Ingest quarantines rows whose metric falls outside its range (benchmarks.intake.schema), so this blanking is only
-    a guard for rows stored by earlier versions.
+    Ingest quarantines rows whose metric falls outside its valid range (benchmarks.intake.schema), so this blanking
+    is only a guard for rows stored by earlier versions and for public data.
     """
     out = pd.DataFrame(index=submissions.index)
     for m in METRICS:
@@ -244,5 +256,5 @@ def data_dictionary() -> pd.DataFrame:
                      "definition": m.formula_text, "valid_range": f"{lo:g} to {hi:g}",
                      "direction": {"higher": "higher is better", "lower": "lower is better",
                                    "neutral": "neither (context)"}[m.direction],
-                     "goals": goals, "required": ""})
+                     "goals": goals, "required": "", "usual_range": "{:g} to {:g}".format(*m.usual_range)})
     return pd.DataFrame(rows)

@@ -12,7 +12,7 @@ from benchmarks.config import resolve_warehouse
 from benchmarks.registry.metrics import METRICS
 from benchmarks.reports.html import footer_html as provenance_footer
 from benchmarks.warehouse.queries import data_snapshot, year_or_latest
-from benchmarks.warehouse.store import columns, connect
+from benchmarks.warehouse.store import columns, connect, has_table
 
 
 @dataclass
@@ -25,6 +25,8 @@ class QualityReport:
     resubmitted: pd.DataFrame
     public: pd.DataFrame
     snapshot: str
+    #: Accepted values outside their metric's usual range: file, row, columns and which metric, never the value.
+    flags: pd.DataFrame = None
 
 
 def load_quality_report(warehouse: str | Path = "", school_year: str = "") -> QualityReport:
@@ -60,8 +62,13 @@ def load_quality_report(warehouse: str | Path = "", school_year: str = "") -> Qu
                    count(*) FILTER (WHERE exclude_from_analysis) AS flagged,
                    count(bandwidth_kbps_per_student) FILTER (WHERE NOT exclude_from_analysis) AS clean_with_bandwidth
             FROM public_bandwidth GROUP BY funding_year ORDER BY funding_year""").df()
+        flags = con.execute(f"""
+            SELECT coalesce(regexp_extract(r.{archived}, '[^/]+$'), left(r.sha256, 12)) AS file, f.source_row AS "row",
+                   f.column_name AS "columns", f.reason
+            FROM flags f JOIN raw_files r ON r.sha256 = f.source_sha256
+            ORDER BY r.ingested_at, file, "row", "columns" """).df() if has_table(con, "flags") else None
         snapshot = data_snapshot(con)
-    return QualityReport(school_year, files, reasons, conversions, coverage, resubmitted, public, snapshot)
+    return QualityReport(school_year, files, reasons, conversions, coverage, resubmitted, public, snapshot, flags)
 
 
 def _table(frame: pd.DataFrame, numeric: set[str], caption: str = "") -> str:
@@ -116,6 +123,15 @@ def reasons_html(q: QualityReport) -> str:
     return _table_section("Why rows were quarantined", q.reasons, {"cells", "rows"},
                           "A row can have several problems; the analyst's quarantine files list each one with the "
                           "value as sent.", "No problem was found in any file.")
+
+
+def flags_html(q: QualityReport) -> str:
+    """Accepted values to confirm with the district that sent them (unusual, not impossible)."""
+    flags = q.flags if q.flags is not None else pd.DataFrame(columns=["file", "row", "columns", "reason"])
+    return _table_section("Values to confirm", flags, {"row"},
+                          "Accepted and used in the statistics; outside their metric's usual range (data dictionary: "
+                          "usual_range), so ask the district to confirm or correct them and send the file again.",
+                          "Every accepted value lies within its metric's usual range.")
 
 
 def conversions_html(q: QualityReport) -> str:

@@ -71,6 +71,14 @@ CREATE TABLE IF NOT EXISTS problems (
     column_name VARCHAR NOT NULL,
     reason VARCHAR NOT NULL
 );
+-- Accepted values outside their metric's usual range (not impossible): where and which metric, for the district
+-- to confirm; the value itself is in the raw file only.
+CREATE TABLE IF NOT EXISTS flags (
+    source_sha256 VARCHAR NOT NULL,
+    source_row INTEGER NOT NULL,
+    column_name VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL
+);
 -- Values of accepted rows that were read with a conversion (1 Gbps -> 1000 Mbps, 25% -> 0.25, 1,200 -> 1200); for a
 -- district's ID (a leading zero restored) the rule only, never the ID.
 CREATE TABLE IF NOT EXISTS conversions (
