@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo demo-all test bench data clean
+.PHONY: help install demo demo-all test bench data clean real-illinois
 
 help:  ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -30,6 +30,14 @@ data: $(STAMP)  ## Regenerate the committed demo submissions, template and data 
 
 bench: $(STAMP)  ## Time the naive papermill+nbconvert loop against the batch renderer (50 demo districts)
 	$(BIN)/benchmarks bench
+
+REAL := ../shared/data/real
+REAL_IL := build/real-illinois
+real-illinois: $(STAMP)  ## From the public Illinois file alone (../shared/data/real) to a report for every clean district
+	@test -f $(REAL)/esh_districts_fy2015_IL.csv || { echo "real-illinois: no $(REAL)/esh_districts_fy2015_IL.csv (shared/data/real)"; exit 1; }
+	rm -rf $(REAL_IL) $(REAL_IL).key && mkdir -p $(REAL_IL)
+	BENCHMARKS_KEY_FILE=$(REAL_IL).key $(BIN)/benchmarks --root $(REAL_IL) import-bandwidth $(REAL)/esh_districts_fy2015_IL.csv
+	BENCHMARKS_KEY_FILE=$(REAL_IL).key $(BIN)/benchmarks --root $(REAL_IL) render --year 2015-16
 
 test: $(STAMP)  ## Run the test suite
 	$(BIN)/python -m pytest -q
