@@ -89,8 +89,11 @@ def test_absurd_values_are_quarantined_naming_the_metric_and_its_columns():
 
 def test_unusual_values_are_accepted_and_flagged_to_confirm():
     # Alaska's satellite links: $3,000 per Mbps is rare, not impossible; 4 devices per student likewise
-    result = check(row(n=1, bandwidth_mbps="50", internet_monthly_cost_usd="150000"),
-                   row(n=2, student_devices="4800", devices_replaced="1200", device_spend_usd="360000"), row(n=3))
+    from benchmarks.intake.validate import check_file
+
+    text = csv_text([row(n=1, bandwidth_mbps="50", internet_monthly_cost_usd="150000"),
+                     row(n=2, student_devices="4800", devices_replaced="1200", device_spend_usd="360000"), row(n=3)])
+    result = check_file(text.encode(), "s.csv")
     assert result.problems == [] and list(result.accepted.index) == [2, 3, 4]
     assert [(f.row, f.column, f.reason) for f in result.flags] == [
         (2, "internet_monthly_cost_usd, bandwidth_mbps", "monthly internet cost per mbps unusual, to confirm"),

@@ -40,7 +40,8 @@ MISSING = ("", "NA", "N/A")
 _FLAGS = {"TRUE": True, "FALSE": False}
 _LOCALE = {**{v: v for v in LOCALES}, **LOCALE_ALIASES}
 STORED = ["pseudonym", "funding_year", "school_year", "state", "county", "locale", "enrollment",
-          "bandwidth_kbps_per_student", "cost_per_mbps_usd", "total_bandwidth_mbps", "exclude_from_analysis", "source_sha256", "source_row"]
+          "bandwidth_kbps_per_student", "cost_per_mbps_usd", "total_bandwidth_mbps", "exclude_from_analysis",
+          "source_sha256", "source_row"]
 
 
 class PublicFileError(ValueError):
@@ -181,21 +182,3 @@ def load_public_bandwidth(warehouse: Path | str, funding_year: int | None = None
         ORDER BY funding_year, state, pseudonym""",
                  [funding_year, funding_year, state, state, include_excluded])
 
-
-#: Where a figure taken from public data says it came from (the district report's provenance lines).
-PUBLIC_SOURCE = "EducationSuperHighway (Connect K-12) public data, E-rate funding year {funding_year}"
-
-
-def as_submissions(con) -> pd.DataFrame:
-    """The clean public rows as submission rows: identity, enrollment, and the network fields (total bandwidth,
-    monthly cost = cost per Mbps x bandwidth); every other measured field blank, i.e. not reported. Rows the
-    publisher flagged as unreliable are left out: they enter no statistic and no page."""
-    rows = con.execute("""
-        SELECT pseudonym, school_year, funding_year, state, county, locale, enrollment,
-               total_bandwidth_mbps AS bandwidth_mbps,
-               cost_per_mbps_usd * total_bandwidth_mbps AS internet_monthly_cost_usd, source_sha256
-        FROM public_bandwidth
-        WHERE NOT exclude_from_analysis AND county IS NOT NULL AND county <> '' AND enrollment > 0""").df()
-    # rows imported before the school year was stored: the funding year's own
-    rows["school_year"] = rows["school_year"].fillna(rows["funding_year"].map(funding_school_year))
-    return rows

@@ -80,8 +80,6 @@ class Validation:
     accepted: pd.DataFrame
     problems: list[Problem]
     conversions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CONVERSION_COLUMNS))
-    #: Accepted values outside their metric's usual range, for the district to confirm (not problems).
-    flags: list[Problem] = field(default_factory=list)
 
 
 CONVERSION_COLUMNS = ["source_row", "column", "submitted", "stored", "rule"]
@@ -108,24 +106,25 @@ def missing_columns(columns: list[str]) -> list[str]:
     return [f.name for f in FIELDS if f.required and f.name not in present]
 
 
-def _fmt(value: float) -> str:
+def number_text(value: float) -> str:
     return f"{int(value):,}" if float(value).is_integer() else f"{value:,g}"
 
 
 def _number_words(f: Field) -> str:
     if f.unit == "%":
         example = float(f.example or f.max)
-        return (f"a share from {_fmt(f.min)} to {_fmt(f.max)} ({f.max * 100:g}%), written as {example:g} or "
+        return (f"a share from {number_text(f.min)} to {number_text(f.max)} ({f.max * 100:g}%), "
+                f"written as {example:g} or "
                 f"{example * 100:g}%")
     kind = "a whole number" if f.dtype == "integer" else "a number"
     unit = f" {f.unit}" if f.unit and f.unit != "USD" else ""
-    return f"{kind} from {_fmt(f.min)} to {_fmt(f.max)}{unit}"
+    return f"{kind} from {number_text(f.min)} to {number_text(f.max)}{unit}"
 
 
 def _metric_words(m: Metric) -> str:
     lo, hi = m.valid_range
     unit = f" {m.unit}" if m.unit and m.unit not in ("%", "$") else ""
-    return f"{m.label.lower()} ({m.formula_text}) from {_fmt(lo)} to {_fmt(hi)}{unit}"
+    return f"{m.label.lower()} ({m.formula_text}) from {number_text(lo)} to {number_text(hi)}{unit}"
 
 
 # ---- pandera schema -------------------------------------------------------------------------------------
@@ -339,27 +338,7 @@ def validate_rows(frame: pd.DataFrame, file: str, ctx: Context | None = None) ->
     accepted = typed.loc[[r not in bad for r in typed.index]]
     conversions = conversions[~conversions["source_row"].isin(bad)].reset_index(drop=True)
     problems.sort(key=lambda p: (p.row or 0, _FIELD_ORDER.get(p.column.split(", ")[0], 99)))
-    return Validation(accepted, problems, conversions, unusual_values(accepted, frame, file))
-
-
-#: The reason a flag is counted under (words that hold no submitted value).
-UNUSUAL = "unusual, to confirm"
-
-
-def unusual_values(accepted: pd.DataFrame, frame: pd.DataFrame, file: str) -> list[Problem]:
-    """Each accepted row's metrics outside their usual range (Metric.plausible): possible but rare, so the row is
-    kept and the value listed for the district to confirm, as the public data's publisher does."""
-    flags = []
-    for m in METRICS:
-        lo, hi = m.usual_range
-        values = m.compute(accepted)
-        for row in accepted.index[(values.notna() & ~values.between(lo, hi)).to_numpy()]:
-            sent = ", ".join(f"{c} {frame.at[row, c] if c in frame else ''}".strip() for c in m.inputs)
-            unit = f" {m.unit}" if m.unit and m.unit not in ("%", "$") else ""
-            flags.append(Problem(file, int(row), ", ".join(m.inputs), sent,
-                                 f"{m.label.lower()} usually from {_fmt(lo)} to {_fmt(hi)}{unit}; these give "
-                                 f"{values[row]:,.4g}: please confirm", f"{m.label.lower()} {UNUSUAL}"))
-    return sorted(flags, key=lambda p: p.row)
+    return Validation(accepted, problems, conversions)
 
 
 _FIELD_ORDER = {f.name: i for i, f in enumerate(FIELDS)}

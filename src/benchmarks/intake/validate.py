@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmarks.intake.plausibility import unusual_values
 from benchmarks.intake.reader import SourceTable, read_submission
 from benchmarks.intake.schema import CONVERSION_COLUMNS, Problem, validate_rows
 
@@ -67,7 +68,8 @@ def check_file(data: bytes, file: str) -> Checked:
     broken = {p.row for p in table.problems}
     result = validate_rows(table.frame.drop(index=list(broken)), file, table.context)
     problems = sorted(table.problems + result.problems, key=lambda p: p.row or 0)
-    checked = Checked(file, table, result.accepted, problems, result.conversions, result.flags)
+    flags = unusual_values(result.accepted, table.frame, file)
+    checked = Checked(file, table, result.accepted, problems, result.conversions, flags)
     if checked.rows_read != len(checked.accepted) + len(checked.quarantined_rows):
         raise AssertionError(f"{file}: rows read != accepted + quarantined")  # an invariant, not bad input
     return checked

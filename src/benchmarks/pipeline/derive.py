@@ -8,17 +8,17 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.config import DEFAULT_MIN_PEERS
-from benchmarks.intake.connectivity import as_submissions
 from benchmarks.privacy.disclosure import NONE, gate_goal_shares, gate_group_goals, protect, protect_groups
 from benchmarks.privacy.rules import Rules
 from benchmarks.registry.groups import size_band
 from benchmarks.registry.metrics import compute_metrics
+from benchmarks.registry.sources import NETWORK_FIELDS
 from benchmarks.stats.distribution import compute_group_goals, compute_group_stats
 from benchmarks.stats.goals import compute_goal_gaps
 from benchmarks.stats.peers import compute_peer_stats
 from benchmarks.stats.purchasing import compute_purchasing
 from benchmarks.stats.trends import add_trends
-from benchmarks.warehouse.queries import county_key
+from benchmarks.warehouse.queries import county_key, public_rows
 from benchmarks.warehouse.store import replace_table
 
 #: The warehouse tables this module fills, in the order they are computed.
@@ -26,8 +26,6 @@ DERIVED_TABLES = ("peer_stats", "goal_gaps", "group_stats", "group_goals", "purc
 TREND_COLUMNS = ("prev_value", "change", "median_prev", "trend_slope", "trend_level", "trend_years")
 
 
-#: The submitted fields public data can stand in for (Connect K-12 / EducationSuperHighway district files).
-NETWORK_FIELDS = ("bandwidth_mbps", "internet_monthly_cost_usd")
 #: Where each row's network figures came from, beside its metrics (the report's provenance lines read them).
 SOURCE_COLUMNS = ("source_sha256", "network_source", "network_funding_year")
 
@@ -117,7 +115,7 @@ def _trends_on_shown(peer_stats: pd.DataFrame, group_stats: pd.DataFrame) -> pd.
 def rebuild_derived(con, rules: Rules) -> None:
     """Recompute district_metrics and every derived table from the current submissions (inside the caller's
     transaction)."""
-    current = current_rows(con.execute("SELECT * FROM current_submissions").df(), as_submissions(con))
+    current = current_rows(con.execute("SELECT * FROM current_submissions").df(), public_rows(con))
     dm = district_metrics_frame(current)
     replace_table(con, "district_metrics", dm)
     for name, frame in derived_tables(dm, current, rules=rules).items():

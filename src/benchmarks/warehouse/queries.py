@@ -1,5 +1,5 @@
 """Reads every report shares: the school years on record (the latest, or the one asked for, with a plain error when
-there is none), the counties as people write them, and the data snapshot."""
+there is none), the counties as people write them, the clean public rows as submission rows, and the data snapshot."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import re
 from difflib import get_close_matches
 from pathlib import Path
 
-from benchmarks.registry.years import parse_school_year, school_year_label
+import pandas as pd
+
+from benchmarks.registry.years import funding_school_year, parse_school_year, school_year_label
 from benchmarks.warehouse.store import connect, has_table
 
 #: "Empty school year means the latest on record", as one SQL expression.
@@ -108,3 +110,18 @@ def data_snapshot(con) -> str:
     """A short hash naming the exact set of raw files the warehouse was built from."""
     row = con.execute("SELECT sha256(coalesce(string_agg(sha256, ',' ORDER BY sha256), '')) FROM raw_files").fetchone()
     return row[0][:16]
+
+
+def public_rows(con) -> pd.DataFrame:
+    """The clean public rows as submission rows: identity, enrollment, and the network fields (total bandwidth,
+    monthly cost = cost per Mbps x bandwidth); every other measured field blank, i.e. not reported. Rows the
+    publisher flagged as unreliable are left out: they enter no statistic and no page."""
+    rows = con.execute("""
+        SELECT pseudonym, school_year, funding_year, state, county, locale, enrollment,
+               total_bandwidth_mbps AS bandwidth_mbps,
+               cost_per_mbps_usd * total_bandwidth_mbps AS internet_monthly_cost_usd, source_sha256
+        FROM public_bandwidth
+        WHERE NOT exclude_from_analysis AND county IS NOT NULL AND county <> '' AND enrollment > 0""").df()
+    # rows imported before the school year was stored: the funding year's own
+    rows["school_year"] = rows["school_year"].fillna(rows["funding_year"].map(funding_school_year))
+    return rows

@@ -11,9 +11,9 @@ from benchmarks.formats import amount_text, figure_text, range_parts, share_poin
 from benchmarks.privacy.disclosure import group_figures
 from benchmarks.registry.groups import PEER_GROUPS, SCORECARD_GROUPS, first_shown
 from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS, Metric
+from benchmarks.registry.sources import PUBLIC_SOURCE
 from benchmarks.registry.years import previous_year
 from benchmarks.reports.district.data import DistrictReport, peer_groups, reference_row, rows_by_metric
-from benchmarks.intake.connectivity import PUBLIC_SOURCE
 from benchmarks.reports.html import tagged
 from benchmarks.reports.wording import VERDICTS, standing_of, takeaway
 
