@@ -106,3 +106,32 @@ def test_a_submission_keeps_its_own_figures_and_fills_the_rest_from_public_data(
     own = rows[rows["devices_per_student"].notna()]
     assert len(own) == 1 and own.iloc[0]["network_source"] == "public"
     assert own.iloc[0]["bandwidth_kbps_per_student"] == pytest.approx(53.51, abs=0.01)
+
+
+NATIONAL = REAL_DATA / "esh_districts_fy2015.csv"
+
+
+@pytest.mark.skipif(not NATIONAL.exists(), reason=f"real ESH FY2015 national file not present at {NATIONAL}")
+def test_the_national_file_gives_the_publishers_shares_beside_each_state(tmp_path):
+    """EducationSuperHighway published that 76.4% of clean US districts met 100 kbps per student in FY2015 and
+    9.9% met 1 Mbps; the board summary shows those shares beside its state's, and the national median."""
+    from benchmarks.reports.board import load_board_summary
+    from benchmarks.reports.board.sections import goals_html, state_table_html
+
+    p = make_project(tmp_path / "project")
+    run(p.root, "import-bandwidth", NATIONAL)
+    raw = pd.read_csv(NATIONAL, encoding="cp1252", dtype=str, keep_default_na=False)
+    kbps = pd.to_numeric(raw.loc[raw["exclude_from_analysis"] == "FALSE", "ia_bandwidth_per_student"],
+                         errors="coerce").dropna()
+    assert len(kbps) == 10_119
+    assert round((kbps >= 100).mean() * 100, 1) == 76.4 and round((kbps >= 1000).mean() * 100, 1) == 9.9
+    board = load_board_summary(p.warehouse, "2015-16", "IL")
+    assert board.states == 51
+    goals = text_of(goals_html(board))
+    assert "All districts in the data, 2015-16" in goals
+    assert re.search(r"Internet bandwidth per student: 100 kbps 72% 76%", goals)
+    assert re.search(r"Internet bandwidth per student: 1 Mbps 4% 10%", goals)
+    table = text_of(state_table_html(board))
+    national = re.search(r"Internet bandwidth per student \d+ \d+ kbps 168 kbps \d+ kbps (\d+) kbps", table)
+    assert national and abs(int(national.group(1)) - kbps.median()) <= 2
+

@@ -45,8 +45,10 @@ def small_states(tmp_path_factory):
     return p
 
 
-def _share_cells(page: str, metric: str) -> list[str]:
-    return re.findall(rf"data-metric='{metric}' data-group='state' data-stat='share'[^>]*>([^<]*)<", page)
+def _share_cells(page: str, metric: str, state: str = "[A-Z]{2}") -> list[str]:
+    """The share cells of one state (default: any state; "": all districts in the data)."""
+    return re.findall(rf"data-metric='{metric}' data-group='state' data-stat='share'[^>]*"
+                      rf"data-state='{state}'[^>]*>([^<]*)<", page)
 
 
 def test_a_small_states_goal_shares_are_withheld_as_on_a_district_report(small_states):

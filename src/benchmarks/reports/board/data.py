@@ -39,6 +39,11 @@ class BoardSummary:
     group_goals: pd.DataFrame = None
     rules: Rules = field(default_factory=Rules)
     demo: bool = False
+    #: How many states the school year's data holds; from two, the board sees its state beside all of them
+    #: (the way Connect K-12 shows state and national medians), from the stored "all" group's rows.
+    states: int = 1
+    nation_stats: pd.DataFrame = None
+    nation_goals: pd.DataFrame = None
 
     @property
     def previous_year(self) -> str:
@@ -60,19 +65,24 @@ def load_board_summary(warehouse: str | Path = "", school_year: str = "", state:
         stored = {t: con.execute(f"SELECT * FROM {t} WHERE group_kind = 'state' AND group_label = ? "
                                  "AND school_year <= ? ORDER BY school_year", [state, school_year]).df()
                   for t in ("group_stats", "group_goals")}
+        states = con.execute("SELECT count(DISTINCT state) FROM district_metrics WHERE school_year = ?",
+                             [school_year]).fetchone()[0]
+        nation = {t: con.execute(f"SELECT * FROM {t} WHERE group_kind = 'all' AND school_year = ?",
+                                 [school_year]).df() if states > 1 else None for t in ("group_stats", "group_goals")}
         snapshot = data_snapshot(con)
         rules = rules_of(con).at_least(min_peers)
         demo = is_demo_key(read_meta(con).get("key_fingerprint", ""))
     return BoardSummary(school_year, state, frame, rules.min_peers, snapshot, stored["group_stats"],
-                        stored["group_goals"], rules, demo)
+                        stored["group_goals"], rules, demo, states, nation["group_stats"], nation["group_goals"])
 
 
-def state_quartiles(summary: BoardSummary) -> pd.DataFrame:
+def state_quartiles(summary: BoardSummary, nation: bool = False) -> pd.DataFrame:
     """Per metric and school year: districts with a value and what may be shown of them, as stored in
     group_stats at ingest by benchmarks.privacy.disclosure: status, smoothed p25/median/p75 or a band (NaN where
-    nothing may be shown)."""
-    q = summary.group_stats[["metric", "school_year", "n", "status", "show_p25", "show_median", "show_p75",
-                             "band_low", "band_high"]]
+    nothing may be shown). nation: the same of all the year's states (BoardSummary.nation_stats)."""
+    stats = summary.nation_stats if nation else summary.group_stats
+    q = stats[["metric", "school_year", "n", "status", "show_p25", "show_median", "show_p75",
+               "band_low", "band_high"]]
     q = q.rename(columns={"show_p25": "p25", "show_median": "median", "show_p75": "p75"})
     return q.reset_index(drop=True)
 
@@ -84,10 +94,12 @@ def state_figures(row: pd.Series, summary: BoardSummary, metric: str) -> GroupFi
                           "band_high": row["band_high"]}, summary.rules, metric)
 
 
-def goal_shares(summary: BoardSummary) -> pd.DataFrame:
+def goal_shares(summary: BoardSummary, nation: bool = False) -> pd.DataFrame:
     """Per metric goal and school year: districts with a value and the share meeting the goal (stored), NaN
-    below quartile_min_peers districts: the district report's rule (privacy.disclosure.gate_group_goals)."""
-    g = gate_group_goals(summary.group_goals, summary.rules)  # the board may tighten the warehouse's rules
+    below quartile_min_peers districts: the district report's rule (privacy.disclosure.gate_group_goals).
+    nation: the same of all the year's states."""
+    goals = summary.nation_goals if nation else summary.group_goals
+    g = gate_group_goals(goals, summary.rules)  # the board may tighten the warehouse's rules
     return g[["metric", "goal", "goal_label", "school_year", "n", "share_meeting"]].reset_index(drop=True)
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from benchmarks.formats import change_text, points_text, share_text
 from benchmarks.privacy.disclosure import BAND, CENTRE, NONE, QUARTILES, total
 from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS, goals_sentence
+from benchmarks.registry.sources import PUBLIC_SOURCE
 from benchmarks.reports.board.data import (
     LITTLE_CHANGE,
     BoardSummary,
@@ -29,10 +30,15 @@ from benchmarks.reports.wording import CHANGE_SYMBOLS, GOAL_READINGS, symbols_le
 
 
 def _whole_state(summary: BoardSummary, stat: str, metric: str, text: str, tag: str = "span", css: str = "",
-                 colspan: int = 1) -> str:
-    """A figure about all the state's districts (the board's reader is in no group of its own)."""
+                 colspan: int = 1, nation: bool = False) -> str:
+    """A figure about all the state's districts, or (nation) all the year's districts of every state: the
+    board's reader is in no group of its own."""
     return tagged(text, metric, "state", stat, tag=tag, css=css, colspan=colspan, members="all",
-                  year=summary.school_year, state=summary.state)
+                  year=summary.school_year, state="" if nation else summary.state)
+
+
+def _nation_words(summary: BoardSummary) -> str:
+    return "All districts in the data"
 
 
 def _reading(movement: str, verdict: str) -> str:
@@ -64,14 +70,30 @@ def overview_html(summary: BoardSummary) -> str:
             f"{e(summary.school_year)}</p><h1>Board summary: {e(summary.state)}</h1>"
             "<p class='meta'>" + _whole_state(summary, "count", "districts", str(len(year))) + " districts in "
             + _whole_state(summary, "count", "counties", str(year["county"].nunique())) + " counties"
-            + f"{served} submitted figures for {e(summary.school_year)}. Every figure below describes groups of "
+            + f"{served} reported figures for {e(summary.school_year)}. Every figure below describes groups of "
             f"at least {summary.min_peers} districts; no district can be identified. Percentiles are smoothed "
-            "(each averaged with its neighbouring ranks), so none is any one district's figure.</p></header>")
+            f"(each averaged with its neighbouring ranks), so none is any one district's figure.{_sources(summary)}"
+            + (f" Columns headed “{_nation_words(summary)}” compare with every district of the {summary.states} "
+               "states in the data."
+               if summary.nation_stats is not None else "") + "</p></header>")
+
+
+def _sources(summary: BoardSummary) -> str:
+    """Where the figures came from, when public data stands in for districts that did not submit."""
+    year = summary.metrics[summary.metrics["school_year"] == summary.school_year]
+    public = year.get("network_source")
+    if public is None or not (public == "public").any():
+        return ""
+    funding = int(year.loc[public == "public", "network_funding_year"].dropna().iloc[0])
+    return (" Figures are the districts' own submissions; where a district did not submit, its internet bandwidth "
+            f"and cost per Mbps are {html.escape(PUBLIC_SOURCE.format(funding_year=funding))} (rows the publisher "
+            "flagged as unreliable are left out).")
 
 
 def state_table_html(summary: BoardSummary) -> str:
     q = state_quartiles(summary)
     q = q[q["school_year"] == summary.school_year].set_index("metric")
+    nation = state_quartiles(summary, nation=True).set_index("metric") if summary.nation_stats is not None else None
     body = []
     for m in METRICS:
         r = q.loc[m.name]
@@ -84,13 +106,24 @@ def state_table_html(summary: BoardSummary) -> str:
                 for stat in ("p25", "median", "p75"))
         else:
             cells = _whole_state(summary, fig.stat, m.name, fig.centre_text, tag="td", css="num", colspan=3)
+        if nation is not None:
+            cells += _nation_median(summary, nation.loc[m.name], m.name)
         body.append(f"<tr><th scope='row'>{html.escape(m.label)}</th>"
                     + _whole_state(summary, "count", m.name, str(int(r["n"])), tag="td", css="num")
                     + f"{cells}</tr>")
+    beside = (f"<th scope='col' class='num'>{html.escape(_nation_words(summary))}: median</th>"
+              if nation is not None else "")
     return ("<section><h2>The state at a glance</h2><table class='scorecard-table'><thead><tr>"
             "<th scope='col'>Metric</th><th scope='col' class='num'>Districts</th><th scope='col' class='num'>25th percentile</th>"
-            "<th scope='col' class='num'>Median</th><th scope='col' class='num'>75th percentile</th></tr></thead>"
+            f"<th scope='col' class='num'>Median</th><th scope='col' class='num'>75th percentile</th>{beside}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table></section>")
+
+
+def _nation_median(summary: BoardSummary, row, metric: str) -> str:
+    fig = state_figures(row, summary, metric)
+    if fig.status in (QUARTILES, CENTRE):
+        return _whole_state(summary, "median", metric, fig.text("median"), tag="td", css="num", nation=True)
+    return _whole_state(summary, fig.stat, metric, fig.centre_text, tag="td", css="num", nation=True)
 
 
 def changes_title(summary: BoardSummary, changes) -> str:
@@ -149,6 +182,10 @@ def goals_html(summary: BoardSummary) -> str:
     changes = goal_changes(summary).set_index(["metric", "goal"])
     e = html.escape
     head = "".join(f"<th scope='col' class='num'>{e(y)}</th>" for y in years)
+    nation = (goal_shares(summary, nation=True).set_index(["metric", "goal"])["share_meeting"]
+              if summary.nation_goals is not None else None)
+    if nation is not None:
+        head += f"<th scope='col' class='num'>{e(_nation_words(summary))}, {e(summary.school_year)}</th>"
     if len(changes):
         head += f"<th scope='col' class='num'>Change since {e(prev)}</th><th scope='col'>Reading</th>"
     body = []
@@ -160,6 +197,10 @@ def goals_html(summary: BoardSummary) -> str:
                    state=summary.state, goal=f"{goal:g}")
             if y in by_year.index and np.isfinite(by_year.at[y, "share_meeting"]) else "<td class='num'>–</td>"
             for y in years)
+        if nation is not None:
+            share = float(nation.get((metric, goal), np.nan))
+            cells += (tagged(share_text(share), metric, "state", "share", members="all", year=summary.school_year,
+                             state="", goal=f"{goal:g}") if np.isfinite(share) else "<td class='num'>–</td>")
         if (metric, goal) in changes.index:
             c = changes.loc[(metric, goal)]
             cells += (_change_cell(summary, points_text(c["change_points"]), metric, c["movement"], goal=f"{goal:g}")
@@ -217,7 +258,7 @@ def participation_html(summary: BoardSummary) -> str:
         return tagged(str(n), "districts", "state", "count", tag="span", css="", members="all", year=y,
                       state=summary.state, **where)
 
-    sentence = f"{count(p['districts'])} districts submitted figures for {e(year)}"
+    sentence = f"{count(p['districts'])} districts reported figures for {e(year)}"
     if p["districts_prev"] is None:
         earlier = (summary.metrics["school_year"] < year).any()
         sentence += f"; none submitted for {e(prev)}." if earlier else ", the first school year on record."
