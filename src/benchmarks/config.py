@@ -192,6 +192,19 @@ def delivery_list(p: Paths, school_year: str) -> Path:
     return p.private / f"delivery_{school_year}.csv"
 
 
+def prefilled_folder(p: Paths, school_year: str) -> Path:
+    """Where `benchmarks template --prefill` writes the templates filled in from public data unless told
+    otherwise: data/private/prefilled/<year>/ (owner-only: they name districts)."""
+    return p.private / "prefilled" / school_year
+
+
+def prefilled_stem(school_year: str, part: str = "") -> str:
+    """A pre-filled template's name without its suffix: submission_template_<year>, with the state's code or
+    (one file per district) the district's ID after it."""
+    safe = re.sub(r"[^\w-]+", "_", part)
+    return f"submission_template_{school_year}" + (f"_{safe}" if safe else "")
+
+
 def archived_file(sha256: str, original_name: str) -> str:
     """The archived copy of a received file, relative to data/: raw/<sha256>/<sha prefix><suffix>. Named by
     its hash, since a file's own name often carries the district's; the name is kept only in the
