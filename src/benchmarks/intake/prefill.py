@@ -14,16 +14,14 @@ from benchmarks.intake.template import PREFILLED_HEADING, Filled, submission_csv
 from benchmarks.privacy import crosswalk
 from benchmarks.privacy.keys import key_fingerprint
 from benchmarks.registry.metrics import FIELD_BY_NAME, FIELDS, METRICS
-from benchmarks.registry.years import (funding_year_of_school_year, parse_school_year, school_year_label,
-                                       school_year_of_funding_year)
+from benchmarks.registry.sources import NETWORK_FIELDS, PUBLIC_SOURCE
+from benchmarks.registry.years import funding_school_year, parse_school_year, school_year_label
 from benchmarks.warehouse.queries import NotOnRecord
 from benchmarks.warehouse.store import connect, has_table
 
-#: Who publishes the public files `benchmarks import-bandwidth` reads (benchmarks.intake.connectivity).
-PUBLIC_SOURCE = "Connect K-12 / EducationSuperHighway district data"
 NO_PUBLIC_DATA = "no public data imported yet: run `benchmarks import-bandwidth FILE` first"
 #: The measured fields filled in from the public data besides the enrollment; the others stay blank.
-NETWORK = ("bandwidth_mbps", "internet_monthly_cost_usd")
+NETWORK = NETWORK_FIELDS
 #: Why a district's network cells are blank, as the note on each says (None: filled in).
 FLAGGED, OUT_OF_RANGE, NOT_PUBLISHED = "flagged", "out of range", "not published"
 
@@ -52,47 +50,53 @@ class Prefill:
                 f"bandwidth for {unpublished['bandwidth_mbps']}, cost for {unpublished['internet_monthly_cost_usd']}")
 
 
-def _funding_year(school_year: str | None, years: list[int]) -> int:
-    """The funding year of the school year asked for (the latest imported when none), or a plain error."""
-    if not str(school_year or "").strip():
-        return years[-1]
+def _school_year(asked: str | None, on_record: list[str]) -> str:
+    """The school year asked for as stored (the latest on record when none), or a plain error."""
+    if not str(asked or "").strip():
+        return on_record[-1]
     try:
-        year = funding_year_of_school_year(school_year_label(parse_school_year(school_year)))
+        year = school_year_label(parse_school_year(asked, "school year"))
     except ValueError:
-        raise ValueError(f"school year {school_year!r}: expected e.g. 2015-16 or its first year 2015") from None
-    if year not in years:
-        raise NotOnRecord(f"no public data imported for school year {school_year_of_funding_year(year)} (E-rate "
-                          f"funding year {year}); imported: " + ", ".join(
-                              f"{school_year_of_funding_year(y)} (funding year {y})" for y in years))
+        raise ValueError(f"school year {asked!r}: expected e.g. 2015-16 or its first year 2015") from None
+    if year not in on_record:
+        raise NotOnRecord(f"no public data imported for school year {year}; school years imported: "
+                          + ", ".join(on_record))
     return year
 
 
-def _public_rows(paths: Paths, key: bytes, school_year: str | None, state: str | None) -> tuple[int, pd.DataFrame]:
+def _public_rows(paths: Paths, key: bytes, school_year: str | None, state: str | None) -> tuple[str, int, pd.DataFrame]:
+    """The school year, its funding year and the public rows with each district's ID and name (from the crosswalk)."""
     if not paths.warehouse.exists() or not paths.crosswalk.exists():
         raise NotOnRecord(NO_PUBLIC_DATA)
     with connect(paths.warehouse, read_only=True) as con:
         crosswalk.check_key(con, paths, key, key_fingerprint(key))  # names of another key's pseudonyms would mismatch
         if not has_table(con, "public_bandwidth"):
             raise NotOnRecord(NO_PUBLIC_DATA)
-        years = [r[0] for r in con.execute("SELECT DISTINCT funding_year FROM public_bandwidth ORDER BY 1").fetchall()]
-        if not years:
-            raise NotOnRecord(NO_PUBLIC_DATA)
-        year = _funding_year(school_year, years)
         # source_sha256 ties each row to the name recorded from its own file in the crosswalk
-        public = con.execute("SELECT pseudonym, source_sha256, state, county, locale, enrollment, total_bandwidth_mbps, "
-                             "cost_per_mbps_usd, exclude_from_analysis FROM public_bandwidth WHERE funding_year = ?",
-                             [year]).df()
+        public = con.execute("SELECT pseudonym, source_sha256, funding_year, school_year, state, county, locale, "
+                             "enrollment, total_bandwidth_mbps, cost_per_mbps_usd, exclude_from_analysis "
+                             "FROM public_bandwidth").df()
+    if public.empty:
+        raise NotOnRecord(NO_PUBLIC_DATA)
+    # rows imported before the school year was stored stand for the one their funding year pays for
+    missing = public["school_year"].isna()
+    public.loc[missing, "school_year"] = public.loc[missing, "funding_year"].map(funding_school_year)
+    year = _school_year(school_year, sorted(set(public["school_year"])))
+    public = public[public["school_year"] == year]
+    funding_year = int(public["funding_year"].max())  # two funding years imported as one school year: the later
+    public = public[public["funding_year"] == funding_year]
     if state:
         wanted = state.strip().upper()
         if wanted not in set(public["state"]):
-            raise NotOnRecord(f"no public data for state {state!r} in funding year {year}; states imported: "
+            raise NotOnRecord(f"no public data for state {state!r} in school year {year}; states imported: "
                               + ", ".join(sorted(set(public["state"]))))
         public = public[public["state"] == wanted]
     named = crosswalk.names(paths.crosswalk, public)
     if named["district_name"].isna().any():
         raise NotOnRecord(f"the crosswalk {paths.crosswalk} has no name for {int(named['district_name'].isna().sum())} "
                           "districts of the public data: import the public file again")
-    return year, named.sort_values(["state", "county", "district_name", "district_id"], ignore_index=True)
+    return year, funding_year, named.sort_values(["state", "county", "district_name", "district_id"],
+                                                 ignore_index=True)
 
 
 def _outside_ranges(rows: pd.DataFrame) -> pd.Series:
@@ -112,12 +116,12 @@ def _outside_ranges(rows: pd.DataFrame) -> pd.Series:
 
 
 def prefill(paths: Paths, key: bytes, school_year: str | None = None, state: str | None = None) -> Prefill:
-    """The districts of the public data of a school year (default: the latest imported), one state or all, as
+    """The districts of the public data of a school year (default: the latest imported; the school year an E-rate
+    funding year pays for, registry.years.funding_school_year, unless the import said otherwise), one state or all, as
     template rows: identity and enrollment, bandwidth_mbps = the total bandwidth, internet_monthly_cost_usd = the
     cost per Mbps times it, rounded to cents; every other measured field blank. A district the publisher flagged as
     unreliable keeps its identity but gets no network figures, as does one whose figures the validator would refuse."""
-    year, public = _public_rows(paths, key, school_year, state)
-    label = school_year_of_funding_year(year)
+    label, year, public = _public_rows(paths, key, school_year, state)
     rows = pd.DataFrame({f.name: pd.Series(np.nan, index=public.index, dtype=object) for f in FIELDS})
     rows["school_year"] = label
     for name in ("district_id", "district_name", "state", "county", "locale"):
@@ -141,11 +145,12 @@ def prefill(paths: Paths, key: bytes, school_year: str | None = None, state: str
 
 def _guide(pre: Prefill, districts: int) -> tuple[str, ...]:
     fy, sy = pre.funding_year, pre.school_year
+    year = f"so school year {sy}" if sy == funding_school_year(fy) else f"imported as the figures of school year {sy}"
     lines = (
         PREFILLED_HEADING,
-        f"Each row is a district as the public data records it: {PUBLIC_SOURCE} for E-rate funding year {fy}",
-        f"(July {fy} to June {fy + 1}, so school year {sy}). From it come the district's identity (school year, district",
-        "ID, name, state, county, locale), its enrollment, bandwidth_mbps (its total internet bandwidth) and",
+        f"Each row is a district as the public data records it: {PUBLIC_SOURCE.format(funding_year=fy)}",
+        f"(July {fy} to June {fy + 1}, {year}). From it come the district's identity (school year, district ID,",
+        "name, state, county, locale), its enrollment, bandwidth_mbps (its total internet bandwidth) and",
         "internet_monthly_cost_usd (the published cost per Mbps times that bandwidth, before the E-rate discount,",
         "rounded to cents).",
         "Check these against your own records and correct what differs; add the figures you have in the other",
@@ -174,7 +179,7 @@ def filled(pre: Prefill, positions: list[int] | None = None) -> Filled:
     """The rows at `positions` (default: all) as the template holds them, with the instructions and notes."""
     positions = list(range(len(pre.rows))) if positions is None else positions
     fy = pre.funding_year
-    source = f"Filled in from {PUBLIC_SOURCE}, E-rate funding year {fy}: "
+    source = f"Filled in from {PUBLIC_SOURCE.format(funding_year=fy)}: "
     column_notes = {
         "bandwidth_mbps": source + "the district's total internet bandwidth. Correct it if your records differ.",
         "internet_monthly_cost_usd": source + "the published cost per Mbps times the bandwidth, before the E-rate "
