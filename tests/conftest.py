@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.config import Paths, paths
+from benchmarks.config import PACKAGE_NOTEBOOKS, Paths, paths
 from benchmarks.pipeline.ingest import ingest_files
 from benchmarks.privacy.keys import DEMO_KEY
 
@@ -26,9 +26,10 @@ def comparable(page: str) -> str:
 
 
 def make_project(root: Path) -> Paths:
-    """A project folder with the repository's notebooks and demo data, and nothing generated yet."""
+    """A project folder with its own copy of the package's notebooks (tests change them), the repository's demo
+    data, and nothing generated yet."""
     (root / "data").mkdir(parents=True)
-    shutil.copytree(REPO.notebooks, root / "notebooks")
+    shutil.copytree(PACKAGE_NOTEBOOKS, root / "notebooks")
     shutil.copytree(REPO.demo, root / "data" / "demo")
     shutil.copytree(REPO.template, root / "data" / "template")
     (root / "pyproject.toml").write_text("")

@@ -32,3 +32,17 @@ def test_makefile_help_lists_the_readme_targets():
     readme = (paths().root / "README.md").read_text()
     assert "make demo" in readme and "make test" in readme
     assert "make test" in (paths().root / ".ci" / "run").read_text()
+
+
+def test_the_package_data_carries_every_notebook_and_page_template():
+    """An installed package (pip install without -e) renders from any folder: the package-data globs of
+    pyproject.toml take every file of src/benchmarks/notebooks/ and templates/ into the wheel."""
+    from benchmarks.config import PACKAGE
+    from benchmarks.reports.kinds import REPORT_KINDS
+
+    globs = tomllib.loads((paths().root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    shipped = {f for pattern in globs["benchmarks"] for f in PACKAGE.glob(pattern) if f.is_file()}
+    needed = {f for folder in ("notebooks", "templates") for f in (PACKAGE / folder).rglob("*")
+              if f.is_file() and ".ipynb_checkpoints" not in f.parts}
+    assert needed and not needed - shipped
+    assert {PACKAGE / "notebooks" / kind.notebook for kind in REPORT_KINDS.values()} <= shipped

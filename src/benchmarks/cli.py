@@ -38,7 +38,9 @@ def _key() -> bytes:
 
 @click.group()
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Project folder (default: this checkout, or $BENCHMARKS_HOME).")
+              help="Project folder, any folder, empty to start (default: $BENCHMARKS_HOME, else this checkout, else "
+                   "the current folder). Its data/ and reports/ live there; the package's notebooks are used unless "
+                   "it has its own notebooks/.")
 @click.pass_context
 def main(ctx: click.Context, root: Path | None) -> None:
     """District technology benchmarks: ingest submissions, compute peer statistics, render reports."""
@@ -298,13 +300,41 @@ def audit(p, school_year: str | None) -> None:
 
 
 @main.command()
+@click.option("--prefill", is_flag=True,
+              help="Fill the template in from the imported public data (`benchmarks import-bandwidth`): one row per "
+                   "district with its identity, enrollment, bandwidth and monthly cost, for each district to confirm "
+                   "and complete. The files name districts: they are the analyst's, written owner-only to "
+                   "data/private/prefilled/<year>/, to be sent to each district (best one file each: --split).")
+@click.option("--school-year", default=None,
+              help="School year of the rows, e.g. 2015-16, from the public data of its E-rate funding year (2015: "
+                   "July 2015 to June 2016). Default: the latest imported.")
+@click.option("--state", default=None, help="Only this state's districts, e.g. IL (default: every state imported).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the pre-filled files (default: data/private/prefilled/<year>/).")
+@click.option("--split", is_flag=True, help="One XLSX and one CSV per district, named by its ID, to send to each.")
 @click.pass_obj
-def template(p) -> None:
-    """Regenerate the submission templates (XLSX and CSV) and the data dictionary in data/template/."""
-    from benchmarks.pipeline.run import write_template
+def template(p, prefill: bool, school_year: str | None, state: str | None, out: Path | None, split: bool) -> None:
+    """Regenerate the submission templates (XLSX and CSV) and the data dictionary in data/template/; with
+    --prefill, write the template filled in for the districts of the public data."""
+    if not prefill:
+        if school_year or state or out or split:
+            raise click.UsageError("--school-year, --state, --out and --split go with --prefill")
+        from benchmarks.pipeline.run import write_template
 
-    for path in write_template(p):
-        click.echo(path)
+        for path in write_template(p):
+            click.echo(path)
+        return
+    from benchmarks.intake.prefill import write_prefilled
+    from benchmarks.privacy.keys import KeyProblem
+
+    with _not_on_record(), _told_plainly(ValueError, KeyProblem):
+        written = write_prefilled(p, _key(), school_year=school_year, state=state, out=out, split=split)
+    click.echo(written.prefill.summary())
+    if split:
+        click.echo(f"{len(written.files) // 2} districts, an XLSX and a CSV file each, in {written.folder}")
+    else:
+        for path in written.files:
+            click.echo(path)
 
 
 if __name__ == "__main__":

@@ -18,15 +18,20 @@ DEFAULT_QUARTILE_MIN_PEERS = 10
 DEFAULT_DOMINANCE = 0.85
 
 
+#: The package itself: its report notebooks ship inside it (package data), so an installed copy has them too.
+PACKAGE = Path(__file__).resolve().parent
+PACKAGE_NOTEBOOKS = PACKAGE / "notebooks"
+
+
 def project_root() -> Path:
-    """The checkout root: BENCHMARKS_HOME if set, else the folder holding pyproject.toml."""
+    """The project folder when none is given: $BENCHMARKS_HOME if set, else the checkout this package runs from
+    (src/benchmarks/ beside pyproject.toml), else the current folder (an installed package has no checkout)."""
     env = os.environ.get("BENCHMARKS_HOME")
     if env:
         return Path(env).resolve()
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "pyproject.toml").exists() and (parent / "notebooks").is_dir():
-            return parent
+    checkout = PACKAGE.parent.parent
+    if PACKAGE.parent.name == "src" and (checkout / "pyproject.toml").exists():
+        return checkout
     return Path.cwd().resolve()
 
 
@@ -76,7 +81,14 @@ class Paths:
 
     @property
     def notebooks(self) -> Path:
+        """The folder's own notebooks, if any: one here replaces the package's notebook of the same name."""
         return self.root / "notebooks"
+
+    def notebook(self, name: str) -> Path:
+        """The notebook a report runs: the folder's own notebooks/<name> if it has one, else the package's, so
+        an empty project folder renders with what the package ships."""
+        own = self.notebooks / name
+        return own if own.is_file() else PACKAGE_NOTEBOOKS / name
 
     @property
     def reports(self) -> Path:
@@ -178,6 +190,19 @@ def failed_record(record: Path) -> Path:
 def delivery_list(p: Paths, school_year: str) -> Path:
     """The analyst's list of which files go to which district (owner-only, never in reports/)."""
     return p.private / f"delivery_{school_year}.csv"
+
+
+def prefilled_folder(p: Paths, school_year: str) -> Path:
+    """Where `benchmarks template --prefill` writes the templates filled in from public data unless told
+    otherwise: data/private/prefilled/<year>/ (owner-only: they name districts)."""
+    return p.private / "prefilled" / school_year
+
+
+def prefilled_stem(school_year: str, part: str = "") -> str:
+    """A pre-filled template's name without its suffix: submission_template_<year>, with the state's code or
+    (one file per district) the district's ID after it."""
+    safe = re.sub(r"[^\w-]+", "_", part)
+    return f"submission_template_{school_year}" + (f"_{safe}" if safe else "")
 
 
 def archived_file(sha256: str, original_name: str) -> str:

@@ -121,6 +121,21 @@ def test_workbook_cells_read_as_a_person_sees_them():
     assert "the header is on row 3" in table.notes
 
 
+def test_workbook_number_cells_with_three_decimals_are_numbers_not_thousands():
+    """999.999 typed as a number in Excel is that number: only text can hide a thousands separator."""
+    from benchmarks.intake.validate import check_file
+
+    typed = [row()[n] for n in NAMES]
+    typed[NAMES.index("bandwidth_mbps")] = 999.999
+    typed[NAMES.index("tech_staff_fte")] = 2.125
+    checked = check_file(_workbook([typed]), "w.xlsx")
+    assert checked.ok, checked.lines()
+    assert checked.accepted[["bandwidth_mbps", "tech_staff_fte"]].iloc[0].tolist() == [999.999, 2.125]
+    as_text = [*typed[:NAMES.index("bandwidth_mbps")], "999.999", *typed[NAMES.index("bandwidth_mbps") + 1:]]
+    [problem] = check_file(_workbook([as_text]), "t.xlsx").problems  # typed as text, it may be either
+    assert problem.column == "bandwidth_mbps"
+
+
 def test_workbook_formula_with_a_value_excel_calculated_is_read_as_that_value():
     import re
     import zipfile

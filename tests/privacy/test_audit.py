@@ -48,7 +48,7 @@ def notebook_page(name: str, loader: str, module, **values) -> str:
     """A page built by a report notebook's own page-building expressions (every code cell after the one that
     loads the data), with `module` under the name the notebook imports its report module as, so building a
     page here stays the same as the notebook's."""
-    nb = json.loads((REPO.notebooks / name).read_text())
+    nb = json.loads(REPO.notebook(name).read_text())
     code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"
             and "parameters" not in c["metadata"].get("tags", [])]
     found = next(m for m in (re.search(r"from benchmarks[\w.]* import (\w+)(?: as (\w+))?", c) for c in code) if m)

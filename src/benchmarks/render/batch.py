@@ -77,7 +77,7 @@ class Plan:
         return self._districts
 
     def task(self, kind: ReportKind, stem: str, parameters: dict, title: str, label: str, data: str) -> ReportTask:
-        notebook = self.paths.notebooks / kind.notebook
+        notebook = self.paths.notebook(kind.notebook)
         if notebook not in self._notebooks:
             self._notebooks[notebook] = digest(notebook.read_bytes())
         # the title carries the district's own name, which lives in the private crosswalk, not the warehouse

@@ -85,7 +85,9 @@ def record_of_run(nb: nbformat.NotebookNode, notebook: Path, output: Path, home:
     nb = nbformat.from_dict(nb)
     meta = nb.metadata.get("papermill")
     if meta is not None and home is not None:
-        meta["input_path"] = os.path.relpath(notebook, home)
+        # a notebook of the folder's own, relative to it; the package's (outside the folder) as <library>/...
+        inside = Path(notebook).resolve().is_relative_to(Path(home).resolve())
+        meta["input_path"] = os.path.relpath(notebook, home) if inside else str(Path(notebook).resolve())
         meta["output_path"] = os.path.relpath(output, home)
     return nbformat.from_dict(_scrub(nb, _prefixes(home)))
 
@@ -157,7 +159,7 @@ def render_one(kind: str, paths: Paths, out_dir: Path, stem: str, parameters: di
     """
     spec = REPORT_KINDS[kind]
     record = executed_record(executed_folder(paths, out_dir), stem)
-    executed = execute(paths.notebooks / spec.notebook, record, parameters, engine=engine, home=paths.root)
+    executed = execute(paths.notebook(spec.notebook), record, parameters, engine=engine, home=paths.root)
     target = page(out_dir, stem)
     write_atomic(target, to_html(executed, title).encode("utf-8"))
     return target

@@ -84,9 +84,11 @@ class Timing:
 
 
 def scratch_project(paths: Paths, root: Path) -> Paths:
-    """A project folder under `root` with this project's notebooks and the demo state ingested."""
+    """A project folder under `root` with this project's own notebooks (if it has any) and the demo state
+    ingested."""
     scratch = Paths(root)
-    shutil.copytree(paths.notebooks, scratch.notebooks)
+    if paths.notebooks.is_dir():
+        shutil.copytree(paths.notebooks, scratch.notebooks)
     ingest_files(sorted(paths.demo.glob("submissions_*.csv")), scratch, DEMO_KEY)
     return scratch
 
@@ -105,9 +107,10 @@ def naive_commands(paths: Paths, year: str, district: str, out: Path) -> list[li
     """The two CLI calls a user would script per district: papermill, then jupyter nbconvert."""
     bin_dir = Path(sys.executable).parent
     executed = out / f"{district_stem('district', district)}.ipynb"
+    notebook = paths.notebook(REPORT_KINDS["district"].notebook)
     return [
-        [str(bin_dir / "papermill"), "--no-progress-bar", "-k", KERNEL_NAME, "--cwd", str(paths.notebooks),
-         str(paths.notebooks / REPORT_KINDS["district"].notebook), str(executed),
+        [str(bin_dir / "papermill"), "--no-progress-bar", "-k", KERNEL_NAME, "--cwd", str(notebook.parent),
+         str(notebook), str(executed),
          "-p", "warehouse", str(paths.warehouse), "-p", "school_year", year, "-p", "district", district],
         [str(bin_dir / "jupyter"), "nbconvert", "--to", "html", "--template", "offline",
          f"--TemplateExporter.extra_template_basedirs={TEMPLATES}", "--no-input", "--output-dir", str(out),
