@@ -134,4 +134,14 @@ def test_the_national_file_gives_the_publishers_shares_beside_each_state(tmp_pat
     table = text_of(state_table_html(board))
     national = re.search(r"Internet bandwidth per student \d+ \d+ kbps 168 kbps \d+ kbps (\d+) kbps", table)
     assert national and abs(int(national.group(1)) - kbps.median()) <= 2
+    # SD U-46's report: its county, its size band, Illinois, and every district in the data
+    from benchmarks.privacy.crosswalk import find
+    from benchmarks.reports.district import load_district_report
+    from benchmarks.reports.district.sections import area_section_html
+
+    u46, _ = find(p.crosswalk, "1713710")
+    network = text_of(area_section_html(load_district_report(p.warehouse, u46, "2015-16"), "network"))
+    assert f"Every district in the data, all states imported: internet bandwidth per student: median " \
+           f"{national.group(1)} kbps" in network
+    assert "76% meet 100 kbps; 10% meet 1 Mbps" in network
 

@@ -52,6 +52,10 @@ class DistrictReport:
     network_funding_year: float = float("nan")
     #: Public data stands in for some districts' network figures this year (the page then says whose are whose).
     public_in_year: bool = False
+    #: With more than one state in the data: the shown figures of all its districts (group_stats and group_goals
+    #: rows of the stored "all" group), the way Connect K-12 shows national medians beside a state's.
+    nation_stats: pd.DataFrame | None = None
+    nation_goals: pd.DataFrame | None = None
     #: The scorecard, worked out once: every section of the page reads it.
     _card: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
     _trends: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
@@ -114,6 +118,7 @@ def load_district_report(warehouse: str | Path = "", district: str = "", school_
         snapshot = data_snapshot(con)
         demo = is_demo_key(read_meta(con).get("key_fingerprint", ""))
         public = public_in_year(con, school_year)
+        nation = nation_of(con, school_year)
     state, county_name, locale, band, enrollment, source, network, funding_year = info
     # The crosswalk is read for this district only: its own name on its own report.
     name = crosswalk.name_of(crosswalk_path(wh), district, source)
@@ -127,11 +132,22 @@ def load_district_report(warehouse: str | Path = "", district: str = "", school_
                           min_peers=rules.min_peers, snapshot=snapshot, parameters=params, goals=goals,
                           purchasing=buying.iloc[0].to_dict() if len(buying) else {}, custom_named=named,
                           rules=rules, demo=demo, history=history, network_source=network,
-                          network_funding_year=_year(funding_year), public_in_year=public)
+                          network_funding_year=_year(funding_year), public_in_year=public,
+                          nation_stats=nation[0], nation_goals=nation[1])
 
 
 def _year(value) -> float:
     return float("nan") if value is None or pd.isna(value) else float(value)
+
+
+def nation_of(con, school_year: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The year's group_stats and group_goals rows of all districts, when the data holds more than one state."""
+    states = con.execute("SELECT count(DISTINCT state) FROM district_metrics WHERE school_year = ?",
+                         [school_year]).fetchone()[0]
+    if states < 2:
+        return None, None
+    return tuple(con.execute(f"SELECT * FROM {t} WHERE group_kind = 'all' AND school_year = ?", [school_year]).df()
+                 for t in ("group_stats", "group_goals"))
 
 
 def public_in_year(con, school_year: str) -> bool:
@@ -160,6 +176,7 @@ def iter_district_reports(warehouse: str | Path, school_year: str, districts: li
         rules = rules_of(con)
         demo = is_demo_key(read_meta(con).get("key_fingerprint", ""))
         public = public_in_year(con, school_year)
+        nation = nation_of(con, school_year)
     missing = set(districts) - set(info.index)
     if missing:
         raise LookupError(f"no submission for districts {sorted(missing)[:3]} in school year {school_year!r}")
@@ -182,7 +199,8 @@ def iter_district_reports(warehouse: str | Path, school_year: str, districts: li
                              purchasing=buying.iloc[0].to_dict() if buying is not None and len(buying) else {},
                              rules=rules, demo=demo, history=split["history"].get(d, tables["history"].iloc[0:0]),
                              network_source=row["network_source"],
-                             network_funding_year=_year(row["network_funding_year"]), public_in_year=public)
+                             network_funding_year=_year(row["network_funding_year"]), public_in_year=public,
+                             nation_stats=nation[0], nation_goals=nation[1])
 
 
 def rows_by_metric(stats: pd.DataFrame) -> dict[str, dict[str, dict]]:
@@ -206,6 +224,7 @@ def peer_groups(report: DistrictReport) -> pd.DataFrame:
     out = []
     for kind in report.group_kinds:
         n = report.stats.loc[report.stats["group_kind"] == kind, "n"]
+        n = n[n > 0] if (n > 0).any() else n  # measures no one of the group reported do not count
         group = PEER_GROUPS[kind]
         how = (f"{report.custom_named} districts named for this report" if kind == "custom"
                else group.describe(row))

@@ -7,8 +7,8 @@ import html
 import numpy as np
 import pandas as pd
 
-from benchmarks.formats import figure_text
-from benchmarks.privacy.disclosure import displayable, group_figures
+from benchmarks.formats import figure_text, share_text
+from benchmarks.privacy.disclosure import QUARTILES, displayable, gate_group_goals, group_figures
 from benchmarks.registry.groups import FALLBACK_ORDER, PEER_GROUPS
 from benchmarks.registry.metrics import AREA_TITLES, AREAS, METRIC_BY_NAME, METRICS, area_metrics
 from benchmarks.reports.district.data import DistrictReport, peer_groups, reference_row, rows_by_metric
@@ -164,8 +164,41 @@ def area_section_html(report: DistrictReport, area: str) -> str:
     extra = purchasing_html(report) if area == "devices" and "device_price_usd" in names else ""
     table = trend_table_html(lines, names) if several_years else ""
     return (f"<section class='area area-{area}'><h2>{html.escape(title)}</h2>"
-            f"<ul>{items}</ul>{unshown}{extra}"
+            f"<ul>{items}</ul>{nation_html(report, names)}{unshown}{extra}"
             f"{figure_html(fig, alt.strip(), caption=_caption(area, several_years))}{table}</section>")
+
+
+def nation_html(report: DistrictReport, names: list[str]) -> str:
+    """All districts in the data beside the peer groups (with more than one state imported): each metric's
+    median, middle half and goal shares as the board shows them (whole-group figures, gated alike)."""
+    if report.nation_stats is None or report.nation_stats.empty:
+        return ""
+    stats = report.nation_stats.set_index("metric")
+    goals = gate_group_goals(report.nation_goals, report.rules) if report.nation_goals is not None else None
+    parts = []
+    for n in names:
+        if n not in stats.index:
+            continue
+        fig = group_figures(stats.loc[n].to_dict(), report.rules, n)
+        if not fig.published:
+            continue
+
+        def tag(text: str, stat: str, **goal: str) -> str:
+            return tagged(text, n, "state", stat, tag="span", css="", members="all", year=report.school_year,
+                          state="", **goal)
+
+        label = METRIC_BY_NAME[n].label
+        text = f"{html.escape(label[0].lower() + label[1:])}: median {tag(fig.centre_text, fig.stat)}"
+        if fig.status == QUARTILES:
+            text += f" (middle half {tag(fig.text('p25'), 'p25')} to {tag(fig.text('p75'), 'p75')})"
+        for g in [] if goals is None else goals[goals["metric"] == n].itertuples():
+            if np.isfinite(g.share_meeting):
+                text += (f"; {tag(share_text(g.share_meeting), 'share', goal=f'{g.goal:g}')} meet "
+                         f"{html.escape(g.goal_label)}")
+        parts.append(text)
+    if not parts:
+        return ""
+    return "<p class='nation'>Every district in the data, all states imported: " + "; ".join(parts) + ".</p>"
 
 
 def areas_html(report: DistrictReport) -> str:
@@ -187,9 +220,11 @@ def peer_groups_html(report: DistrictReport) -> str:
     e = html.escape
     rows = []
     for _, g in peer_groups(report).iterrows():
-        n = (f"{g['n_max']}" if g["n_min"] == g["n_max"] else f"{g['n_min']}\u2013{g['n_max']}")
+        # a range over the measures is not the group's count: tagged apart, so no audit takes it for one
+        one = g["n_min"] == g["n_max"]
+        n = f"{g['n_max']}" if one else f"{g['n_min']}\u2013{g['n_max']}"
         rows.append(f"<tr><th scope='row'>{e(g['label'])}</th><td>{e(g['how'])}</td>"
-                    + tagged(n, "", g["group_kind"], "count") + "</tr>")
+                    + tagged(n, "", g["group_kind"], "count" if one else "count_range") + "</tr>")
     custom = ("" if not report.custom_named else
               " The custom group was given as a list of districts; the report shows only how many of them "
               "reported each figure, never which.")
