@@ -33,11 +33,12 @@ bench: $(STAMP)  ## Time the naive papermill+nbconvert loop against the batch re
 
 REAL := ../shared/data/real
 REAL_IL := build/real-illinois
-real-illinois: $(STAMP)  ## From the public Illinois file alone (../shared/data/real) to a report for every clean district
+real-illinois: $(STAMP)  ## From the public Illinois file alone (../shared/data/real) to a report for every clean district, audited
 	@test -f $(REAL)/esh_districts_fy2015_IL.csv || { echo "real-illinois: no $(REAL)/esh_districts_fy2015_IL.csv (shared/data/real)"; exit 1; }
 	rm -rf $(REAL_IL) $(REAL_IL).key && mkdir -p $(REAL_IL)
 	BENCHMARKS_KEY_FILE=$(REAL_IL).key $(BIN)/benchmarks --root $(REAL_IL) import-bandwidth $(REAL)/esh_districts_fy2015_IL.csv
 	BENCHMARKS_KEY_FILE=$(REAL_IL).key $(BIN)/benchmarks --root $(REAL_IL) render --year 2015-16
+	BENCHMARKS_KEY_FILE=$(REAL_IL).key $(BIN)/benchmarks --root $(REAL_IL) audit
 
 test: $(STAMP)  ## Run the test suite
 	$(BIN)/python -m pytest -q

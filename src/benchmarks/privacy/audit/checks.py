@@ -76,7 +76,7 @@ class Audit:
             if members is None:
                 continue
             values = self.truth.values(members, metric)
-            if stat == "count":
+            if stat in ("count", "count_range"):  # a range: a group's counts over the measures, lowest to highest
                 self._check_count(a, reader, f, values, text)
             elif stat in RISKY_TOTALS:
                 totals.append((f, members, values))
