@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -34,6 +35,19 @@ def make_project(root: Path) -> Paths:
     shutil.copytree(REPO.template, root / "data" / "template")
     (root / "pyproject.toml").write_text("")
     return Paths(root)
+
+
+def notebook_page(name: str, loader: str, module, **values) -> str:
+    """A page built by a report notebook's own page-building expressions (every code cell after the one that
+    loads the data), with `module` under the name the notebook imports its report module as, so building a
+    page here stays the same as the notebook's."""
+    nb = json.loads(REPO.notebook(name).read_text())
+    code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"
+            and "parameters" not in c["metadata"].get("tags", [])]
+    found = next(m for m in (re.search(r"from benchmarks[\w.]* import (\w+)(?: as (\w+))?", c) for c in code) if m)
+    alias = found.group(2) or found.group(1)
+    ns = {"HTML": str, alias: module, **values}
+    return "".join(eval(c.strip(), ns) for c in code if c.strip().startswith("HTML(") and loader not in c)
 
 
 @pytest.fixture(scope="session")

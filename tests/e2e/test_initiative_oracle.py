@@ -7,6 +7,11 @@ words follow from the shown figures only, so every change sits at a figure the p
 
 The guard switched off: an IPython startup file (the kernel honours $IPYTHONDIR) puts back the old words, a
 rank among the county's exact values, and the same bisection then recovers the neighbours' figures.
+
+The pages between the first and the last are built here, by the notebook's own cells (conftest.notebook_page),
+as a kernel would build them; the last interval of every metric is then asked through the command itself (with
+the startup file, when the guard is off): the command's page says what the bisection found on each side of it,
+so the change the attack chased is the command's.
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ import duckdb
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import notebook_page
 
 from benchmarks.cli import main
 from benchmarks.formats import display_value
 from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS
+from benchmarks.reports import initiative
 from benchmarks.reports.district import load_district_report
-from benchmarks.reports.initiative import load_initiative_check
+from benchmarks.reports.initiative import load_initiative_check, parse_plan
 
 pytestmark = pytest.mark.slow
 YEAR, COUNTY = "2025-26", "Kestrel County"
@@ -71,18 +78,37 @@ def _statements(page: str) -> dict[str, str]:
     return out
 
 
-def _bisect(project, me: str) -> dict[str, float]:
-    """Every metric planned at once on each page; returns, per metric, where its statement changes."""
+def _args(plan: dict[str, float]) -> list[str]:
+    """The plan as the attacker types it: --plan metric=value, every metric at once."""
+    return [arg for name, value in plan.items() for arg in ("--plan", f"{name}={value!r}")]
+
+
+def _ask_command(project, me: str):
+    """Ask through `benchmarks initiative` (a Jupyter kernel per page): what its page says."""
     runner = CliRunner()
 
     def ask(plan: dict[str, float]) -> dict[str, str]:
-        args = ["--root", str(project.root), "initiative", "--district", me, "--target-year", "2027-28"]
-        for name, value in plan.items():
-            args += ["--plan", f"{name}={value!r}"]
+        args = ["--root", str(project.root), "initiative", "--district", me, "--target-year", "2027-28", *_args(plan)]
         result = runner.invoke(main, args)
         assert result.exit_code == 0, result.output
         return _statements((project.reports / YEAR / f"initiative_{me}.html").read_text())
 
+    return ask
+
+
+def _ask_here(project, me: str):
+    """Ask as the command does, the page built in this process by the notebook's cells: what it says."""
+    def ask(plan: dict[str, float]) -> dict[str, str]:
+        parsed = parse_plan([arg for arg in _args(plan) if arg != "--plan"])  # as the command reads them
+        check = load_initiative_check(str(project.warehouse), me, parsed, "2027-28", YEAR)
+        return _statements(notebook_page("initiative_check.ipynb", "load_initiative_check", initiative, check=check))
+
+    return ask
+
+
+def _bisect(project, me: str, ask) -> tuple[dict[str, float], dict, dict, dict]:
+    """Every metric planned at once on each page; returns, per metric, where its statement changes, and the last
+    interval (plans lo and hi) with what the first page at lo said."""
     # the attacker starts from what it may see: a quarter and four times the state's median on its own report
     state = load_district_report(project.warehouse, me, YEAR).stats.query("group_kind == 'state'")
     centre = dict(zip(state["metric"], state["show_median"]))
@@ -98,7 +124,17 @@ def _bisect(project, me: str) -> dict[str, float]:
                 lo[n] = mid[n]
             else:
                 hi[n] = mid[n]
-    return {n: (lo[n] + hi[n]) / 2 for n in live}
+    return {n: (lo[n] + hi[n]) / 2 for n in live}, lo, hi, at_lo
+
+
+def _command_confirms(project, me: str, boundaries, lo, hi, at_lo, here) -> None:
+    """The command's own pages at both ends of the last interval: the same words as the pages built here, the
+    first page's words at lo and others at hi for every bisected metric (so the change is inside the interval)."""
+    command = _ask_command(project, me)
+    said_lo, said_hi = command(lo), command(hi)
+    assert said_lo == here(lo) and said_hi == here(hi)
+    for n in boundaries:
+        assert said_lo[n] == at_lo[n] and said_hi[n] != at_lo[n], n
 
 
 def _near(m, x: float, figures) -> bool:
@@ -123,7 +159,9 @@ def _shown(project, me: str) -> dict[str, list[float]]:
 
 def test_bisecting_planned_values_finds_only_the_shown_figures(demo_project, victim_county):
     me, others = victim_county
-    boundaries = _bisect(demo_project, me)
+    here = _ask_here(demo_project, me)
+    boundaries, lo, hi, at_lo = _bisect(demo_project, me, here)
+    _command_confirms(demo_project, me, boundaries, lo, hi, at_lo, here)
     shown = _shown(demo_project, me)
     assert len(boundaries) >= 10  # the attacker did get a change to chase on nearly every metric ...
     for name, b in boundaries.items():  # ... and every change is at a figure the page prints
@@ -143,8 +181,15 @@ def test_the_same_bisection_recovers_neighbours_figures_with_the_guard_off(demo_
     monkeypatch.setenv("ATTACK_WAREHOUSE", str(demo_project.warehouse))
     monkeypatch.setenv("ATTACK_YEAR", YEAR)
     monkeypatch.setenv("ATTACK_DISTRICT", me)
-    boundaries = _bisect(demo_project, me)
-    learned = _learned(boundaries, others, _shown(demo_project, me))
+    shown = _shown(demo_project, me)
+    # the same words in this process: the startup file's code run here (undone after the test)
+    monkeypatch.setattr(initiative, "standing_of", initiative.standing_of)
+    exec(textwrap.dedent(GUARD_OFF), {})
+    assert initiative.standing_of.__name__ == "_exact_rank"
+    here = _ask_here(demo_project, me)
+    boundaries, lo, hi, at_lo = _bisect(demo_project, me, here)
+    _command_confirms(demo_project, me, boundaries, lo, hi, at_lo, here)  # a kernel with the startup file
+    learned = _learned(boundaries, others, shown)
     print(f"\nguard off: {len(boundaries)} metrics bisected over {STEPS + 2} pages, {len(learned)} neighbour figures "
           f"learned: {learned}")
     # each learned figure is a neighbour's exact value to display precision, for most of the 12 metrics

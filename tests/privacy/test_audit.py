@@ -5,17 +5,16 @@ in the real output and find each rule when that rule is broken on purpose."""
 from __future__ import annotations
 
 import io
-import json
-import re
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import notebook_page
 
 from benchmarks.cli import main
-from benchmarks.config import INDEX_PAGE, Paths, owner_of, paths
+from benchmarks.config import INDEX_PAGE, Paths, owner_of
 from benchmarks.formats import figure_text
 from benchmarks.pipeline.ingest import ingest_files
 from benchmarks.privacy.audit import (
@@ -41,20 +40,6 @@ from benchmarks.reports.html import tagged
 
 
 YEAR = "2025-26"
-REPO = paths()
-
-
-def notebook_page(name: str, loader: str, module, **values) -> str:
-    """A page built by a report notebook's own page-building expressions (every code cell after the one that
-    loads the data), with `module` under the name the notebook imports its report module as, so building a
-    page here stays the same as the notebook's."""
-    nb = json.loads(REPO.notebook(name).read_text())
-    code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"
-            and "parameters" not in c["metadata"].get("tags", [])]
-    found = next(m for m in (re.search(r"from benchmarks[\w.]* import (\w+)(?: as (\w+))?", c) for c in code) if m)
-    alias = found.group(2) or found.group(1)
-    ns = {"HTML": str, alias: module, **values}
-    return "".join(eval(c.strip(), ns) for c in code if c.strip().startswith("HTML(") and loader not in c)
 
 
 def district_page(rep) -> str:
