@@ -10,9 +10,14 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.config import DEFAULT_MIN_PEERS, Paths
+from benchmarks.intake.archive import sha256
 from benchmarks.intake.demo import generate
 from benchmarks.intake.validate import check_file
-from benchmarks.pipeline.derive import derived_tables, district_metrics_frame
+from benchmarks.pipeline.derive import (
+    current_rows,
+    derived_tables,
+    district_metrics_frame,
+)
 from benchmarks.privacy.keys import DEMO_KEY, pseudonym
 from benchmarks.registry.groups import PEER_GROUPS, STORED_GROUPS, size_band
 from benchmarks.registry.metrics import METRICS
@@ -23,10 +28,11 @@ SYNTHETIC_STATES = 15
 
 def demo_frames(paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame]:
     """district_metrics and the submissions behind it for the committed demo state, as ingest builds them."""
-    frames = [check_file(file.read_bytes(), file.name).accepted
-              for file in sorted(paths.demo.glob("submissions_*.csv"))]
+    frames = [check_file(data, file.name).accepted.assign(source_sha256=sha256(data))
+              for file in sorted(paths.demo.glob("submissions_*.csv")) for data in [file.read_bytes()]]
     current = pd.concat(frames, ignore_index=True)
     current["pseudonym"] = [pseudonym(DEMO_KEY, d) for d in current["district_id"]]
+    current = current_rows(current, pd.DataFrame(columns=["pseudonym", "school_year", "funding_year"]))
     return district_metrics_frame(current), current
 
 
