@@ -2,7 +2,6 @@
 
 import hashlib
 import hmac
-import os
 import stat
 
 import duckdb
@@ -217,7 +216,9 @@ def test_a_warehouse_from_before_the_move_hands_its_names_over(project, tmp_path
 @pytest.mark.slow
 def test_the_secret_key_appears_in_no_file_the_toolkit_writes(project, monkeypatch):
     """End to end through the command line with a secret key: ingest, render one small county, export, audit."""
-    secret = "s3cret-" + os.urandom(16).hex()
+    # fixed, so that the pseudonyms (and which demo figures happen to look alike) are the same every run: with a
+    # random key the audit once read a coincidence between two districts' rounded figures as a finding
+    secret = "s3cret-4f1c9e2a7b3d58e06c1a9f2b7d4e8a31"
     monkeypatch.setenv(KEY_ENV, secret)
     runner = CliRunner()
     files = [str(f) for f in sorted(project.demo.glob("submissions_*.csv"))]
