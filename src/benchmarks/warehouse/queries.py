@@ -125,3 +125,18 @@ def public_rows(con) -> pd.DataFrame:
     # rows imported before the school year was stored: the funding year's own
     rows["school_year"] = rows["school_year"].fillna(rows["funding_year"].map(funding_school_year))
     return rows
+
+
+def states_in(con, school_year: str) -> int:
+    """How many states the school year's data holds."""
+    return con.execute("SELECT count(DISTINCT state) FROM district_metrics WHERE school_year = ?",
+                       [school_year]).fetchone()[0]
+
+
+def nation_of(con, school_year: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The year's group_stats and group_goals rows of all districts (the stored "all" group), when the data holds
+    more than one state: the board and the district report show them beside a state's."""
+    if states_in(con, school_year) < 2:
+        return None, None
+    return tuple(con.execute(f"SELECT * FROM {t} WHERE group_kind = 'all' AND school_year = ?", [school_year]).df()
+                 for t in ("group_stats", "group_goals"))

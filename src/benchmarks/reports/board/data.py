@@ -17,7 +17,7 @@ from benchmarks.registry.groups import SIZE_BANDS
 from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS
 from benchmarks.registry.years import previous_year
 from benchmarks.reports.wording import change_verdict
-from benchmarks.warehouse.queries import data_snapshot, school_year_of
+from benchmarks.warehouse.queries import data_snapshot, nation_of, school_year_of, states_in
 from benchmarks.warehouse.store import connect, read_meta
 
 #: A median that moved by less than this share of last year's figure "changed little": smaller moves of a
@@ -65,15 +65,13 @@ def load_board_summary(warehouse: str | Path = "", school_year: str = "", state:
         stored = {t: con.execute(f"SELECT * FROM {t} WHERE group_kind = 'state' AND group_label = ? "
                                  "AND school_year <= ? ORDER BY school_year", [state, school_year]).df()
                   for t in ("group_stats", "group_goals")}
-        states = con.execute("SELECT count(DISTINCT state) FROM district_metrics WHERE school_year = ?",
-                             [school_year]).fetchone()[0]
-        nation = {t: con.execute(f"SELECT * FROM {t} WHERE group_kind = 'all' AND school_year = ?",
-                                 [school_year]).df() if states > 1 else None for t in ("group_stats", "group_goals")}
+        states = states_in(con, school_year)
+        nation = nation_of(con, school_year)
         snapshot = data_snapshot(con)
         rules = rules_of(con).at_least(min_peers)
         demo = is_demo_key(read_meta(con).get("key_fingerprint", ""))
     return BoardSummary(school_year, state, frame, rules.min_peers, snapshot, stored["group_stats"],
-                        stored["group_goals"], rules, demo, states, nation["group_stats"], nation["group_goals"])
+                        stored["group_goals"], rules, demo, states, *nation)
 
 
 def state_quartiles(summary: BoardSummary, nation: bool = False) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from benchmarks.privacy.keys import is_demo_key
 from benchmarks.privacy.rules import Rules, check_min_peers, rules_of
 from benchmarks.registry.groups import FALLBACK_ORDER, PEER_GROUPS, first_shown
 from benchmarks.stats.peers import custom_peer_stats
-from benchmarks.warehouse.queries import counties_named, data_snapshot, year_or_latest
+from benchmarks.warehouse.queries import counties_named, data_snapshot, nation_of, year_or_latest
 from benchmarks.warehouse.store import connect, read_meta
 
 
@@ -138,16 +138,6 @@ def load_district_report(warehouse: str | Path = "", district: str = "", school_
 
 def _year(value) -> float:
     return float("nan") if value is None or pd.isna(value) else float(value)
-
-
-def nation_of(con, school_year: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """The year's group_stats and group_goals rows of all districts, when the data holds more than one state."""
-    states = con.execute("SELECT count(DISTINCT state) FROM district_metrics WHERE school_year = ?",
-                         [school_year]).fetchone()[0]
-    if states < 2:
-        return None, None
-    return tuple(con.execute(f"SELECT * FROM {t} WHERE group_kind = 'all' AND school_year = ?", [school_year]).df()
-                 for t in ("group_stats", "group_goals"))
 
 
 def public_in_year(con, school_year: str) -> bool:
