@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo demo-all test bench data clean real-illinois
+.PHONY: help install demo demo-all test bench data clean real-illinois real-truth
 
 help:  ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,12 @@ real-illinois: $(STAMP)  ## From the public Illinois file alone (../shared/data/
 	BENCHMARKS_KEY_FILE=$(REAL_IL).key $(BIN)/benchmarks --root $(REAL_IL) import-bandwidth $(REAL)/esh_districts_fy2015_IL.csv
 	BENCHMARKS_KEY_FILE=$(REAL_IL).key $(BIN)/benchmarks --root $(REAL_IL) render --year 2015-16
 	BENCHMARKS_KEY_FILE=$(REAL_IL).key $(BIN)/benchmarks --root $(REAL_IL) audit
+
+real-truth: $(STAMP)  ## How far shown county medians lie from the plain ones on the real Illinois data, now and under the first rule
+	@test -f $(REAL)/esh_districts_fy2015_IL.csv || { echo "real-truth: no $(REAL)/esh_districts_fy2015_IL.csv (shared/data/real)"; exit 1; }
+	rm -rf $(REAL_IL)-truth $(REAL_IL)-truth.key && mkdir -p $(REAL_IL)-truth
+	BENCHMARKS_KEY_FILE=$(REAL_IL)-truth.key $(BIN)/benchmarks --root $(REAL_IL)-truth import-bandwidth $(REAL)/esh_districts_fy2015_IL.csv
+	$(BIN)/python -m benchmarks.timing.truthful $(REAL_IL)-truth/data/processed/warehouse.duckdb
 
 test: $(STAMP)  ## Run the test suite
 	$(BIN)/python -m pytest -q

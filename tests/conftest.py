@@ -139,14 +139,26 @@ def csv_text(rows: list[dict], delimiter: str = ",", header: list[str] | None = 
 
 
 def smoothed(values, q: float = 0.5) -> float:
-    """The published (smoothed) percentile, the slow way: numpy's linear percentiles one rank below, at and
-    above q's position, averaged (docs/privacy.md)."""
+    """The published (smoothed) percentile, the slow way: numpy's linear percentiles half a rank below, at and
+    half a rank above q's position, averaged (docs/privacy.md)."""
     import numpy as np
 
     s = np.sort(np.asarray(values, dtype=float))
     n = len(s)
     h = q * (n - 1)
-    return float(np.mean([np.interp(min(max(x, 0), n - 1), np.arange(n), s) for x in (h - 1, h, h + 1)]))
+    return float(np.mean([np.interp(min(max(x, 0), n - 1), np.arange(n), s) for x in (h - 0.5, h, h + 0.5)]))
+
+
+def truthful(m, shown: float, plain: float, rules=None) -> bool:
+    """The truthfulness rule the slow way: as displayed, the shown figure lies within the tolerance (5% of the
+    smaller of the two, at least one display unit) of the plain one (docs/privacy.md)."""
+    from benchmarks.formats import display_value
+    from benchmarks.privacy.rules import Rules
+
+    rules = rules or Rules()
+    s, p = display_value(m, shown), display_value(m, plain)
+    unit = 10.0 ** -(m.decimals - 2 if m.unit == "%" else m.decimals)
+    return abs(s - p) <= max(rules.tolerance * min(abs(s), abs(p)), unit) + 1e-9
 
 
 def shown_median(others, metric_name: str, rules=None) -> float:
@@ -170,6 +182,8 @@ def shown_median(others, metric_name: str, rules=None) -> float:
     if (v.max() - v.min()) * (100 if percent else 1) < step - 1e-9:
         return float("nan")
     if len(v) < rules.quartile_min_peers and (display_value(m, v) == display_value(m, centre)).sum() == 1:
+        return float("nan")
+    if not truthful(m, centre, np.median(v), rules):
         return float("nan")
     return centre
 
@@ -216,12 +230,13 @@ def round_table_project(root: Path) -> tuple[Paths, dict[int, str]]:
     """A small project ingested with the demo key, for custom peer groups: in 2025-26 the reader (n=1) and
     eleven neighbours in Test County (n=2..12), ten districts in Other County (n=20..29), all of one locale
     and size band (so the stored groups cut the others into two parts only: the county and the rest). Six
-    neighbours (n=2..7) report resolution hours on a 0.3-hour grid, so a smoothed median of five of them is
-    shown exactly. Districts n=40..43 submitted in 2024-25 only. Returns the paths and {n: pseudonym}."""
+    neighbours (n=2..7) report resolution hours on a 0.6-hour grid, so a smoothed median of five of them,
+    (w2 + 4 w3 + w4) / 6, is shown exactly, within 5% of the plain median and equal to none of them.
+    Districts n=40..43 submitted in 2024-25 only. Returns the paths and {n: pseudonym}."""
     from benchmarks.privacy import crosswalk
 
     p = make_project(root)
-    hours = {2: "12.0", 3: "13.5", 4: "15.3", 5: "18.0", 6: "21.9", 7: "24.3"}
+    hours = {2: "12.0", 3: "13.2", 4: "15.6", 5: "18.6", 6: "21.0", 7: "24.0"}
     files = []
     for year, ns in (("2024-25", [*range(1, 13), *range(20, 30), *range(40, 44)]),
                      ("2025-26", [*range(1, 13), *range(20, 30)])):

@@ -16,6 +16,9 @@ FLOOR_MIN_PEERS = 3
 DEFAULT_QUARTILE_MIN_PEERS = 10
 #: A published total must not be dominated: its two largest contributors hold at most this share.
 DEFAULT_DOMINANCE = 0.85
+#: A shown figure of a small group may differ from the plain figure of its districts by at most this share
+#: (or one display unit); beyond it the page shows a coarser figure that holds the plain one.
+DEFAULT_TOLERANCE = 0.05
 
 
 #: The package itself: its report notebooks ship inside it (package data), so an installed copy has them too.

@@ -90,6 +90,13 @@ def change_text(m: Metric, change: float) -> str:
     return _signed(figure_text(m, abs(change)), change)
 
 
+def rough_dollars(x: float) -> str:
+    """An estimate in dollars to two significant figures, as a rough cost is said: "$240,000", "$5,400"."""
+    if _missing(x):
+        return "–"
+    return f"${float(f'{x:.2g}'):,.0f}"
+
+
 def share_text(share: float) -> str:
     """A share of districts as a whole percentage that never rounds to "all" or "none" when it is not."""
     pct = share * 100

@@ -68,10 +68,10 @@ def _true_figures(p) -> dict[tuple[str, str], float]:
 
 def _differenced(medians: dict[str, dict[str, float]]) -> dict[tuple[str, str], float]:
     """What differencing the shown medians of "the six neighbours but one" gives, worked out independently of
-    the toolkit: with v1 <= ... <= v6 the neighbours' figures, the smoothed median of five is the mean of their
-    middle three, so the six lists' medians, sorted, are A, A, B, C, D, D with A = (v3+v4+v5)/3,
-    B = (v2+v4+v5)/3, C = (v2+v3+v5)/3, D = (v2+v3+v4)/3. Then S = A+B+C+D = v2+v3+v4+v5, and the district
-    left out of the list with median B has v3 = S - 3B, the one left out of C's has v4 = S - 3C.
+    the toolkit: with v1 <= ... <= v6 the neighbours' figures, the smoothed median of five w1..w5 is
+    (w2 + 4 w3 + w4) / 6 (half a rank either side), so the six lists' medians, sorted, are A, A, B, C, D, D with
+    6A = v3 + 4v4 + v5, 6B = v2 + 4v4 + v5, 6C = v2 + 4v3 + v5, 6D = v2 + 4v3 + v4. Solved: the district left out
+    of the list with median B has v3 = A - 5B/4 + C/4 + D, the one left out of C's has v4 = A + B/4 - 5C/4 + D.
     medians: left-out pseudonym -> metric -> shown median; needs all six lists."""
     if len(medians) < 6:
         return {}
@@ -80,11 +80,10 @@ def _differenced(medians: dict[str, dict[str, float]]) -> dict[tuple[str, str], 
         ranked = sorted(medians, key=lambda d: -medians[d][metric])
         a, b, c, d = ((medians[ranked[0]][metric] + medians[ranked[1]][metric]) / 2, medians[ranked[2]][metric],
                       medians[ranked[3]][metric], (medians[ranked[4]][metric] + medians[ranked[5]][metric]) / 2)
-        s = a + b + c + d
         m = METRIC_BY_NAME[metric]
         scale = 100.0 if m.unit == "%" else 1.0
-        out[(metric, ranked[2])] = display_value(m, (s - 3 * b) / scale)
-        out[(metric, ranked[3])] = display_value(m, (s - 3 * c) / scale)
+        out[(metric, ranked[2])] = display_value(m, (a - 1.25 * b + 0.25 * c + d) / scale)
+        out[(metric, ranked[3])] = display_value(m, (a + 0.25 * b - 1.25 * c + d) / scale)
     return out
 
 

@@ -151,10 +151,19 @@ def _learned(boundaries: dict[str, float], others, shown) -> dict[str, float]:
 
 
 def _shown(project, me: str) -> dict[str, list[float]]:
-    """Every peer figure the initiative page prints, per metric (middle half, median, band edges)."""
+    """Every peer figure the initiative page prints, per metric (middle half, median, band edges), and the
+    edges of "about the median" the page states (5% of the shown median, at least one display unit)."""
     plan = {m.name: float(m.valid_range[0]) for m in METRICS}
     lines = load_initiative_check(project.warehouse, me, plan, "2027-28").lines.set_index("metric")
-    return {n: [lines.at[n, c] for c in ("p25", "median", "p75", "band_low", "band_high")] for n in lines.index}
+    out = {}
+    for n in lines.index:
+        m = METRIC_BY_NAME[n]
+        scale = 100.0 if m.unit == "%" else 1.0
+        median = display_value(m, lines.at[n, "median"])
+        about = max(0.05 * abs(median), 10.0 ** -(m.decimals - (2 if m.unit == "%" else 0))) / scale
+        out[n] = [lines.at[n, c] for c in ("p25", "median", "p75", "band_low", "band_high")]
+        out[n] += [median / scale - about, median / scale + about]
+    return out
 
 
 def test_bisecting_planned_values_finds_only_the_shown_figures(demo_project, victim_county):

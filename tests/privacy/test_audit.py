@@ -5,6 +5,7 @@ in the real output and find each rule when that rule is broken on purpose."""
 from __future__ import annotations
 
 import io
+import re
 
 import duckdb
 import numpy as np
@@ -185,6 +186,24 @@ def test_exact_medians_of_small_groups_are_caught(project, monkeypatch, no_png):
     findings = audit_artifacts(Truth.load(p), YEAR, own_artifacts(p, districts_of(p, sizes=(6,))), [])
     hits = [f for f in findings if f.rule == "a small group's statistic equals one neighbour's figure"]
     assert len(hits) > 20 and any(f.artifact.endswith(".csv") for f in hits)
+
+
+def test_medians_dragged_by_one_neighbour_are_caught(project, monkeypatch, no_png):
+    """With the old smoothing (a whole rank either side) and no truthfulness guard, small counties show medians
+    far from their districts' plain median; the audit finds them, and the real rules leave none."""
+    import benchmarks.privacy.disclosure as disclosure
+    from benchmarks.stats.loo import Others
+
+    rule = "figure more than 5% from the plain median"
+    p = fresh(project)
+    readers = districts_of(p, sizes=(6, 7, 8, 9))
+    assert rule not in rules_found(audit_artifacts(Truth.load(p), YEAR, own_artifacts(p, readers), []))
+    monkeypatch.setattr(Others, "smoothed", lambda self, q: (self.at(q * (self.n - 1) - 1) + self.at(q * (self.n - 1))
+                                                             + self.at(q * (self.n - 1) + 1)) / 3)
+    monkeypatch.setattr(disclosure, "truthful", lambda m, shown, plain, rules: np.ones(np.shape(shown), bool))
+    p = fresh(project)
+    findings = audit_artifacts(Truth.load(p), YEAR, own_artifacts(p, readers), [])
+    assert len([f for f in findings if f.rule == rule]) > 5
 
 
 def test_a_page_builder_leaking_a_neighbours_figure_is_caught(demo_project, monkeypatch, no_png):
@@ -391,7 +410,9 @@ def test_counties_of_one_to_nine_districts_follow_the_rules(demo_project):
                     assert shown in ("quartiles", "range instead of a figure")
             if s - 1 < 5:
                 assert "fewer than 5 other districts of your county reported" in page
-                assert page.count("\u00b7 vs ") == len(METRICS)  # every row names the wider group it is against
+                # every row underlines the wider group it is against
+                against = re.findall(r"class='num glance ref'><span data-metric='[a-z0-9_]+' data-group='(\w+)'", page)
+                assert len(against) == len(METRICS) and set(against) <= {"size_band", "state"}
     assert {1, 2, 3, 4, 5, 9} <= seen
 
 

@@ -22,19 +22,11 @@ from benchmarks.privacy.rules import Rules
 from benchmarks.registry.groups import STORED_GROUPS, size_band
 from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS
 from benchmarks.stats.peers import compute_peer_stats
+from conftest import smoothed, truthful
 
 DEVICES = METRIC_BY_NAME["devices_per_student"]
 WIFI6 = METRIC_BY_NAME["wifi6_share"]
 RULES = Rules()
-
-
-def smoothed(others: np.ndarray, q: float) -> float:
-    """The rule, the slow way: average numpy's linear percentiles one rank below, at and above q's position."""
-    s = np.sort(others)
-    n = len(s)
-    h = q * (n - 1)
-    at = [np.interp(min(max(x, 0), n - 1), np.arange(n), s) for x in (h - 1, h, h + 1)]
-    return float(np.mean(at))
 
 
 def direct(group, values, m, rules):
@@ -51,9 +43,15 @@ def direct(group, values, m, rules):
             step = rules.band_factor * 10.0 ** -(1 if m.unit == "%" else m.decimals)
             near_equal = (others.max() - others.min()) * (100 if m.unit == "%" else 1) < step - 1e-9
             lone_match = (shown_others == display_value(m, centre)).sum() == 1
-            if near_equal or (n < rules.quartile_min_peers and lone_match):
+            true = {q: truthful(m, smoothed(others, q), np.percentile(others, q * 100), rules)
+                    for q in (0.25, 0.5, 0.75)}
+            if near_equal or (n < rules.quartile_min_peers and lone_match) or not true[0.5]:
                 rec["status"] = BAND
-            elif n < rules.quartile_min_peers:
+                # a band holds the plain median (or, when all are alike, every other's figure)
+                sc = 100 if m.unit == "%" else 1
+                rec["holds"] = (others.min(), others.max()) if near_equal else (np.median(others),) * 2
+                rec["holds"] = tuple(x * sc for x in rec["holds"])
+            elif n < rules.quartile_min_peers or not (true[0.25] and true[0.75]):
                 rec.update(status=CENTRE, median=centre)
             else:
                 rec.update(status=QUARTILES, median=centre, p25=smoothed(others, 0.25), p75=smoothed(others, 0.75))
@@ -70,6 +68,9 @@ def check_against_direct(group, values, m=DEVICES, rules=RULES):
             np.testing.assert_allclose(got[f"show_{key}"][i], want[key], rtol=1e-12, equal_nan=True)
         if want["status"] == BAND:
             assert np.isfinite(got["band_low"][i]) and got["band_high"][i] > got["band_low"][i]
+            sc = 100 if m.unit == "%" else 1
+            low, high = got["band_low"][i] * sc, got["band_high"][i] * sc
+            assert low - 1e-9 <= want["holds"][0] and want["holds"][1] <= high + 1e-9, (i, want, low, high)
 
 
 def test_statuses_by_group_size_worked_by_hand():
@@ -81,9 +82,14 @@ def test_statuses_by_group_size_worked_by_hand():
     assert list(got["status"][:5]) == [NONE] * 5
     assert np.isnan(got["show_median"][:5]).all() and np.isnan(got["band_low"][:5]).all()
     assert set(got["status"][5:11]) <= {CENTRE, BAND} and np.isnan(got["show_p25"][5:11]).all()
-    # reader 0.80: others 0.95 1.07 1.21 1.33 1.52; centre = mean of interp at ranks 1, 2, 3 = (1.07+1.21+1.33)/3
-    assert got["show_median"][5] == pytest.approx((1.07 + 1.21 + 1.33) / 3)
-    assert got["status"][5] == CENTRE  # 1.2033 shows as 1.20, which is no neighbour's 1.21 or 1.07
+    # reader 0.80: others 0.95 1.07 1.21 1.33 1.52; centre = mean of interp at ranks 1.5, 2, 2.5
+    # = (1.14 + 1.21 + 1.27) / 3 = 1.2067, shown as 1.21: the middle neighbour's figure, so a band holds it
+    assert got["status"][5] == BAND and np.isnan(got["show_median"][5])
+    assert (got["band_low"][5], got["band_high"][5]) == pytest.approx((1.2, 1.3))
+    # reader 1.52: others 0.80 0.95 1.07 1.21 1.33: (1.01 + 1.07 + 1.14) / 3 = 1.0733, shown 1.07 = a neighbour's
+    # reader 0.95: others 0.80 1.07 1.21 1.33 1.52: (1.14 + 1.21 + 1.27) / 3 -> 1.21 = a neighbour's: band
+    # reader 1.07: others 0.80 0.95 1.21 1.33 1.52: (1.08 + 1.21 + 1.27) / 3 = 1.1867, shown 1.19: a figure
+    assert got["status"][7] == CENTRE and got["show_median"][7] == pytest.approx((1.08 + 1.21 + 1.27) / 3)
     assert list(got["status"][11:]) == [QUARTILES] * 12
     check_against_direct(group, values)
 
@@ -197,3 +203,47 @@ def test_group_figures_texts():
     assert group_figures({}, RULES, "devices_per_student").centre_text == "fewer than 5 others"
     band = group_figures({"status": BAND, "band_low": 0.24, "band_high": 0.25}, RULES, "refresh_share")
     assert (band.stat, band.centre_text) == ("band", "24–25%")
+
+
+COST = METRIC_BY_NAME["cost_per_mbps_usd"]
+
+
+def test_a_median_dragged_by_one_neighbour_becomes_a_band_that_holds_the_plain_median():
+    # Bureau County's shape: five others, one far above the median's neighbour. Plain median $7.00; the
+    # smoothed one, (6.50 + 7.00 + 23.50) / 3 = $12.33, would sit 76% above it: the page shows $7.00–$7.10.
+    values = np.array([9.0, 5.0, 6.0, 7.0, 40.0, 45.0])
+    got = shown_arrays(np.zeros(6, int), values, COST, RULES)
+    assert got["status"][0] == BAND and np.isnan(got["show_median"][0])
+    assert (got["band_low"][0], got["band_high"][0]) == pytest.approx((7.0, 7.1))
+    assert band_text(COST, got["band_low"][0], got["band_high"][0]) == "$7.0–$7.1/Mbps"
+    # others 5, 6, 7, 8, 9: evenly spaced, the smoothed median is the plain one and matches the neighbour at
+    # $7.00, so a band too; with 7.3 in the middle the centre (6.65 + 7.3 + 7.65) / 3 = 7.20 is shown
+    got = shown_arrays(np.zeros(6, int), np.array([1.0, 5.0, 6.0, 7.3, 8.0, 9.0]), COST, RULES)
+    assert got["status"][0] == CENTRE and got["show_median"][0] == pytest.approx((6.65 + 7.3 + 7.65) / 3)
+
+
+def test_quartiles_dragged_away_from_the_plain_ones_are_dropped_not_shown():
+    # 10 others whose 75th percentile sits next to a jump: the plain p75 (rank 6.75) is 1.77, the smoothed one
+    # (ranks 6.25, 6.75, 7.25) (1.39 + 1.77 + 2.72) / 3 = 1.96, 11% off; the median is true, so only the centre
+    others = np.array([1.0, 1.02, 1.05, 1.1, 1.12, 1.15, 1.2, 1.96, 5.0, 5.1])
+    got = shown_arrays(np.zeros(11, int), np.r_[1.3, others], DEVICES, RULES)
+    assert np.percentile(others, 75) == pytest.approx(1.77) and smoothed(others, 0.75) == pytest.approx(1.96)
+    assert got["status"][0] == CENTRE and np.isnan(got["show_p75"][0])
+    assert got["show_median"][0] == pytest.approx(smoothed(others, 0.5))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.floats(1.0, 200.0), min_size=5, max_size=14), st.floats(0.5, 250.0),
+       st.sampled_from([DEVICES, COST, METRIC_BY_NAME["bandwidth_kbps_per_student"]]))
+def test_the_shown_median_never_puts_a_reader_on_the_wrong_side_of_the_plain_median(others, own, m):
+    """Whatever the neighbours' figures and the reader's own: the side the page gives (above, below; "about"
+    within the tolerance) agrees with the side of the others' plain median, as displayed."""
+    others = np.array(others) * (m.valid_range[1] / 400 if np.isfinite(m.valid_range[1]) else 1)
+    got = shown_arrays(np.zeros(len(others) + 1, int), np.r_[own, others], m, RULES)
+    row = {k: (v[0].item() if hasattr(v[0], "item") else v[0]) for k, v in got.items()}
+    place = group_figures(row, RULES, m.name).place(own)
+    plain, v = display_value(m, np.median(others)), display_value(m, own)
+    assert place.side in ("above", "below", "at")
+    if place.against != "quartiles" or not place.beyond:
+        assert not (place.side == "above" and v <= plain) and not (place.side == "below" and v >= plain), (
+            row, plain, v)

@@ -9,6 +9,7 @@ from conftest import shown_median
 
 from benchmarks.reports.district import load_district_report, peer_groups, peer_groups_html, purchasing_html, scorecard
 from benchmarks.privacy.disclosure import GroupFigures
+from benchmarks.privacy.rules import Rules
 from benchmarks.registry.metrics import METRIC_BY_NAME
 from benchmarks.reports.wording import standing_of
 
@@ -16,7 +17,7 @@ nan = float("nan")
 
 
 def _fig(metric="devices_per_student", status="quartiles", n=12, p25=1.0, median=1.1, p75=1.2, low=nan, high=nan):
-    return GroupFigures(METRIC_BY_NAME[metric], status, n, p25, median, p75, low, high, 5)
+    return GroupFigures(METRIC_BY_NAME[metric], status, n, p25, median, p75, low, high, Rules())
 
 
 def test_standing_is_placed_against_the_shown_figures_only():
@@ -26,13 +27,16 @@ def test_standing_is_placed_against_the_shown_figures_only():
         "better", "above the middle half",
         "Higher devices per student than most districts in your county: above their middle half (1.00–1.20 devices).")
     # inside it, on either side of the median: typical
-    key, words, sentence = standing_of(m, _fig(), "county", 1.05)
+    key, words, sentence = standing_of(m, _fig(), "county", 1.03)
     assert (key, words) == ("typical", "in the middle half, below the median")
     assert sentence == ("Lower devices per student than the median of districts in your county (1.10 devices), "
                         "within their middle half (1.00–1.20 devices).")
     # compared as displayed: 1.204 shows as 1.20, the 75th percentile, so it is not beyond it
     assert standing_of(m, _fig(), "county", 1.204)[0] == "typical"
-    assert standing_of(m, _fig(), "county", 1.096)[:2] == ("typical", "at the median")
+    assert standing_of(m, _fig(), "county", 1.096)[:2] == ("typical", "in the middle half, about the median")
+    # within 5% of the shown median (0.055 devices of 1.10): about it, never on a side the plain median may not be
+    assert standing_of(m, _fig(), "county", 1.15)[:2] == ("typical", "in the middle half, about the median")
+    assert standing_of(m, _fig(), "county", 1.16)[:2] == ("typical", "in the middle half, above the median")
     # lower is better: fewer tickets than the middle half is better
     t = METRIC_BY_NAME["tickets_per_100_devices"]
     assert standing_of(t, _fig("tickets_per_100_devices", p25=10, median=14, p75=20), "state", 8)[0] == "better"
@@ -137,7 +141,10 @@ def test_summary_verdicts_use_symbols_and_words_and_the_metric_direction():
     assert takeaway(card.assign(verdict="typical")) == "typical of your peers"
     assert takeaway(card.assign(verdict=["behind", "typical", "below", "typical"])) == "behind most on 1 of 3 measures"
     small = card.assign(verdict=["better_median", "behind_median", "above_median", "behind_median"])
-    assert takeaway(small) == "better than the median on 1, behind it on 2 of 3 measures"
+    assert takeaway(small) == "better than the median on 1 of 3 measures, behind the median on 2"
+    # only the sides that occur, "most" before "median"
+    mixed = card.assign(verdict=["behind", "behind_median", "above", "behind"])
+    assert takeaway(mixed) == "behind most on 2 of 3 measures, behind the median on 1"
     # measures left blank, or with too few peers, are not counted among those compared
     partial = card.assign(verdict=["better", "unreported", "above", "missing"])
     assert takeaway(partial) == "better than most on 1 of 1 measure"
@@ -154,14 +161,18 @@ def test_summary_is_one_row_per_metric_against_the_reference_group(kestrel):
     assert page.count("<tr><th scope='row'>") == len(METRICS)
     assert "the <span data-metric='' data-group='county' data-stat='count'>8</span> other districts" in page
     # county, size band and state medians on every row; the one the verdict is against is marked
-    assert page.count("data-group='size_band'") == len(METRICS) and page.count("class='num ref'") == len(METRICS)
+    assert page.count("data-group='size_band'") == len(METRICS)
+    assert page.count("class='num glance ref'") == len(METRICS)
+    # all eight others' verdicts are rough (a median only): the county's head says so once, no cell repeats it
+    assert page.count("rough: <span data-metric='' data-group='county' data-stat='count'>8</span> others") == 1
+    assert "class='rough'" not in page
     own = dm.set_index("pseudonym").loc[rows[0][0]]
     county = dm[(dm.county == own.county) & (dm.pseudonym != rows[0][0])]
     shown = shown_median(county["devices_per_student"], "devices_per_student")
     card = scorecard(rep).set_index("metric")
     assert card.at["devices_per_student", "reference"] == "county"
     assert re.search(r"data-metric='devices_per_student' data-group='county' data-stat='median'>"
-                     + re.escape(card.at['devices_per_student', 'county_text']) + "</td>", page)
+                     + re.escape(card.at['devices_per_student', 'county_text']) + "</span>", page)
     assert card.at["devices_per_student", "county_median"] == pytest.approx(shown)
 
 

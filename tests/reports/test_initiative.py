@@ -58,11 +58,15 @@ def test_plan_lines_match_stored_and_direct_figures(demo_project, district):
         shown = lines.loc[name]
         r = lambda x: display_value(METRIC_BY_NAME[name], x)  # noqa: E731
         if shown["median_stat"] == "median":
-            side = "above" if r(planned) > r(shown["median"]) else "below" if r(planned) < r(shown["median"]) else "at"
+            # about the median within 5% of it (at least one display unit), else its side
+            med = r(shown["median"])
+            unit = 10.0 ** -(METRIC_BY_NAME[name].decimals - (2 if METRIC_BY_NAME[name].unit == "%" else 0))
+            about = abs(r(planned) - med) <= max(0.05 * abs(med), unit) + 1e-9
+            side = "about" if about else "above" if r(planned) > med else "below"
             quartiles = np.isfinite(shown["p75"])
             inside = quartiles and r(shown["p25"]) <= r(planned) <= r(shown["p75"])
-            expected = ("at the median" if side == "at" and (inside or not quartiles) else
-                        f"{side} the middle half" if quartiles and not inside else
+            expected = (("above" if r(planned) > r(shown["p75"]) else "below") + " the middle half"
+                        if quartiles and not inside else
                         f"in the middle half, {side} the median" if quartiles else f"{side} the median")
             assert shown["standing"] == expected
         # projection: least-squares line through the others' yearly medians, read at 2027
@@ -83,6 +87,49 @@ def test_plan_lines_match_stored_and_direct_figures(demo_project, district):
         load_initiative_check(demo_project.warehouse, me, plan, "2024-25")
 
 
+def test_the_target_year_verdict_the_backwards_remark_and_the_rough_cost(demo_project, district):
+    """A plan judged where it is meant to be (the target year, against the peers' projected median) with
+    today beside it; a plan below today's figure says so; the cost is worked out here from the district's own
+    enrollment and figures and the shown median prices."""
+    from benchmarks.reports.initiative import cost_html, plan_costs
+
+    (me, _), dm = district
+    check = load_initiative_check(demo_project.warehouse, me, {"devices_per_student": 1.0, "refresh_share": 0.25,
+                                                               "bandwidth_kbps_per_student": 1000.0}, "2027-28")
+    lines = check.lines.set_index("metric")
+    own = dm[(dm.pseudonym == me) & (dm.school_year == "2025-26")].iloc[0]
+    devices = lines.loc["devices_per_student"]
+    proj = devices["projected_median"]
+    assert np.isfinite(proj) and devices["trend_years"] == 3
+    # 1.00 planned against a projected median above 1.05: behind it (more than 5% off)
+    expected = ("behind_median" if 1.0 < proj * 0.95 else "at_median" if abs(1.0 - proj) <= 0.05 * proj
+                else "better_median")
+    assert devices["target_key"] == expected and devices["target_verdict"].startswith(
+        {"behind_median": "Behind", "at_median": "About", "better_median": "Ahead"}[expected])
+    assert f"so the plan would be {abs(1.0 - proj):.2f} devices" in devices["sentence"]
+    # today the district has more than 1.00 devices per student: the plan lowers its figure, and says so
+    assert own.devices_per_student > 1.0
+    assert f"The plan lowers your figure: {own.devices_per_student:.2f} devices today." in devices["sentence"]
+    assert "lowers" not in lines.at["bandwidth_kbps_per_student", "sentence"] or own.bandwidth_kbps_per_student > 1000
+    # the rough cost: replacements at 25% of a fleet of 1.00 per student (no growth: the plan is below today),
+    # at the county's shown median price; the planned bandwidth at the county's shown median cost per Mbps
+    county = dm[(dm.county == own.county) & (dm.pseudonym != me) & (dm.school_year == "2025-26")]
+    price = shown_median(county["device_price_usd"], "device_price_usd")
+    per_mbps = shown_median(county["cost_per_mbps_usd"], "cost_per_mbps_usd")
+    costs = {c["what"]: c for c in plan_costs(check)}
+    assert costs["devices"]["count"] == pytest.approx(0.25 * 1.0 * own.enrollment)
+    assert costs["devices"]["yearly"] == pytest.approx(0.25 * own.enrollment * price)
+    assert costs["bandwidth"]["yearly"] == pytest.approx(own.enrollment * 1000 / 1000 * per_mbps * 12)
+    page = cost_html(check)
+    assert f"{0.25 * own.enrollment:,.0f} devices a year" in page
+    assert f"${float(f'{0.25 * own.enrollment * price:.2g}'):,.0f} a year" in page
+    # growth to a plan above today is spread over the two years to 2027-28
+    more = load_initiative_check(demo_project.warehouse, me, {"devices_per_student": 1.5}, "2027-28")
+    [c] = plan_costs(more)
+    assert c["growth"] == pytest.approx((1.5 - own.devices_per_student) * own.enrollment / 2)
+    assert c["replaced"] == pytest.approx(own.refresh_share * 1.5 * own.enrollment)
+
+
 @pytest.mark.slow
 def test_cli_renders_the_initiative_check(demo_project, district):
     (me, district_id), _ = district
@@ -99,7 +146,7 @@ def test_cli_renders_the_initiative_check(demo_project, district):
 
     for sentence in check.lines["sentence"]:
         assert h.escape(sentence, quote=False) in text
-    assert "Projected median 2027-28" in text and "straight line" in text
+    assert "Projected 2027-28" in text and "Verdict in 2027-28" in text and "straight line" in text
     assert not re.search(r"(?i)(src|href)=['\"]?(https?:)?//", text)
     assert "load_initiative_check" not in text  # code hidden
     bad = CliRunner().invoke(main, ["--root", str(demo_project.root), "initiative", "--district", district_id,

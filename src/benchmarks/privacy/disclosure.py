@@ -5,8 +5,11 @@ which form, and formats it, for every output alike (HTML reports, board summary,
 The rules and their reasons are in docs/privacy.md. In short, for a group of n *other* districts:
 
 - n < min_peers (5): nothing but the count; the report falls back county -> size band -> state.
-- every percentile shown is *smoothed*: the mean of the plain (linear) percentiles one rank below, at and
-  one rank above its position, so it blends at least three districts and is never one district's figure.
+- every percentile shown is *smoothed*: the mean of the plain (linear) percentiles half a rank below, at and
+  half a rank above its position, so it blends at least three districts and is never one district's figure.
+- a shown percentile must be *truthful*: within the rules' tolerance (5%, at least one display unit) of the
+  plain percentile of the others. A median that is not is replaced by a band that holds the plain median;
+  quartiles that are not are dropped (the centre alone is shown).
 - n < quartile_min_peers (10): only the centre (smoothed median); the 25th/75th percentiles of so few
   districts sit next to the extremes. If the centre, as displayed, equals the displayed figure of exactly
   one of the others, a band is shown instead, so no displayed figure matches a single neighbour.
@@ -26,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.formats import band_text, display_value, figure_text, range_parts, scale
-from benchmarks.privacy.rules import Rules, band_step
+from benchmarks.privacy.rules import Rules, band_step, tolerance_of
 from benchmarks.registry.groups import STORED_GROUPS, WHOLE_GROUPS, group_codes
 from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS, Metric
 from benchmarks.stats.loo import QUANTILES, Others
@@ -72,17 +75,21 @@ def shown_arrays(group: np.ndarray, values: np.ndarray, m: Metric, rules: Rules,
         o, own_shown = o.restrict(rows), shown_all[rows]
     n = o.n
     smooth = {name: o.smoothed(q) for name, q in QUANTILES.items()}
+    plain = {name: o.quantile(q) for name, q in QUANTILES.items()}  # internal only: the yardstick of truth
+    ok = {name: truthful(m, smooth[name], plain[name], rules) for name in QUANTILES}
     sc, step = scale(m), band_step(m, rules)
     low, high = o.at(np.zeros(len(n))) * sc, o.at(n - 1.0) * sc  # internal only: never shown
     near_equal = (high - low) < step - 1e-9
     small = n < rules.quartile_min_peers
     matches = o.count_equal(shown_all, display_value(m, smooth["median"]), own_shown)
     attributable = small & (matches == 1) & ~near_equal
-    status = np.select([n < rules.min_peers, near_equal | attributable, small], [NONE, BAND, CENTRE], QUARTILES)
+    status = np.select([n < rules.min_peers, near_equal | attributable | ~ok["median"],
+                        small | ~ok["p25"] | ~ok["p75"]], [NONE, BAND, CENTRE], QUARTILES)
 
-    centre = smooth["median"] * sc
+    # A band stands for the plain median: the grid cell that holds it (or the others' whole span when alike).
+    centre = plain["median"] * sc
     b_lo = np.where(near_equal, _grid(low, step, up=False), _grid(centre, step, up=False))
-    b_hi = np.where(near_equal, _grid(high, step, up=True), b_lo + step)
+    b_hi = np.where(near_equal, _grid(high, step, up=True), _grid(centre, step, up=True))
     b_hi = np.maximum(b_hi, b_lo + step)
     vmin, vmax = (v * sc for v in m.valid_range)
     over = b_hi > vmax
@@ -100,6 +107,15 @@ def shown_arrays(group: np.ndarray, values: np.ndarray, m: Metric, rules: Rules,
         "band_low": np.where(is_band, b_lo / sc, nan),
         "band_high": np.where(is_band, b_hi / sc, nan),
     }
+
+
+def truthful(m: Metric, shown, plain, rules: Rules) -> np.ndarray:
+    """Whether figures shown as `shown` tell the truth about the plain ones, as displayed: within the rules'
+    tolerance of the smaller of the two (so that a value between them is "about" the shown figure too, see
+    GroupFigures.place). NaN (nothing to compare) counts as truthful."""
+    s, p = display_value(m, shown), display_value(m, plain)
+    gap = np.abs(s - p)
+    return np.asarray(np.isnan(gap) | (gap <= tolerance_of(m, np.minimum(np.abs(s), np.abs(p)), rules) + 1e-9))
 
 
 def _shown_frame(codes: np.ndarray, dm: pd.DataFrame, rules: Rules, rows: np.ndarray | None = None,
@@ -219,7 +235,11 @@ class GroupFigures:
     p75: float
     low: float
     high: float
-    min_peers: int
+    rules: Rules
+
+    @property
+    def min_peers(self) -> int:
+        return self.rules.min_peers
 
     @property
     def published(self) -> bool:
@@ -254,7 +274,9 @@ class GroupFigures:
 
         A function of the shown figures and the value only, never of the others' exact values, so that any
         number of questions (plans tried one after another, figures resubmitted) teaches nothing beyond
-        what the page shows: against the middle half when quartiles are shown, else the median or band."""
+        what the page shows: against the middle half when quartiles are shown, else the median or band. A
+        value within the rules' tolerance of the shown median (tolerance_of) is "at" it: about the median, as
+        close as the shown median is to the true one, so the page never puts it on the wrong side."""
         if value is None or not np.isfinite(value):
             return Placement("missing", "", False)
         if self.status == NONE:
@@ -265,9 +287,13 @@ class GroupFigures:
             lo, hi = d(self.low), d(self.high)
             return Placement("band", "above" if v > hi else "below" if v < lo else "at", False)
         med = d(self.median)
-        side = "above" if v > med else "below" if v < med else "at"
+        about = abs(v - med) <= tolerance_of(self.metric, abs(med), self.rules) + 1e-9
+        side = "at" if about else "above" if v > med else "below"
         if self.status == QUARTILES:
-            return Placement("quartiles", side, bool(v > d(self.p75) or v < d(self.p25)))
+            beyond = bool(v > d(self.p75) or v < d(self.p25))
+            if beyond:  # outside the middle half is said first, however near the median
+                side = "above" if v > d(self.p75) else "below"
+            return Placement("quartiles", side, beyond)
         return Placement("median", side, False)
 
 
@@ -293,7 +319,7 @@ def group_figures(row: Mapping, rules: Rules, metric: str | None = None) -> Grou
     status = row.get("status")
     status = NONE if status is None or (isinstance(status, float) and np.isnan(status)) else str(status)
     return GroupFigures(m, status, int(row.get("n", 0) or 0), f("show_p25"), f("show_median"), f("show_p75"),
-                        f("band_low"), f("band_high"), rules.min_peers)
+                        f("band_low"), f("band_high"), rules)
 
 
 def _shares_kept(n, rules: Rules) -> np.ndarray:

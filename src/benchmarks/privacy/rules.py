@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from benchmarks.config import DEFAULT_DOMINANCE, DEFAULT_MIN_PEERS, DEFAULT_QUARTILE_MIN_PEERS, FLOOR_MIN_PEERS
+import numpy as np
+
+from benchmarks.config import (DEFAULT_DOMINANCE, DEFAULT_MIN_PEERS, DEFAULT_QUARTILE_MIN_PEERS, DEFAULT_TOLERANCE,
+                               FLOOR_MIN_PEERS)
 from benchmarks.formats import decimals
 from benchmarks.registry.metrics import Metric
 from benchmarks.warehouse.store import read_meta
@@ -27,6 +30,8 @@ class Rules:
     dominance: float = DEFAULT_DOMINANCE
     #: Bands lie on a grid this many times coarser than the figures' display rounding.
     band_factor: int = 10
+    #: How far a shown (smoothed) percentile may lie from the plain one, as a share of it (see tolerance_of).
+    tolerance: float = DEFAULT_TOLERANCE
 
     def __post_init__(self):
         check_min_peers(self.min_peers)
@@ -38,6 +43,8 @@ class Rules:
         if self.band_factor not in (10, 100, 1000):
             raise ValueError(f"band_factor must be 10, 100 or 1000 (bands are shown one decimal coarser than "
                              f"figures); got {self.band_factor}")
+        if not 0 < self.tolerance <= 0.25:
+            raise ValueError(f"tolerance must be a share above 0 and at most 0.25; got {self.tolerance}")
 
     @classmethod
     def for_min_peers(cls, min_peers: int = DEFAULT_MIN_PEERS) -> "Rules":
@@ -46,14 +53,16 @@ class Rules:
 
     def as_meta(self) -> dict[str, str]:
         return {"min_peers": str(self.min_peers), "quartile_min_peers": str(self.quartile_min_peers),
-                "dominance": repr(self.dominance), "band_factor": str(self.band_factor)}
+                "dominance": repr(self.dominance), "band_factor": str(self.band_factor),
+                "tolerance": repr(self.tolerance)}
 
     @classmethod
     def from_meta(cls, meta: Mapping[str, str]) -> "Rules":
         d = cls()
         return cls(int(meta.get("min_peers", d.min_peers)),
                    int(meta.get("quartile_min_peers", d.quartile_min_peers)),
-                   float(meta.get("dominance", d.dominance)), int(meta.get("band_factor", d.band_factor)))
+                   float(meta.get("dominance", d.dominance)), int(meta.get("band_factor", d.band_factor)),
+                   float(meta.get("tolerance", d.tolerance)))
 
     def may_show(self, n: int) -> bool:
         """Whether a group of n districts (n others, for a district's own peers) may be shown or named."""
@@ -63,7 +72,8 @@ class Rules:
         """These rules, tightened to min_peers if that is stricter; never loosened."""
         if min_peers is None or int(min_peers) <= self.min_peers:
             return self
-        return Rules(int(min_peers), max(self.quartile_min_peers, int(min_peers)), self.dominance, self.band_factor)
+        return Rules(int(min_peers), max(self.quartile_min_peers, int(min_peers)), self.dominance, self.band_factor,
+                     self.tolerance)
 
 
 def rules_of(con) -> Rules:
@@ -74,6 +84,12 @@ def rules_of(con) -> Rules:
 def band_step(m: Metric, rules: Rules) -> float:
     """Width of a band, in display units."""
     return rules.band_factor * 10.0 ** -decimals(m)
+
+
+def tolerance_of(m: Metric, shown, rules: Rules):
+    """How far, in display units, a figure shown as `shown` (display units) may lie from the plain one and
+    still be called the same: the rules' share of it, and never less than one display unit (rounding)."""
+    return np.maximum(rules.tolerance * np.abs(shown), 10.0 ** -decimals(m))
 
 
 def pool_small(counts: Mapping[str, int], rules: Rules) -> tuple[list[tuple[str, int]], int, int]:

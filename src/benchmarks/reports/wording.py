@@ -12,7 +12,8 @@ from benchmarks.registry.metrics import METRIC_BY_NAME, Metric
 # --- where a figure stands against its peers ---------------------------------------------------------------
 
 #: The district report's verdicts: a symbol and words, so that no reader depends on colour. "Most" is said
-#: only outside the peers' shown middle half; a small group shows only its median, so the verdict is its side.
+#: only outside the peers' shown middle half; a small group shows only its median, so the verdict is its side;
+#: within the rules' tolerance of the shown median (5%) a figure is "about the median".
 VERDICTS = {
     "better": ("✓", "Better than most"),
     "typical": ("●", "Typical"),
@@ -23,7 +24,7 @@ VERDICTS = {
     "behind_median": ("↘", "Behind the median"),
     "above_median": ("↗", "Above the median"),
     "below_median": ("↘", "Below the median"),
-    "at_median": ("●", "At the median"),
+    "at_median": ("●", "About the median"),
     "missing": ("–", "No comparison"),
     "unreported": ("–", "Not reported"),
 }
@@ -38,8 +39,18 @@ PLAN_VERDICTS = {
     "behind_median": "Behind the peers' median",
     "above_median": "Above the peers' median",
     "below_median": "Below the peers' median",
-    "at_median": "At the peers' median",
+    "at_median": "About the peers' median",
     "missing": "No comparison",
+    "unreported": "No value given",
+}
+#: The initiative check's verdict on a planned value in the target year: against the peers' projected median.
+TARGET_VERDICTS = {
+    "better_median": "Ahead of the peers' projected median",
+    "behind_median": "Behind the peers' projected median",
+    "above_median": "Above the peers' projected median",
+    "below_median": "Below the peers' projected median",
+    "at_median": "About the peers' projected median",
+    "missing": "No projection",
     "unreported": "No value given",
 }
 
@@ -57,29 +68,30 @@ def verdict_key(direction: str, place: Placement) -> str:
     return word if place.against == "quartiles" else f"{word}_median"
 
 
-def standing_of(m: Metric, fig: GroupFigures, kind: str | None, value: float) -> tuple[str, str, str]:
+def standing_of(m: Metric, fig: GroupFigures, kind: str | None, value: float,
+                phrase: str = "") -> tuple[str, str, str]:
     """(verdict key, few words, sentence) for a value against one group's shown figures, e.g. ("better",
     "above the middle half", "Higher devices per student than most districts in your county: above their
     middle half (1.05–1.31 devices)."). Every word follows from the shown figures and the value (see
-    GroupFigures.place), so no number of questions teaches more than the page shows."""
+    GroupFigures.place), so no number of questions teaches more than the page shows. phrase: how a sentence
+    names the group, when it is not a peer group's (all districts in the data)."""
     place = fig.place(value)
     key = verdict_key(m.direction, place)
     if place.against == "missing":
         return "unreported", "", "Not reported this year."
     if place.against == "none" or kind is None:
         return "missing", "too few others reported this", "Too few other districts reported this to compare."
-    return key, placement_words(place), placement_sentence(m, fig, place, PEER_GROUPS[kind].phrase)
+    return key, placement_words(place), placement_sentence(m, fig, place, phrase or PEER_GROUPS[kind].phrase)
 
 
 def placement_words(place: Placement) -> str:
     """A placement in a few words: "above the middle half", "in the middle half, below the median"."""
     if place.against == "band":
         return "within the band" if place.side == "at" else f"{place.side} the band"
-    if place.side == "at":
-        return "at the median"
+    side = "about" if place.side == "at" else place.side
     if place.against == "quartiles":
-        return f"{place.side} the middle half" if place.beyond else f"in the middle half, {place.side} the median"
-    return f"{place.side} the median"
+        return f"{place.side} the middle half" if place.beyond else f"in the middle half, {side} the median"
+    return f"{side} the median"
 
 
 def placement_sentence(m: Metric, fig: GroupFigures, place: Placement, group: str) -> str:
@@ -91,7 +103,8 @@ def placement_sentence(m: Metric, fig: GroupFigures, place: Placement, group: st
             return f"{noun[0].upper() + noun[1:]} within the band of {group} ({fig.centre_text})."
         return f"{more} {noun} than {group}, whose median lies in {fig.centre_text}."
     if place.side == "at":
-        return f"{noun[0].upper() + noun[1:]} at the median of {group} ({fig.centre_text})."
+        within = f", within their middle half ({fig.middle_text})" if place.against == "quartiles" else ""
+        return f"{noun[0].upper() + noun[1:]} about the median of {group} ({fig.centre_text}){within}."
     if place.against == "quartiles":
         if place.beyond:
             return f"{more} {noun} than most {group}: {place.side} their middle half ({fig.middle_text})."
@@ -99,6 +112,11 @@ def placement_sentence(m: Metric, fig: GroupFigures, place: Placement, group: st
                 f"({fig.middle_text}).")
     return (f"{more} {noun} than the median of {group} ({fig.centre_text}); with {fig.n} of them, too few to "
             "show their middle half.")
+
+
+#: The verdicts a section's takeaway counts, in the order it names them.
+TAKEAWAY_WORDS = {"better": "better than most", "behind": "behind most", "better_median": "better than the median",
+                  "behind_median": "behind the median"}
 
 
 def takeaway(card: pd.DataFrame) -> str:
@@ -110,18 +128,10 @@ def takeaway(card: pd.DataFrame) -> str:
     compared = ~card["verdict"].isin(["missing", "unreported"])
     directed = card[compared & card["metric"].map(lambda n: METRIC_BY_NAME[n].direction != "neutral")]
     counts = directed["verdict"].value_counts()
-    of = f"of {len(directed)} measure" + ("" if len(directed) == 1 else "s")
-    better, behind = int(counts.get("better", 0)), int(counts.get("behind", 0))
-    parts = []
-    if better:
-        parts.append(f"better than most on {better} {of}")
-    if behind:
-        parts.append(f"behind most on {behind}" + ("" if better else f" {of}"))
-    if parts:
+    parts = [f"{words} on {int(counts[key])}" for key, words in TAKEAWAY_WORDS.items() if counts.get(key, 0)]
+    if parts:  # only the sides that occur: "behind most on 2 of 5 measures, behind the median on 1"
+        parts[0] += f" of {len(directed)} measure" + ("" if len(directed) == 1 else "s")
         return ", ".join(parts)
-    ahead, short = int(counts.get("better_median", 0)), int(counts.get("behind_median", 0))
-    if ahead or short:  # small groups show only a median: say its side, not "most"
-        return f"better than the median on {ahead}, behind it on {short} {of}"
     typical = counts.get("typical", 0) + counts.get("at_median", 0)
     return "typical of your peers" if typical else "too few peers to tell"
 

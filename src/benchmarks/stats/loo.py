@@ -14,6 +14,9 @@ import numpy as np
 
 #: The percentiles stored and shown of every group.
 QUANTILES = {"p25": 0.25, "median": 0.5, "p75": 0.75}
+#: How far either side of a percentile's position the shown (smoothed) figure reaches, in ranks: half a rank
+#: blends three districts (weights 1/6, 2/3, 1/6 at a district's rank) while one outlier moves it little.
+SMOOTHING_SPAN = 0.5
 #: Coverage of the distribution-free interval on the peers' median.
 MEDIAN_INTERVAL_LEVEL = 0.95
 
@@ -86,9 +89,10 @@ class Others:
         return self.at(q * (np.maximum(self.n, 1) - 1))
 
     def smoothed(self, q: float) -> np.ndarray:
-        """Mean of the linear percentiles one rank below, at and above q's position: >= 3 districts blended."""
+        """Mean of the linear percentiles half a rank below, at and half a rank above q's position: at least
+        three districts blended, so never one district's figure (ties aside)."""
         h = q * (np.maximum(self.n, 1) - 1)
-        return (self.at(h - 1) + self.at(h) + self.at(h + 1)) / 3.0
+        return (self.at(h - SMOOTHING_SPAN) + self.at(h) + self.at(h + SMOOTHING_SPAN)) / 3.0
 
     def below(self) -> np.ndarray:
         """Mid-rank share of each row's others with a lower value (ties count half); NaN without a value."""

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.config import Paths
-from benchmarks.formats import band_decimals, decimals, display_value
+from benchmarks.formats import band_decimals, decimals, display_value, scale
+from benchmarks.privacy.disclosure import truthful
 from benchmarks.privacy.audit.artifacts import Artifact
 from benchmarks.privacy.audit.received import read_any, received_files
 from benchmarks.privacy.audit.together import chart_findings, path_findings, together_findings
@@ -150,6 +151,7 @@ class Audit:
         if _decimals_of(text) > allowed:
             self.add(reader, a.name, "figure shown more precisely than the pages round", label)
         nums = _numbers(text)
+        self._check_truthful(a, reader, m, stat, values, nums, label)
         if stat == "band":
             if len(nums) >= 2 and nums[1] - nums[0] < band_step(m, self.rules) - 1e-9:
                 self.add(reader, a.name, "band narrower than the band grid", label)
@@ -163,6 +165,22 @@ class Audit:
             if len(hits) == 1:
                 self.add(reader, a.name, "a small group's statistic equals one neighbour's figure",
                          f"{label} = {self.truth.name_of.get(hits[0], hits[0])}'s figure (n={n})")
+
+    def _check_truthful(self, a, reader, m, stat, values, nums, label) -> None:
+        """A shown percentile within the rules' tolerance of the plain one of the same districts; a band that
+        holds their plain median (docs/privacy.md: truthful small-group figures)."""
+        if not nums or not len(values):
+            return
+        v = values.to_numpy(dtype="float64")
+        if stat == "band":
+            plain = display_value(m, np.median(v))
+            if len(nums) >= 2 and not nums[0] - 1e-9 <= plain <= nums[1] + 1e-9:
+                self.add(reader, a.name, "band that does not hold the plain median", f"{label} (plain {plain:g})")
+            return
+        q = {"p25": 25, "median": 50, "p75": 75}[stat]
+        if not truthful(m, nums[0] / scale(m), np.percentile(v, q), self.rules):
+            self.add(reader, a.name, f"figure more than {self.rules.tolerance:.0%} from the plain {stat}",
+                     f"{label} (plain {display_value(m, np.percentile(v, q)):g})")
 
     def _check_totals(self, a, reader, totals, own_only: bool = False, nested=None) -> None:
         """Totals and means: size, dominance, own-figure subtraction, and nested subtraction.

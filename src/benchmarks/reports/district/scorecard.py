@@ -8,14 +8,18 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.formats import amount_text, figure_text, range_parts, share_points
-from benchmarks.privacy.disclosure import group_figures
-from benchmarks.registry.groups import PEER_GROUPS, SCORECARD_GROUPS, first_shown
+from benchmarks.privacy.disclosure import BAND, CENTRE, GroupFigures, group_figures
+from benchmarks.registry.groups import ALL_DISTRICTS, PEER_GROUPS, SCORECARD_GROUPS, first_shown
 from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS, Metric
 from benchmarks.registry.sources import PUBLIC_SOURCE
 from benchmarks.registry.years import previous_year
 from benchmarks.reports.district.data import DistrictReport, peer_groups, reference_row, rows_by_metric
 from benchmarks.reports.html import tagged
 from benchmarks.reports.wording import VERDICTS, standing_of, takeaway
+from benchmarks.stats.goals import goal_gap, meets_goal
+
+#: The whole data's column of the At a glance table (with more than one state imported), beside the peer groups.
+NATION = ALL_DISTRICTS.name
 
 
 def scorecard(report: DistrictReport) -> pd.DataFrame:
@@ -33,12 +37,10 @@ def scorecard(report: DistrictReport) -> pd.DataFrame:
                "value_text": figure_text(m, value)}
         for kind in report.group_kinds:
             g = rows.get(kind, {})
-            fig = group_figures(g, report.rules, m.name)
-            rec[f"{kind}_median"] = fig.median  # the shown (smoothed) centre; NaN when not shown as a figure
-            rec[f"{kind}_text"] = fig.centre_text
-            rec[f"{kind}_stat"] = fig.stat
-            rec[f"{kind}_n"] = int(g.get("n", 0))
-            rec[f"{kind}_p25"], rec[f"{kind}_p75"] = fig.p25, fig.p75  # NaN unless quartiles may be shown
+            _group_columns(rec, kind, group_figures(g, report.rules, m.name), m, value)
+        if has_nation(report):
+            _group_columns(rec, NATION, _nation(report, m), m, value, ALL_DISTRICTS.phrase)
+        rec["goal_text"] = goal_text(m, value)
         rec["reported"] = bool(np.isfinite(value))
         # a measure neither the district nor enough of any group reported has nothing to show
         rec["shown"] = rec["reported"] or ref is not None
@@ -52,6 +54,43 @@ def scorecard(report: DistrictReport) -> pd.DataFrame:
         out.append(rec)
     report._card = pd.DataFrame(out)
     return report._card.copy()
+
+
+def _group_columns(rec: dict, kind: str, fig: GroupFigures, m: Metric, value: float, phrase: str = "") -> None:
+    """One group's columns of a scorecard row: its shown figures and where the value stands among them."""
+    rec[f"{kind}_median"] = fig.median  # the shown (smoothed) centre; NaN when not shown as a figure
+    rec[f"{kind}_text"] = fig.centre_text
+    rec[f"{kind}_stat"] = fig.stat
+    rec[f"{kind}_n"] = fig.n
+    rec[f"{kind}_p25"], rec[f"{kind}_p75"] = fig.p25, fig.p75  # NaN unless quartiles may be shown
+    rec[f"{kind}_verdict"], rec[f"{kind}_standing"], _ = standing_of(m, fig, kind, value, phrase)
+    # a small group shows only its median (or a band): the verdict is a side of it, and says how rough it is
+    rec[f"{kind}_rough"] = fig.status in (CENTRE, BAND)
+
+
+def has_nation(report: DistrictReport) -> bool:
+    """Whether the data holds more than one state, so the page shows all its districts beside the peers."""
+    return report.nation_stats is not None and not report.nation_stats.empty
+
+
+def _nation(report: DistrictReport, m: Metric) -> GroupFigures:
+    """All districts in the data for a metric, as the board shows them (whole-group figures, gated alike)."""
+    stats = report.nation_stats
+    row = stats[stats["metric"] == m.name]
+    return group_figures(row.iloc[0].to_dict() if len(row) else {}, report.rules, m.name)
+
+
+def goal_text(m: Metric, value: float) -> str:
+    """Every goal of a metric against a value, e.g. "FCC 100 kbps: 46 kbps short; FCC 1 Mbps: 946 kbps short"
+    ("" without a goal or a value)."""
+    if not m.goals or not np.isfinite(value):
+        return ""
+    parts = []
+    for goal in m.goals:
+        name = f"FCC {goal.label}" if goal.source.startswith("FCC") else goal.label
+        met = bool(meets_goal(m, goal, [value])[0])
+        parts.append(f"{name}: " + ("met" if met else f"{amount_text(m, goal_gap(m, goal, [value])[0])} short"))
+    return "; ".join(parts)
 
 
 def detail_sentence(report: DistrictReport, m: Metric, ref) -> str:
@@ -94,47 +133,88 @@ def _verdict_badge(key: str) -> str:
     return f"<span class='verdict v-{key}'><span aria-hidden='true'>{symbol}</span> {words}</span>"
 
 
+def _rough_in_head(card: pd.DataFrame, kind: str) -> int:
+    """The one size of a column's groups when every verdict in it is rough (a small group's, shown as a
+    median or band only), so its head can say it once; 0 otherwise."""
+    rows = card[card["shown"] & ~card[f"{kind}_verdict"].isin(["missing", "unreported"])]
+    sizes = {int(n) for n in rows[f"{kind}_n"]}
+    return sizes.pop() if len(rows) and rows[f"{kind}_rough"].astype(bool).all() and len(sizes) == 1 else 0
+
+
+def _standing_cell(report: DistrictReport, r, kind: str, rough_in_head: bool) -> str:
+    """One group's cell of the At a glance table: its shown median, where the district stands among its
+    districts (verdict badge), and for a small group how rough that is (unless the column's head says it
+    for every row). The reference group's is marked."""
+    css = "num glance" + (" ref" if kind == r["reference"] else "")
+    if r[f"{kind}_stat"] == "none":
+        return f"<td class='{css}'>–</td>"
+    if kind == NATION:  # a whole-data figure, tagged as the board tags it
+        median = tagged(r[f"{kind}_text"], r["metric"], "state", r[f"{kind}_stat"], tag="span", css="",
+                        members="all", year=report.school_year, state="")
+    else:
+        median = tagged(r[f"{kind}_text"], r["metric"], kind, r[f"{kind}_stat"], tag="span", css="")
+    verdict = r[f"{kind}_verdict"]
+    badge = "" if verdict in ("missing", "unreported") else _verdict_badge(verdict)
+    rough = ""
+    if r[f"{kind}_rough"] and badge and not rough_in_head:
+        count = tagged(str(int(r[f"{kind}_n"])), r["metric"], kind, "count", tag="span", css="")
+        rough = f"<span class='rough'>rough: {count} others</span>"
+    return f"<td class='{css}'>{median}{badge}{rough}</td>"
+
+
 def scorecard_html(report: DistrictReport) -> str:
-    """The one-screen summary: every metric, your value, the medians of your county, size band and state,
-    and a verdict in a symbol and a few words against the first of them with a figure (its cell is marked).
-    Every peer group's median, locale included, is in comparison_html further down."""
+    """The one-screen summary: every metric, your value, and for each of your county, size band and state
+    (and all districts, with several states) its median and where you stand among its districts, a verdict
+    in a symbol and a few words; then each goal, met or how far short. The group the page's headings judge
+    against (the first with a figure) is underlined. Every peer group's figures are in comparison_html."""
     card = scorecard(report)
     e = html.escape
-    kinds = [k for k in SCORECARD_GROUPS if k in report.group_kinds]
+    kinds = [k for k in SCORECARD_GROUPS if k in report.group_kinds] + ([NATION] if has_nation(report) else [])
     first = report.fallback_order[0]
+    # a column whose small-group cells all have the same size says "rough: N others" once, in its head
+    in_head = {k: _rough_in_head(card, k) for k in kinds}
     body = []
     for _, r in card[card["shown"]].iterrows():
-        cells = "".join(
-            tagged(r[f"{k}_text"] if r[f"{k}_stat"] != "none" else "\u2013", r["metric"], k, r[f"{k}_stat"],
-                   css="num ref" if k == r["reference"] else "num") for k in kinds)
-        ref = r["reference"] if isinstance(r["reference"], str) else None  # a frame stores None as NaN
-        against = "" if ref in (None, first) else f" \u00b7 vs {PEER_GROUPS[ref].label.lower()}"
+        cells = "".join(_standing_cell(report, r, k, bool(in_head[k])) for k in kinds)
+        goal = (tagged(r["goal_text"], r["metric"], "own", "goal", css="goal") if r["goal_text"]
+                else "<td class='goal'>–</td>")
         body.append(f"<tr><th scope='row'>{e(r['label'])}</th>"
-                    f"{tagged(r['value_text'], r['metric'], 'own', 'value', css='num own')}{cells}"
-                    f"<td class='standing'>{_verdict_badge(r['verdict'])}"
-                    f"<span class='rank'>{e(r['standing'] + against)}</span></td></tr>")
+                    f"{tagged(r['value_text'], r['metric'], 'own', 'value', css='num own')}{cells}{goal}</tr>")
     groups = peer_groups(report).set_index("group_kind")
     n = int(groups.at[first, "n_max"]) if first in groups.index else 0
     count = tagged(str(n), "", first, "count", tag="span", css="")
     group = e(PEER_GROUPS[first].label.lower())
-    wider = f"a wider group's where fewer than {report.min_peers} reported that figure"
+    wider = f"or a wider group where fewer than {report.min_peers} reported"
     if first == "custom":
-        whom = f"the median of the {count} districts of your custom group (underlined; {wider})"
+        whom = f"the {count} districts of your custom group (underlined, {wider})"
     elif report.rules.may_show(n):
-        whom = f"the median of the {count} other districts of your {group} (underlined; {wider})"
+        whom = f"the {count} other districts of your {group} (underlined, {wider})"
     else:
-        whom = (f"the underlined median: a wider group's, as fewer than {report.min_peers} other districts of "
-                f"your {group} reported ({count})")
-    head = "".join(f"<th scope='col' class='num'>{e(PEER_GROUPS[k].label)}</th>" for k in kinds)
+        whom = (f"the underlined group: a wider one, as fewer than {report.min_peers} other districts of your "
+                f"{group} reported ({count})")
+    def column_head(k: str) -> str:
+        note = ""
+        if in_head[k]:
+            n = tagged(str(in_head[k]), "", k, "count", tag="span", css="")
+            note = f"<span class='note'>rough: {n} others</span>"
+        return f"<th scope='col' class='num'>{e(_column_label(k))}{note}</th>"
+
+    head = "".join(column_head(k) for k in kinds)
     return (
         f"<section class='scorecard'><h2>At a glance: {e(takeaway(card))}</h2>"
-        f"<p class='lede'>Medians of the other districts of each group. The verdict is against {whom}: better or "
-        "behind most when your figure lies outside their middle half (25th to 75th percentile), typical inside "
-        f"it; where fewer than {report.rules.quartile_min_peers} others reported, only the median is shown, "
-        "and the verdict says which side of it you are.</p>"
-        "<table class='summary-table'><thead><tr><th scope='col'>Measure</th><th scope='col' class='num'>You</th>"
-        f"{head}<th scope='col'>Where you stand</th></tr></thead><tbody>{''.join(body)}</tbody></table>"
+        "<p class='lede'>Each group's median and where you stand among its other districts: better or behind "
+        "most outside their middle half (25th to 75th percentile), typical inside it, about the median within "
+        f"{report.rules.tolerance:.0%} of it. Groups of fewer than {report.rules.quartile_min_peers} others "
+        f"show only a median, so their verdict is a side of it: a rough comparison. The headings below judge "
+        f"against {whom}.</p>"
+        "<div class='table-scroll'><table class='summary-table'><thead><tr><th scope='col'>Measure</th>"
+        f"<th scope='col' class='num'>You</th>{head}<th scope='col'>Goal</th></tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table></div>"
         f"{unshown_html(card)}{network_source_html(report)}</section>")
+
+
+def _column_label(kind: str) -> str:
+    return ALL_DISTRICTS.label if kind == NATION else PEER_GROUPS[kind].label
 
 
 def unshown_html(card: pd.DataFrame, area: str = "") -> str:
@@ -193,5 +273,6 @@ def comparison_html(report: DistrictReport) -> str:
             "<p>Medians of the <em>other</em> districts of each group and, beneath, their middle half (25th to "
             f"75th percentile) where at least {report.rules.quartile_min_peers} reported. A range such as 1.0–1.1 "
             "stands in where the districts of a small group are too alike for a figure to be safe.</p>"
-            "<table class='scorecard-table'><thead><tr><th scope='col'>Measure</th><th scope='col' class='num'>You</th>"
-            f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table></section>")
+            "<div class='table-scroll'><table class='scorecard-table'><thead><tr><th scope='col'>Measure</th>"
+            f"<th scope='col' class='num'>You</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+            "</section>")
