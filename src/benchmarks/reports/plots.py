@@ -129,23 +129,52 @@ def _band_panel(ax, stats: pd.DataFrame, name: str, kinds: list[str]) -> None:
     ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))  # a few round ticks
 
 
+#: The label of a trend year whose median is shown only as a band: drawn as a vertical bar over the band.
+BAND_MARK_LABEL = "Median shown as a range (that year)"
+
+
 def _trend_panel(ax, trends: pd.DataFrame, name: str, years: list[str]) -> None:
     """How the district and its peers' medians moved over the school years on record.
 
-    trends: rows (metric, school_year, series, label, value); series "you", "reference" or "state"; every
-    value is already what the report may show (the district's own figure, a group's shown median)."""
+    trends: rows (metric, school_year, series, label, value, low, high); series "you", "reference" or "state";
+    every value is already what the report may show (the district's own figure, a group's shown median). A
+    year whose median is shown only as a band (low and high, no value) is drawn as a vertical bar from low to
+    high, and the line goes on through the band's middle, so it does not break; only the years with a figure
+    get the line's marker."""
     m = METRIC_BY_NAME[name]
-    rows = trends[(trends["metric"] == name) & trends["value"].notna()]
+    rows = trends[trends["metric"] == name]
+    low = rows["low"] if "low" in rows else pd.Series(np.nan, index=rows.index)
+    high = rows["high"] if "high" in rows else pd.Series(np.nan, index=rows.index)
+    banded = low.notna() & high.notna() & rows["value"].isna()
+    rows = rows.assign(banded=banded)[rows["value"].notna() | banded]
     x_of = {y: i for i, y in enumerate(years)}
     span = []
     for series in ("state", "reference", "you"):
         line = rows[rows["series"] == series].sort_values("school_year")
         if line.empty:
             continue
-        values = [display_value(m, v) for v in line["value"]]
-        ax.plot([x_of[y] for y in line["school_year"]], values, **TREND_STYLES[series],
-                label=line["label"].iloc[0])
-        span += values
+        xs, ys, marked = [], [], []
+        for i, r in enumerate(line.itertuples()):
+            xs.append(x_of[r.school_year])
+            if r.banded:
+                lo, hi = display_value(m, r.low), display_value(m, r.high)
+                mid = display_value(m, (r.low + r.high) / 2)  # the band's middle, on the display grid
+                # an error bar from the band's low to its high end (its legend entry is a capped vertical bar)
+                ax.errorbar([xs[-1]], [mid], yerr=[[mid - lo], [hi - mid]], fmt="none",
+                            ecolor=TREND_STYLES[series]["color"], elinewidth=2.2, capsize=4, capthick=1.6,
+                            zorder=5, label=BAND_MARK_LABEL)
+                ys.append(mid)
+                span += [lo, hi]
+            else:
+                ys.append(display_value(m, r.value))
+                marked.append(i)
+                span.append(ys[-1])
+        label = line["label"].iloc[0]
+        if len(marked) == len(xs):
+            ax.plot(xs, ys, **TREND_STYLES[series], label=label)
+        else:  # markers at the figures only; the legend's entry drawn apart (it would copy markevery)
+            ax.plot(xs, ys, **TREND_STYLES[series], markevery=marked, label=f"_{label}")
+            ax.plot([], [], **TREND_STYLES[series], label=label)
     _goal_lines(ax, name, span, vertical=False, label_at=0.0)
     ax.set_xticks(range(len(years)), years, fontsize=8)
     ax.set_xlim(-0.3, len(years) - 0.7)
