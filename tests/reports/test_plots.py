@@ -223,3 +223,21 @@ def test_a_band_year_is_a_range_marker_on_an_unbroken_trend(demo_project):
     assert [len(line.get_xdata()) for line in ax.get_lines() if line.get_linestyle() == "--"] \
         == [len(figure_years)] * bool(figure_years)
 
+
+def test_the_longest_group_label_fits_in_the_figure(demo_project):
+    """A custom report's band panels name the custom group: its tick label lies inside the figure (it was
+    drawn from left of the page, "ustom group")."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    rep, _, lines = _trend_case(demo_project)
+    stats = displayable(rep.stats)
+    custom = stats[stats["group_kind"] == "state"].assign(group_kind="custom")  # a stand-in row per metric
+    names = [m.name for m in METRICS][:3]
+    for trends in (None, lines):
+        fig = peer_band_figure(pd.concat([stats, custom]), names, [*rep.group_kinds, "custom"], trends)
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        width = fig.bbox.width
+        for ax in fig.axes[:len(names)]:
+            labels = {t.get_text(): t.get_window_extent(renderer) for t in ax.get_yticklabels()}
+            assert "Custom group" in labels
+            assert all(box.x0 >= 0 and box.x1 <= width for box in labels.values()), labels

@@ -15,6 +15,8 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextToPath
 from matplotlib.ticker import MaxNLocator
 
 from benchmarks.formats import display_value
@@ -62,6 +64,14 @@ TREND_STYLES = {
                       markerfacecolor="white", zorder=3),
     "state": dict(color=PALETTE["text"], linestyle=":", marker="s", linewidth=1.6, markersize=4, zorder=2),
 }
+
+
+def _text_width(labels: list[str], fontsize) -> float:
+    """The widest of the labels in inches, at the font size given (points or a name such as "medium"), as
+    the default font draws it; measured without a renderer or a layout pass."""
+    props = FontProperties(size=fontsize)
+    return max((TextToPath().get_text_width_height_descent(t, props, ismath=False)[0] / 72 for t in labels),
+               default=0.0)
 
 
 def _panel_title(ax, text: str, **style) -> None:
@@ -205,9 +215,12 @@ def peer_band_figure(stats: pd.DataFrame, metrics: list[str], kinds: list[str] |
     width = 8.6 if with_trends else 7.5
     axes_h, gap, top, legend_h = 0.4 * len(kinds), 0.62, 0.3, 0.95
     height = len(metrics) * (axes_h + gap) - gap + top + legend_h
+    # room on the left for the longest group label ("Custom group"), measured once
+    left = max(0.95, _text_width([PEER_GROUPS[k].label for k in kinds], matplotlib.rcParams["ytick.labelsize"])
+               * 1.1 + 0.15)
     fig = Figure(figsize=(width, height))
     grid = fig.add_gridspec(len(metrics), 2 if with_trends else 1, width_ratios=[3, 2] if with_trends else [1],
-                            left=0.95 / width, right=1 - 0.12 / width, top=1 - top / height,
+                            left=left / width, right=1 - 0.12 / width, top=1 - top / height,
                             bottom=legend_h / height, hspace=gap / axes_h, wspace=0.16 if with_trends else 0)
     bands = [fig.add_subplot(grid[i, 0]) for i in range(len(metrics))]
     for ax, name in zip(bands, metrics):
