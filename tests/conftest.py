@@ -188,6 +188,47 @@ def shown_median(others, metric_name: str, rules=None) -> float:
     return centre
 
 
+def shown_band(others, metric_name: str, rules=None) -> tuple[float, float]:
+    """The band a report shows instead of a group's median (low, high, in stored units), by the rules of
+    docs/privacy.md worked out directly: the others all within one band step (the step's grid around their
+    lowest and highest), or a small group whose displayed median matches one district's figure (the step of
+    the grid holding the median); (NaN, NaN) where the report shows a figure or nothing."""
+    import math
+
+    import numpy as np
+
+    from benchmarks.formats import display_value
+    from benchmarks.privacy.rules import Rules
+    from benchmarks.registry.metrics import METRIC_BY_NAME
+
+    rules = rules or Rules()
+    m = METRIC_BY_NAME[metric_name]
+    v = np.asarray(others, dtype=float)
+    v = v[~np.isnan(v)]
+    none = (float("nan"), float("nan"))
+    if len(v) < rules.min_peers:
+        return none
+    sc = 100.0 if m.unit == "%" else 1.0
+    step = rules.band_factor * 10.0 ** -(max(m.decimals - 2, 0) if m.unit == "%" else m.decimals)
+    centre = smoothed(v)
+    alike = (v.max() - v.min()) * sc < step - 1e-9
+    one_match = len(v) < rules.quartile_min_peers and (display_value(m, v) == display_value(m, centre)).sum() == 1
+    if not (alike or one_match):
+        return none
+    if alike:
+        lo, hi = math.floor(v.min() * sc / step + 1e-9) * step, math.ceil(v.max() * sc / step - 1e-9) * step
+    else:
+        lo = math.floor(centre * sc / step + 1e-9) * step
+        hi = lo + step
+    hi = max(hi, lo + step)
+    vmin, vmax = (x * sc for x in m.valid_range)
+    if hi > vmax:
+        lo, hi = min(lo, vmax - step), vmax
+    if lo < vmin:
+        lo, hi = vmin, max(hi, vmin + step)
+    return lo / sc, hi / sc
+
+
 def workbook_content(data: bytes) -> dict:
     """What a person and Excel see in a workbook: cells, validations, number formats, frozen panes."""
     import io

@@ -3,9 +3,10 @@
 import re
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
-from conftest import shown_median
+from conftest import shown_band, shown_median
 
 from benchmarks.reports.district import load_district_report, peer_groups, peer_groups_html, purchasing_html, scorecard
 from benchmarks.privacy.disclosure import GroupFigures
@@ -218,3 +219,127 @@ def test_goal_shares_come_from_groups_large_enough(kestrel):
     band = dm[(dm.size_band == own.size_band) & (dm.pseudonym != rows[0][0])]["bandwidth_kbps_per_student"].dropna()
     assert f"goal 100 kbps: met; {(band >= 100).mean() * 100:.0f}% of districts of your size in the state meet it" \
         in detail
+
+
+def _outside_kestrel(project, count=7):
+    """District IDs and pseudonyms of the first `count` districts outside Kestrel County (by pseudonym): a
+    custom group that is no stored group give or take a few districts."""
+    cw = duckdb.connect(str(project.crosswalk), read_only=True)
+    ids = dict(cw.execute("SELECT pseudonym, district_id FROM crosswalk").fetchall())
+    cw.close()
+    con = duckdb.connect(str(project.warehouse), read_only=True)
+    picked = [p for (p,) in con.execute("SELECT pseudonym FROM district_metrics WHERE school_year = '2025-26' "
+                                        f"AND county <> 'Kestrel County' ORDER BY 1 LIMIT {count}").fetchall()]
+    con.close()
+    return [ids[p] for p in picked], picked
+
+
+def test_a_custom_report_prices_devices_against_the_custom_group(kestrel):
+    """The custom group is the report's first comparison: the purchasing section prices the replacements at
+    its median, the one the scorecard shows (worked out here from district_metrics)."""
+    project, rows, dm, cur = kestrel
+    me = rows[0][0]
+    ids, members = _outside_kestrel(project)
+    rep = load_district_report(project.warehouse, me, "2025-26", custom_peers=ids)
+    prices = dm.set_index("pseudonym").loc[members, "device_price_usd"]
+    median = shown_median(prices, "device_price_usd")
+    assert np.isfinite(median)  # the case: the custom group shows a median price
+    assert scorecard(rep).set_index("metric").at["device_price_usd", "custom_median"] == pytest.approx(median)
+    mine = cur.set_index("pseudonym").loc[me]
+    at_median = mine.devices_replaced * median
+    assert rep.purchasing["reference_kind"] == "custom"
+    assert rep.purchasing["spend_at_reference"] == pytest.approx(at_median)
+    assert rep.purchasing["difference"] == pytest.approx(mine.device_spend_usd - at_median)
+    text = purchasing_html(rep)
+    assert "data-purchasing='custom'" in text and "At the median price of districts in your chosen group" in text
+    assert re.search(r"custom group median <span data-metric='device_price_usd' data-group='custom' "
+                     rf"data-stat='median'>\${median:,.0f}</span>", text)
+    assert f"${at_median:,.0f}" in text
+    assert f"${abs(mine.device_spend_usd - at_median):,.0f} {'more' if mine.device_spend_usd > at_median else 'less'}" \
+        in text
+    # the same district's own report still prices against its county
+    plain = load_district_report(project.warehouse, me, "2025-26")
+    assert plain.purchasing["reference_kind"] == "county" and "custom group" not in purchasing_html(plain)
+
+
+def test_against_group_reprices_only_with_a_median_to_show():
+    from benchmarks.stats.purchasing import against_group
+
+    row = {"devices_replaced": 100.0, "device_spend_usd": 31000.0, "price": 310.0, "reference_kind": "county",
+           "reference_median": 300.0, "spend_at_reference": 30000.0, "difference": 1000.0}
+    got = against_group(row, "custom", 320.0)
+    assert (got["reference_kind"], got["reference_median"], got["custom_median"]) == ("custom", 320.0, 320.0)
+    assert (got["spend_at_reference"], got["difference"]) == (32000.0, -1000.0)
+    kept = against_group(row, "custom", nan)  # a band or nothing shown: the stored reference stays
+    assert kept["reference_kind"] == "county" and kept["spend_at_reference"] == 30000.0
+    assert np.isnan(kept["custom_median"])
+    assert against_group({}, "custom", 320.0) == {}
+
+
+def test_a_band_year_stays_on_the_trend_as_its_band(kestrel):
+    """Kestrel County's refresh cycle is shown as a band in some years: each such year is a row of the trend
+    with the band's ends (worked out here from district_metrics) and no value; figure rows have no band."""
+    from benchmarks.reports.district import trend_lines
+
+    project, rows, _, _ = kestrel
+    me = rows[0][0]
+    rep = load_district_report(project.warehouse, me, "2025-26")
+    lines = trend_lines(rep)
+    assert {"low", "high"} <= set(lines.columns)
+    con = duckdb.connect(str(project.warehouse), read_only=True)
+    every = con.execute("SELECT * FROM district_metrics WHERE county = 'Kestrel County'").df()
+    con.close()
+    name = "refresh_cycle_years"
+    ref = lines[(lines["metric"] == name) & (lines["series"] == "reference")].set_index("school_year")
+    assert list(ref.index) == sorted(every["school_year"].unique())  # every year on record, none dropped
+    bands = 0
+    for year, frame in every.groupby("school_year"):
+        lo, hi = shown_band(frame.loc[frame["pseudonym"] != me, name], name)
+        r = ref.loc[year]
+        if np.isfinite(lo):
+            bands += 1
+            assert (r["stat"], r["low"], r["high"]) == ("band", pytest.approx(lo), pytest.approx(hi))
+            assert np.isnan(r["value"]) and r["text"] == f"{lo:g}–{hi:g} years"
+        else:
+            assert r["stat"] == "median" and np.isnan(r["low"]) and np.isnan(r["high"])
+    assert bands >= 2
+    figures = lines[lines["stat"] != "band"]
+    assert figures["low"].isna().all() and figures["high"].isna().all()
+
+
+def test_the_trend_table_alt_text_and_caption_say_what_a_band_year_is(kestrel):
+    from benchmarks.reports.district import (
+        area_section_html,
+        trend_lines,
+        trend_table_html,
+    )
+
+    project, rows, _, _ = kestrel
+    rep = load_district_report(project.warehouse, rows[0][0], "2025-26")
+    lines = trend_lines(rep)
+    band = lines[(lines["metric"] == "refresh_cycle_years") & (lines["stat"] == "band")].iloc[0]
+    table = trend_table_html(lines, ["refresh_cycle_years"])
+    assert (f"data-metric='refresh_cycle_years' data-group='county' data-stat='band' "
+            f"data-year='{band['school_year']}'>{band['text']}<") in table
+    page = area_section_html(rep, "devices")
+    alt = re.search(r'alt="([^"]*)"', page).group(1)
+    assert f"shown only as the range {band['text']} ({band['school_year']}, a vertical bar)" in alt
+    assert "a vertical bar on a median&#x27;s line: a year whose median is shown only as a range" in alt
+    caption = re.search(r"<figcaption>(.*?)</figcaption>", page).group(1)
+    assert "the line passing through the range&#x27;s middle" in caption
+    assert "custom group" not in caption  # no custom group on this report
+
+
+def test_a_custom_report_says_whose_median_the_trend_follows(kestrel):
+    """Only this year has custom figures: the trend follows the county (the stored reference) and says so."""
+    from benchmarks.reports.district import area_section_html, trend_lines
+
+    project, rows, _, _ = kestrel
+    ids, _ = _outside_kestrel(project)
+    rep = load_district_report(project.warehouse, rows[0][0], "2025-26", custom_peers=ids)
+    lines = trend_lines(rep)
+    assert set(lines.loc[lines["series"] == "reference", "group_kind"]) == {"county"}
+    page = area_section_html(rep, "devices")
+    note = "Trend: the median of districts in your county; the custom group has no history, only this year&#x27;s figures."
+    assert note in re.search(r"<figcaption>(.*?)</figcaption>", page).group(1)
+    assert note in re.search(r'alt="([^"]*)"', page).group(1)

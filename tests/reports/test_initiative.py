@@ -6,7 +6,7 @@ import duckdb
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import shown_median
+from conftest import shown_band, shown_median
 
 from benchmarks.cli import main
 from benchmarks.reports.initiative import load_initiative_check, parse_plan
@@ -72,14 +72,17 @@ def test_plan_lines_match_stored_and_direct_figures(demo_project, district):
         # projection: least-squares line through the others' yearly medians, read at 2027
         years = sorted(others.school_year.unique())
         xs = [int(y[:4]) for y in years]
-        # ... through the medians the reports could show (a band year has none)
+        # ... through the medians the reports could show: a figure, or the middle of the band shown instead
         ys = [shown_median(others[others.school_year == y][name], name) for y in years]
+        ys = [v if np.isfinite(v) else np.mean(shown_band(others[others.school_year == y][name], name))
+              for y, v in zip(years, ys)]
         xs, ys = [x for x, y in zip(xs, ys) if np.isfinite(y)], [y for y in ys if np.isfinite(y)]
         if len(ys) < 2:  # no trend from fewer than two yearly medians
             assert np.isnan(lines.at[name, "projected_median"])
             continue
         slope, intercept = np.polyfit(xs, ys, 1)
         assert lines.at[name, "projected_median"] == pytest.approx(intercept + slope * 2027)
+        assert lines.at[name, "trend_years"] == len(ys)
     assert lines.at["bandwidth_kbps_per_student", "goal0_meets"] and lines.at["bandwidth_kbps_per_student", "goal1_meets"]
     assert "Meets the 100 kbps and 1 Mbps goals." in lines.at["bandwidth_kbps_per_student", "sentence"]
     assert "By 2027-28 their median is projected at" in lines.at["devices_per_student", "sentence"]
@@ -152,3 +155,27 @@ def test_cli_renders_the_initiative_check(demo_project, district):
     bad = CliRunner().invoke(main, ["--root", str(demo_project.root), "initiative", "--district", district_id,
                                     "--plan", "laptops=1"])
     assert bad.exit_code == 1 and "Error: plan: unknown metric 'laptops'" in bad.output
+
+
+def test_a_band_year_counts_among_the_trend_years(demo_project, district):
+    """Kestrel County's refresh cycle is shown only as a band (its eight others too alike, or their median one
+    district's figure) in some years: those years count in the projection, taken at the band's middle (worked
+    out here from district_metrics), and the sentence says how many yearly medians the line went through
+    instead of "fewer than two years on record"."""
+    (me, _), dm = district
+    name = "refresh_cycle_years"
+    check = load_initiative_check(demo_project.warehouse, me, {name: 4.0}, "2027-28")
+    line = check.lines.set_index("metric").loc[name]
+    own = dm[(dm.pseudonym == me) & (dm.school_year == "2025-26")].iloc[0]
+    others = dm[(dm.county == own.county) & (dm.pseudonym != me)]
+    years = sorted(others.school_year.unique())
+    bands = [shown_band(others[others.school_year == y][name], name) for y in years]
+    assert sum(np.isfinite(lo) for lo, _ in bands) >= 2  # the case: most years shown as a band
+    ys = [np.mean(b) if np.isfinite(b[0]) else shown_median(others[others.school_year == y][name], name)
+          for y, b in zip(years, bands)]
+    assert all(np.isfinite(ys)) and len(ys) == 3
+    slope, intercept = np.polyfit([int(y[:4]) for y in years], ys, 1)
+    assert line["trend_years"] == 3
+    assert line["projected_median"] == pytest.approx(intercept + slope * 2027)
+    assert "a straight line through 3 yearly medians" in line["sentence"]
+    assert "fewer than two years" not in line["sentence"]

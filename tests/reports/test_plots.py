@@ -104,8 +104,13 @@ def test_trend_panels_draw_own_figures_and_shown_medians_only(demo_project):
         m = METRIC_BY_NAME[name]
         # allowed: the district's own figures (from district_metrics), the stored shown medians of its groups
         # in each year, the goals, each as the text rounds it; the drawn y values must all be among them
+        # (a year shown as a band: its two ends, and the line goes through the band's middle)
+        mine = h[h["metric"] == name]
         ok = ({display_value(m, v) for v in own[name].dropna()}
-              | {display_value(m, v) for v in h.loc[h["metric"] == name, "show_median"].dropna()}
+              | {display_value(m, v) for v in mine["show_median"].dropna()}
+              | {display_value(m, v) for v in pd.concat([mine["band_low"], mine["band_high"]]).dropna()}
+              | {display_value(m, (lo + hi) / 2) for lo, hi in zip(mine["band_low"], mine["band_high"])
+                 if np.isfinite(lo)}
               | {display_value(m, g.value) for g in m.goals})
         ys = [float(y) for line in ax.get_lines() for y in np.atleast_1d(line.get_ydata())]
         assert ys and all(any(abs(y - a) < 1e-9 for a in ok) for y in ys), name
@@ -116,6 +121,7 @@ def test_trend_panels_draw_own_figures_and_shown_medians_only(demo_project):
 
 def _greyscale_signature(handle) -> tuple:
     """What is left of a legend entry on a greyscale print: lightness, line style, marker, hatch."""
+    from matplotlib.collections import LineCollection
     from matplotlib.colors import to_rgba
     from matplotlib.lines import Line2D
 
@@ -125,6 +131,8 @@ def _greyscale_signature(handle) -> tuple:
 
     if isinstance(handle, Line2D):
         return ("line", handle.get_linestyle(), handle.get_marker(), lightness(handle.get_color()))
+    if isinstance(handle, LineCollection):  # an error bar's entry: a vertical bar with caps
+        return ("bar", lightness(handle.get_color()[0]))
     return ("patch", handle.get_hatch(), lightness(handle.get_facecolor()))
 
 
@@ -169,3 +177,67 @@ assert "matplotlib.pyplot" not in sys.modules
     env = {**os.environ, "MPLBACKEND": "module://no_such_backend"}  # any backend lookup would fail
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_band_year_is_a_range_marker_on_an_unbroken_trend(demo_project):
+    """Kestrel County's refresh cycle is shown only as a band in some years: the county's dashed line goes
+    through every year (at a band's middle), each band year is drawn as a vertical bar from the band's low to
+    its high end, and only the figure years get the line's circles."""
+    from matplotlib.container import ErrorbarContainer
+
+    from benchmarks.reports.plots import BAND_MARK_LABEL
+
+    rep, _, lines = _trend_case(demo_project)
+    name = "refresh_cycle_years"
+    names = [m.name for m in METRICS]
+    fig = peer_band_figure(displayable(rep.stats), names, rep.group_kinds, lines)
+    ax = fig.axes[len(names) + names.index(name)]
+    ref = lines[(lines["metric"] == name) & (lines["series"] == "reference")].sort_values("school_year")
+    years = sorted(lines["school_year"].unique())
+    banded = ref[ref["stat"] == "band"]
+    assert len(banded) >= 2 and len(ref) == len(years)
+    m = METRIC_BY_NAME[name]
+    # the county's line: one point per year, a band year at the middle of its band
+    county = [line for line in ax.get_lines() if line.get_linestyle() == "--" and len(line.get_xdata()) > 0]
+    assert len(county) == 1
+    expected = [(lo + hi) / 2 if stat == "band" else v for lo, hi, v, stat in
+                zip(ref["low"], ref["high"], ref["value"], ref["stat"])]
+    assert list(county[0].get_xdata()) == list(range(len(years)))
+    assert np.allclose(county[0].get_ydata(), [display_value(m, y) for y in expected])
+    figure_years = [i for i, stat in enumerate(ref["stat"]) if stat != "band"]
+    marks = county[0].get_markevery()
+    assert (list(range(len(years))) if marks is None else list(marks)) == figure_years
+    # a vertical bar per band year, from its shown low to its shown high, in the county's colour
+    bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer) and c.get_label() == BAND_MARK_LABEL]
+    assert len(bars) == len(banded)
+    drawn = sorted(tuple(np.round(seg[:, 1], 9)) + (float(seg[0, 0]),)
+                   for c in bars for seg in c.lines[2][0].get_segments())
+    want = sorted((display_value(m, lo), display_value(m, hi), float(years.index(y)))
+                  for lo, hi, y in zip(banded["low"], banded["high"], banded["school_year"]))
+    assert drawn == want
+    assert BAND_MARK_LABEL in [t.get_text() for t in fig.legends[0].get_texts()]
+    # before: a band year had no value, so the dashed line broke into lone points (here: none at all)
+    broken = peer_band_figure(displayable(rep.stats), names, rep.group_kinds,
+                              lines.assign(low=np.nan, high=np.nan))
+    ax = broken.axes[len(names) + names.index(name)]
+    assert [len(line.get_xdata()) for line in ax.get_lines() if line.get_linestyle() == "--"] \
+        == [len(figure_years)] * bool(figure_years)
+
+
+def test_the_longest_group_label_fits_in_the_figure(demo_project):
+    """A custom report's band panels name the custom group: its tick label lies inside the figure (it was
+    drawn from left of the page, "ustom group")."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    rep, _, lines = _trend_case(demo_project)
+    stats = displayable(rep.stats)
+    custom = stats[stats["group_kind"] == "state"].assign(group_kind="custom")  # a stand-in row per metric
+    names = [m.name for m in METRICS][:3]
+    for trends in (None, lines):
+        fig = peer_band_figure(pd.concat([stats, custom]), names, [*rep.group_kinds, "custom"], trends)
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        width = fig.bbox.width
+        for ax in fig.axes[:len(names)]:
+            labels = {t.get_text(): t.get_window_extent(renderer) for t in ax.get_yticklabels()}
+            assert "Custom group" in labels
+            assert all(box.x0 >= 0 and box.x1 <= width for box in labels.values()), labels

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.config import DEFAULT_MIN_PEERS
-from benchmarks.privacy.disclosure import NONE, gate_goal_shares, gate_group_goals, protect, protect_groups
+from benchmarks.privacy.disclosure import BAND, NONE, gate_goal_shares, gate_group_goals, protect, protect_groups
 from benchmarks.privacy.rules import Rules
 from benchmarks.registry.groups import size_band
 from benchmarks.registry.metrics import compute_metrics
@@ -104,11 +104,22 @@ def derived_tables(district_metrics: pd.DataFrame, current: pd.DataFrame | None 
     }
 
 
+def shown_centre(stats: pd.DataFrame) -> np.ndarray:
+    """Each row's median as a report may show it: the shown (smoothed) median, or the middle of the band
+    shown instead of it (a function of the band's shown ends only); NaN where nothing is shown."""
+    median = stats["show_median"].to_numpy(dtype="float64", na_value=np.nan)
+    middle = (stats["band_low"].to_numpy(dtype="float64", na_value=np.nan)
+              + stats["band_high"].to_numpy(dtype="float64", na_value=np.nan)) / 2
+    return np.where(np.isfinite(median), median, np.where(stats["status"].to_numpy() == BAND, middle, np.nan))
+
+
 def _trends_on_shown(peer_stats: pd.DataFrame, group_stats: pd.DataFrame) -> pd.DataFrame:
-    """peer_stats with trends.add_trends' columns, fitted through the medians disclosure lets a report show."""
+    """peer_stats with trends.add_trends' columns, fitted through the medians disclosure lets a report show:
+    every year on record whose median is shown, as a figure or as a band (taken at the band's middle, as the
+    trend chart draws it), so a band year counts among the trend's years instead of breaking it."""
     ps = peer_stats.reset_index(drop=True)
-    trended = add_trends(ps.assign(median=ps["show_median"], published=ps["status"] != NONE),
-                         group_stats.assign(median=group_stats["show_median"]))
+    trended = add_trends(ps.assign(median=shown_centre(ps), published=ps["status"] != NONE),
+                         group_stats.assign(median=shown_centre(group_stats)))
     return ps.assign(**{c: trended[c].to_numpy() for c in TREND_COLUMNS})
 
 

@@ -15,6 +15,8 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextToPath
 from matplotlib.ticker import MaxNLocator
 
 from benchmarks.formats import display_value
@@ -62,6 +64,14 @@ TREND_STYLES = {
                       markerfacecolor="white", zorder=3),
     "state": dict(color=PALETTE["text"], linestyle=":", marker="s", linewidth=1.6, markersize=4, zorder=2),
 }
+
+
+def _text_width(labels: list[str], fontsize) -> float:
+    """The widest of the labels in inches, at the font size given (points or a name such as "medium"), as
+    the default font draws it; measured without a renderer or a layout pass."""
+    props = FontProperties(size=fontsize)
+    return max((TextToPath().get_text_width_height_descent(t, props, ismath=False)[0] / 72 for t in labels),
+               default=0.0)
 
 
 def _panel_title(ax, text: str, **style) -> None:
@@ -129,23 +139,52 @@ def _band_panel(ax, stats: pd.DataFrame, name: str, kinds: list[str]) -> None:
     ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))  # a few round ticks
 
 
+#: The label of a trend year whose median is shown only as a band: drawn as a vertical bar over the band.
+BAND_MARK_LABEL = "Median shown as a range (that year)"
+
+
 def _trend_panel(ax, trends: pd.DataFrame, name: str, years: list[str]) -> None:
     """How the district and its peers' medians moved over the school years on record.
 
-    trends: rows (metric, school_year, series, label, value); series "you", "reference" or "state"; every
-    value is already what the report may show (the district's own figure, a group's shown median)."""
+    trends: rows (metric, school_year, series, label, value, low, high); series "you", "reference" or "state";
+    every value is already what the report may show (the district's own figure, a group's shown median). A
+    year whose median is shown only as a band (low and high, no value) is drawn as a vertical bar from low to
+    high, and the line goes on through the band's middle, so it does not break; only the years with a figure
+    get the line's marker."""
     m = METRIC_BY_NAME[name]
-    rows = trends[(trends["metric"] == name) & trends["value"].notna()]
+    rows = trends[trends["metric"] == name]
+    low = rows["low"] if "low" in rows else pd.Series(np.nan, index=rows.index)
+    high = rows["high"] if "high" in rows else pd.Series(np.nan, index=rows.index)
+    banded = low.notna() & high.notna() & rows["value"].isna()
+    rows = rows.assign(banded=banded)[rows["value"].notna() | banded]
     x_of = {y: i for i, y in enumerate(years)}
     span = []
     for series in ("state", "reference", "you"):
         line = rows[rows["series"] == series].sort_values("school_year")
         if line.empty:
             continue
-        values = [display_value(m, v) for v in line["value"]]
-        ax.plot([x_of[y] for y in line["school_year"]], values, **TREND_STYLES[series],
-                label=line["label"].iloc[0])
-        span += values
+        xs, ys, marked = [], [], []
+        for i, r in enumerate(line.itertuples()):
+            xs.append(x_of[r.school_year])
+            if r.banded:
+                lo, hi = display_value(m, r.low), display_value(m, r.high)
+                mid = display_value(m, (r.low + r.high) / 2)  # the band's middle, on the display grid
+                # an error bar from the band's low to its high end (its legend entry is a capped vertical bar)
+                ax.errorbar([xs[-1]], [mid], yerr=[[mid - lo], [hi - mid]], fmt="none",
+                            ecolor=TREND_STYLES[series]["color"], elinewidth=2.2, capsize=4, capthick=1.6,
+                            zorder=5, label=BAND_MARK_LABEL)
+                ys.append(mid)
+                span += [lo, hi]
+            else:
+                ys.append(display_value(m, r.value))
+                marked.append(i)
+                span.append(ys[-1])
+        label = line["label"].iloc[0]
+        if len(marked) == len(xs):
+            ax.plot(xs, ys, **TREND_STYLES[series], label=label)
+        else:  # markers at the figures only; the legend's entry drawn apart (it would copy markevery)
+            ax.plot(xs, ys, **TREND_STYLES[series], markevery=marked, label=f"_{label}")
+            ax.plot([], [], **TREND_STYLES[series], label=label)
     _goal_lines(ax, name, span, vertical=False, label_at=0.0)
     ax.set_xticks(range(len(years)), years, fontsize=8)
     ax.set_xlim(-0.3, len(years) - 0.7)
@@ -176,9 +215,12 @@ def peer_band_figure(stats: pd.DataFrame, metrics: list[str], kinds: list[str] |
     width = 8.6 if with_trends else 7.5
     axes_h, gap, top, legend_h = 0.4 * len(kinds), 0.62, 0.3, 0.95
     height = len(metrics) * (axes_h + gap) - gap + top + legend_h
+    # room on the left for the longest group label ("Custom group"), measured once
+    left = max(0.95, _text_width([PEER_GROUPS[k].label for k in kinds], matplotlib.rcParams["ytick.labelsize"])
+               * 1.1 + 0.15)
     fig = Figure(figsize=(width, height))
     grid = fig.add_gridspec(len(metrics), 2 if with_trends else 1, width_ratios=[3, 2] if with_trends else [1],
-                            left=0.95 / width, right=1 - 0.12 / width, top=1 - top / height,
+                            left=left / width, right=1 - 0.12 / width, top=1 - top / height,
                             bottom=legend_h / height, hspace=gap / axes_h, wspace=0.16 if with_trends else 0)
     bands = [fig.add_subplot(grid[i, 0]) for i in range(len(metrics))]
     for ax, name in zip(bands, metrics):

@@ -1,5 +1,6 @@
-"""Device purchasing: each district's price per device against its county and state, and what its
-replacements would have cost at the county's median price (what a joint purchase agreement aims at)."""
+"""Device purchasing: each district's price per device against its county and state (or, on a custom report,
+its custom group), and what its replacements would have cost at that median price (what a joint purchase
+agreement aims at)."""
 
 from __future__ import annotations
 
@@ -50,3 +51,19 @@ def compute_purchasing(current: pd.DataFrame | None, peer_stats: pd.DataFrame) -
     out["spend_at_reference"] = np.where(counted, replaced * ref, np.nan)
     out["difference"] = np.where(counted, spend - replaced * ref, np.nan)
     return out[COLUMNS].reset_index(drop=True)
+
+
+def against_group(row: dict, kind: str, median: float) -> dict:
+    """A district's purchasing row (compute_purchasing) priced against another group's median instead: a
+    custom group's, for a custom report. median: the median the report shows of that group (NaN when it
+    shows none: then the row keeps its stored reference). The group's median is kept as `<kind>_median`."""
+    if not row:
+        return {}
+    out = dict(row, **{f"{kind}_median": median})
+    if not np.isfinite(median):
+        return out
+    replaced = float(out.get("devices_replaced", np.nan))
+    counted = np.isfinite(float(out.get("price", np.nan)))
+    at = replaced * median if counted else np.nan
+    return dict(out, reference_kind=kind, reference_median=median, spend_at_reference=at,
+                difference=float(out.get("device_spend_usd", np.nan)) - at if counted else np.nan)

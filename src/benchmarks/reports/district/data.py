@@ -16,6 +16,7 @@ from benchmarks.privacy.keys import is_demo_key
 from benchmarks.privacy.rules import Rules, check_min_peers, rules_of
 from benchmarks.registry.groups import FALLBACK_ORDER, PEER_GROUPS, first_shown
 from benchmarks.stats.peers import custom_peer_stats
+from benchmarks.stats.purchasing import PRICE, against_group
 from benchmarks.warehouse.queries import counties_named, data_snapshot, nation_of, year_or_latest
 from benchmarks.warehouse.store import connect, read_meta
 
@@ -38,7 +39,8 @@ class DistrictReport:
     parameters: dict = field(default_factory=dict)
     #: goal_gaps rows of the district (school year of the report).
     goals: pd.DataFrame = field(default_factory=pd.DataFrame)
-    #: The district's purchasing row (empty when none was stored).
+    #: The district's purchasing row (empty when none was stored); on a custom report priced against the custom
+    #: group's shown median where it shows one (stats.purchasing.against_group).
     purchasing: dict = field(default_factory=dict)
     #: How many districts the custom list named (0: no custom group).
     custom_named: int = 0
@@ -119,6 +121,9 @@ def load_district_report(warehouse: str | Path = "", district: str = "", school_
         demo = is_demo_key(read_meta(con).get("key_fingerprint", ""))
         public = public_in_year(con, school_year)
         nation = nation_of(con, school_year)
+    purchasing = buying.iloc[0].to_dict() if len(buying) else {}
+    if members:  # priced against the custom group, at the median its report shows (the scorecard's)
+        purchasing = against_group(purchasing, "custom", shown_median_of(stats, "custom", PRICE))
     state, county_name, locale, band, enrollment, source, network, funding_year = info
     # The crosswalk is read for this district only: its own name on its own report.
     name = crosswalk.name_of(crosswalk_path(wh), district, source)
@@ -130,7 +135,7 @@ def load_district_report(warehouse: str | Path = "", district: str = "", school_
         params["custom_peers"] = f"{named} districts"
     return DistrictReport(district, school_year, name, state, county_name, locale, band, int(enrollment), stats,
                           min_peers=rules.min_peers, snapshot=snapshot, parameters=params, goals=goals,
-                          purchasing=buying.iloc[0].to_dict() if len(buying) else {}, custom_named=named,
+                          purchasing=purchasing, custom_named=named,
                           rules=rules, demo=demo, history=history, network_source=network,
                           network_funding_year=_year(funding_year), public_in_year=public,
                           nation_stats=nation[0], nation_goals=nation[1])
@@ -191,6 +196,13 @@ def iter_district_reports(warehouse: str | Path, school_year: str, districts: li
                              network_source=row["network_source"],
                              network_funding_year=_year(row["network_funding_year"]), public_in_year=public,
                              nation_stats=nation[0], nation_goals=nation[1])
+
+
+def shown_median_of(stats: pd.DataFrame, kind: str, metric: str) -> float:
+    """The median a report shows of one of its groups for a metric (show_median: NaN where the group shows
+    only a band, or nothing)."""
+    row = stats[(stats["group_kind"] == kind) & (stats["metric"] == metric)]
+    return float(row["show_median"].iloc[0]) if len(row) and pd.notna(row["show_median"].iloc[0]) else float("nan")
 
 
 def rows_by_metric(stats: pd.DataFrame) -> dict[str, dict[str, dict]]:

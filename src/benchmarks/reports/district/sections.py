@@ -18,7 +18,7 @@ from benchmarks.reports.html import tagged
 from benchmarks.reports.plots import figure_html, peer_band_figure
 from benchmarks.reports.wording import takeaway
 
-TREND_COLUMNS = ["metric", "school_year", "series", "group_kind", "label", "value", "text", "stat"]
+TREND_COLUMNS = ["metric", "school_year", "series", "group_kind", "label", "value", "low", "high", "text", "stat"]
 
 
 def header_html(report: DistrictReport) -> str:
@@ -30,25 +30,33 @@ def header_html(report: DistrictReport) -> str:
             + f' students ({e(report.size_band)})</p></header>')
 
 
+def trend_groups(report: DistrictReport, metric: str) -> list[tuple[str, str]]:
+    """The (series, group kind) pairs a metric's trend draws besides the district's own line: its reference
+    group, the first *stored* group along the fallback order with something to show this year (a custom group
+    has only this year's figures, no history), and the state."""
+    ref = reference_row(rows_by_metric(report.stats).get(metric, {}), FALLBACK_ORDER)
+    kinds = [("state", "state")]
+    if ref is not None and ref["group_kind"] != "state":
+        kinds.insert(0, ("reference", ref["group_kind"]))
+    return kinds
+
+
 def trend_lines(report: DistrictReport) -> pd.DataFrame:
     """For each metric and school year on record: the district's own figure, the shown median of its
-    reference group (the first of county, size band, state with a figure this year) and of the state.
-    Rows: metric, school_year, series ("you", "reference", "state"), group_kind, label, value, text, stat.
-    A year's median is that year's leave-one-out median, through the same disclosure gate as the
-    scorecard: a group shown only as a range has a text but no value to draw."""
+    reference group (trend_groups: the first of county, size band, state with a figure this year) and of the
+    state. Rows: metric, school_year, series ("you", "reference", "state"), group_kind, label, value, low, high,
+    text, stat. A year's median is that year's leave-one-out median, through the same disclosure gate as the
+    scorecard: a group shown only as a band has low and high (the band's shown ends) and no value; a figure
+    has a value and no low or high."""
     if report._trends is not None:
         return report._trends.copy()
     h = report.history
     if h.empty:
         return pd.DataFrame(columns=TREND_COLUMNS)
-    now = rows_by_metric(report.stats)
     by_year = {year: rows_by_metric(frame) for year, frame in h.groupby("school_year")}
     out = []
     for m in METRICS:
-        ref = reference_row(now.get(m.name, {}), FALLBACK_ORDER)
-        kinds = [("state", "state")]
-        if ref is not None and ref["group_kind"] != "state":
-            kinds.insert(0, ("reference", ref["group_kind"]))
+        kinds = trend_groups(report, m.name)
         for year, metrics in by_year.items():
             by_kind = metrics.get(m.name)
             if not by_kind:
@@ -56,17 +64,20 @@ def trend_lines(report: DistrictReport) -> pd.DataFrame:
             own = next(iter(by_kind.values()))["value"]
             if np.isfinite(own):
                 out.append({"metric": m.name, "school_year": year, "series": "you", "group_kind": "own",
-                            "label": "Your district", "value": own, "text": figure_text(m, own), "stat": "value"})
+                            "label": "Your district", "value": own, "low": np.nan, "high": np.nan,
+                            "text": figure_text(m, own), "stat": "value"})
             for series, kind in kinds:
                 if kind not in by_kind:
                     continue
                 fig = group_figures(by_kind[kind], report.rules, m.name)
                 if fig.status == "none":
                     continue
+                band = fig.stat == "band"
                 out.append({"metric": m.name, "school_year": year, "series": series, "group_kind": kind,
                             "label": f"{PEER_GROUPS[kind].label} median", "value": fig.median,
+                            "low": fig.low if band else np.nan, "high": fig.high if band else np.nan,
                             "text": fig.centre_text, "stat": fig.stat})
-    report._trends = pd.DataFrame(out)
+    report._trends = pd.DataFrame(out, columns=TREND_COLUMNS)
     return report._trends.copy()
 
 
@@ -96,12 +107,34 @@ def _trend_alt(lines: pd.DataFrame, name: str) -> str:
     for _, g in rows.groupby(["series", "group_kind"], sort=False):
         g = g.sort_values("school_year")
         parts.append(f"{g['label'].iloc[0].lower()} " + ", ".join(
-            f"{t} ({y})" for t, y in zip(g["text"], g["school_year"])))
+            f"shown only as the range {t} ({y}, a vertical bar)" if stat == "band" else f"{t} ({y})"
+            for t, y, stat in zip(g["text"], g["school_year"], g["stat"])))
     return ("Over the years: " + "; ".join(parts) + ".") if parts else ""
 
 
+#: What a trend panel's vertical bar means (the caption's and the alt text's words).
+BAND_MARK_TEXT = ("a vertical bar on a median's line: a year whose median is shown only as a range (too few, or "
+                  "too alike, other districts for a figure), the line passing through the range's middle")
+
+
+def trend_note(report: DistrictReport, lines: pd.DataFrame) -> str:
+    """Whose median the trend panels follow when the report compares with a custom group: that group has
+    only this year's figures, so the trends follow the stored group the report would otherwise use. "" for a
+    report without a custom group."""
+    if not report.custom_named:
+        return ""
+    kinds = [k for k in FALLBACK_ORDER if k in set(lines.loc[lines["series"] == "reference", "group_kind"])]
+    kinds = kinds or ["state"]
+    whose = " or ".join(f"{PEER_GROUPS[k].phrase}" for k in kinds)
+    return (f"Trend: the median of {whose}"
+            + (" (the first of them with figures for each measure)" if len(kinds) > 1 else "")
+            + "; the custom group has no history, only this year's figures.")
+
+
 def purchasing_html(report: DistrictReport) -> str:
-    """Device price against the county and state, and the replacements' cost at the county median price."""
+    """Device price against the report's first comparison group and the state, and the replacements' cost at
+    that group's median price: the county's (or the next stored group's, when the county shows no median), or
+    on a custom report the custom group's, the same shown median as the scorecard's."""
     b = report.purchasing
     e = html.escape
     if not b or not np.isfinite(b.get("price", np.nan)):
@@ -113,17 +146,25 @@ def purchasing_html(report: DistrictReport) -> str:
         return figure_text(price, x)
 
     # The medians are the disclosure-controlled ones (purchasing is computed from peer_stats' shown medians).
+    groups = (("custom group", "custom"),) if report.custom_named else ()
     medians = "; ".join(
-        f"{label} median " + tagged(money(b[col]), price.name, label, "median", tag="span", css="")
-        if np.isfinite(b[col]) else f"{label}: no median to show (too few others, or too alike)"
-        for label, col in (("county", "county_median"), ("state", "state_median")))
+        f"{label} median " + tagged(money(b[f"{kind}_median"]), price.name, kind, "median", tag="span", css="")
+        if np.isfinite(b.get(f"{kind}_median", np.nan))
+        else f"{label}: no median to show (too few others, or too alike)"
+        for label, kind in (*groups, ("county", "county"), ("state", "state")))
     text = (f"<p>You paid {e(money(b['price']))} per device on average for {int(b['devices_replaced']):,} "
             f"replacement devices ({medians}).</p>")
     if b.get("reference_kind") and np.isfinite(b.get("reference_median", np.nan)):
         kind = b["reference_kind"]
-        where = ("the county median price" if kind == "county" else
-                 f"the median price of {PEER_GROUPS[kind].phrase} (your county has fewer than {report.min_peers} "
-                 "others with a price)")
+        instead = "your custom group shows no median price" if report.custom_named else ""
+        if kind == "custom":
+            where = f"the median price of {PEER_GROUPS['custom'].phrase}"
+        elif kind == "county":
+            where = "the county median price" + (f" ({instead})" if instead else "")
+        else:
+            why = (f"your county shows no median price: fewer than {report.min_peers} others with a price, or "
+                   "their prices too alike")
+            where = f"the median price of {PEER_GROUPS[kind].phrase} ({f'{instead}; ' if instead else ''}{why})"
         diff = b["difference"]
         verdict = ("the same" if abs(diff) < 0.5 else
                    f"{money(abs(diff))} {'more' if diff > 0 else 'less'} than at that price")
@@ -147,11 +188,15 @@ def area_section_html(report: DistrictReport, area: str) -> str:
     kinds = report.group_kinds
     lines = trend_lines(report)
     lines = lines[lines["metric"].isin(names)] if len(lines) else lines
-    several_years = len(lines) and lines["school_year"].nunique() > 1
+    several_years = bool(len(lines)) and lines["school_year"].nunique() > 1
+    bands = several_years and bool((lines["stat"] == "band").any())
+    note = trend_note(report, lines) if several_years else ""
     fig = peer_band_figure(displayable(report.stats), names, kinds, lines if several_years else None)
     alt = (f"{AREA_TITLES[area]} chart: for each metric, the middle half and median of each peer group, "
            "with your district's value marked" + (", and beside it the figures over the years. " if several_years
                                                    else ". ")
+           + (f"{note} " if note else "")
+           + (f"On the figures over the years, {BAND_MARK_TEXT}. " if bands else "")
            + " ".join(
                f"{card.at[n, 'label']}: you {card.at[n, 'value_text']}; "
                + "; ".join(f"{PEER_GROUPS[k].label.lower()} median {card.at[n, f'{k}_text']}" for k in kinds)
@@ -165,7 +210,7 @@ def area_section_html(report: DistrictReport, area: str) -> str:
     table = trend_table_html(lines, names) if several_years else ""
     return (f"<section class='area area-{area}'><h2>{html.escape(title)}</h2>"
             f"<ul>{items}</ul>{nation_html(report, names)}{unshown}{extra}"
-            f"{figure_html(fig, alt.strip(), caption=_caption(area, several_years))}{table}</section>")
+            f"{figure_html(fig, alt.strip(), caption=_caption(area, several_years, bands, note))}{table}</section>")
 
 
 def nation_html(report: DistrictReport, names: list[str]) -> str:
@@ -206,9 +251,13 @@ def areas_html(report: DistrictReport) -> str:
     return "".join(area_section_html(report, area) for area in AREAS)
 
 
-def _caption(area: str, trends: bool = False) -> str:
+def _caption(area: str, trends: bool = False, bands: bool = False, note: str = "") -> str:
     over = (" Over the years: your figure (diamonds, solid line), your peers' median (circles, dashed) and the "
-            "state's (squares, dotted) in each school year you submitted." if trends else "")
+            "state's (squares, dotted) in each school year you submitted" if trends else "")
+    if over and bands:
+        over += f"; {BAND_MARK_TEXT}"
+    if over:
+        over += "." + (f" {note}" if note else "")
     return (f"{AREA_TITLES[area]}, this year. Bars: the middle half of other districts (25th to 75th percentile) "
             "with their median; a tick alone: the median of a small group; hatched: a range shown instead of a "
             "figure; diamonds and line: your district; dashed green lines: goals. Groups with too few other "
