@@ -25,8 +25,14 @@ def pages(demo_project):
     readers = sorted(dm["pseudonym"])[::5]
     reports = list(iter_district_reports(demo_project.warehouse, "2025-26", readers))
     dm = dm.set_index("pseudonym", drop=False)
-    members = {kind: dm.groupby(list(PEER_GROUPS[kind].keys)).groups for kind in ("county", "size_band", "state")}
+    members = {kind: dm.groupby(by(kind)).groups for kind in ("county", "size_band", "state")}
     return dm, members, [(rep, scorecard(rep).set_index("metric")) for rep in reports]
+
+
+def by(kind: str):
+    """A group's columns as pandas groups by them: one column by name, several as a list."""
+    keys = PEER_GROUPS[kind].keys
+    return keys[0] if len(keys) == 1 else list(keys)
 
 
 def _others(dm, members, me: str, kind: str, metric: str) -> np.ndarray:
