@@ -157,9 +157,8 @@ def plan_sentence(check: InitiativeCheck, rec: dict) -> str:
                          f"through {rec['trend_years']} yearly medians, {move}), so the plan would be {gap}{side} it: "
                          f"{TARGET_VERDICTS[rec['target_key']].lower()}.")
         elif rec.get("trend_years", 0) < 2:
-            years = int(rec.get("trend_years", 0))
-            parts.append(f"Their median has no trend yet ({years} yearly median{'' if years == 1 else 's'} on "
-                         "record; a line needs two), so no projection.")
+            parts.append("Their median has no trend yet (fewer than two yearly medians on record), so no "
+                         "projection.")
         else:
             parts.append("Their median has no trend to project.")
     if rec.get("backwards"):
