@@ -101,6 +101,20 @@ def test_the_summary_is_whole_on_a_phone_and_on_paper(browser, county_pages, wid
     page.close()
 
 
+def test_no_page_scrolls_sideways_on_a_phone(browser, county_pages):
+    """Every page of a batch, the index too, at 390 px: a viewport tag, and the page no wider than the screen
+    (a wide table scrolls inside its own box)."""
+    kinds = set()
+    for path in [county_pages.index, *county_pages.pages]:
+        page = browser.new_page(viewport={"width": 390, "height": 900})
+        page.goto(path.as_uri(), wait_until="load")
+        assert page.evaluate("!!document.querySelector('meta[name=viewport]')"), path.name
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path.name
+        kinds.add(path.name.split("_")[0])
+        page.close()
+    assert {"index.html", "board", "district", "data"} <= kinds
+
+
 def test_hostile_district_name_renders_as_text(browser, project, tmp_path):
     header = ",".join(f.name for f in FIELDS)
     rows = [header]
