@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +11,8 @@ import pandas as pd
 from benchmarks.intake.plausibility import unusual_values
 from benchmarks.intake.reader import SourceTable, read_submission
 from benchmarks.intake.schema import CONVERSION_COLUMNS, Problem, validate_rows
+from benchmarks.warehouse.queries import years_of
+from benchmarks.warehouse.store import connect
 
 
 @dataclass
@@ -60,19 +63,35 @@ class Checked:
         return out
 
 
-def check_file(data: bytes, file: str) -> Checked:
-    """Read and validate one file's bytes; never raises on bad content."""
+def check_file(data: bytes, file: str, school_years: list[str] | None = None) -> Checked:
+    """Read and validate one file's bytes; never raises on bad content. school_years: the years on record (a
+    school year outside them and the one after them is refused); none: any valid school year."""
     table = read_submission(data, file)
     if table.file_problems:
         return Checked(file, table, table.frame.iloc[:0], table.problems, pd.DataFrame(columns=CONVERSION_COLUMNS))
     broken = {p.row for p in table.problems}
-    result = validate_rows(table.frame.drop(index=list(broken)), file, table.context)
-    problems = sorted(table.problems + result.problems, key=lambda p: p.row or 0)
-    flags = unusual_values(result.accepted, table.frame, file)
+    result = validate_rows(table.frame.drop(index=list(broken)), file, table.context, school_years)
+    problems = _placed(table, sorted(table.problems + result.problems, key=lambda p: p.row or 0))
+    flags = _placed(table, unusual_values(result.accepted, table.frame, file))
     checked = Checked(file, table, result.accepted, problems, result.conversions, flags)
     if checked.rows_read != len(checked.accepted) + len(checked.quarantined_rows):
         raise AssertionError(f"{file}: rows read != accepted + quarantined")  # an invariant, not bad input
     return checked
+
+
+_ROWS_NAMED = re.compile(r"in row ([0-9]+(?:, [0-9]+)*)\)$")
+
+
+def _placed(table: SourceTable, items: list[Problem]) -> list[Problem]:
+    """Problems naming the sheet of each row they mention when a workbook's sheets were read together."""
+    if len(table.sheets) < 2:
+        return items
+
+    def rows(m: re.Match) -> str:
+        return "in " + ", ".join(table.place(int(r)) for r in m.group(1).split(", ")) + ")"
+
+    return [replace(p, place=table.place(p.row), expected=_ROWS_NAMED.sub(rows, p.expected))
+            if p.row is not None else p for p in items]
 
 
 def read_bytes(file: Path) -> tuple[bytes, Problem | None]:
@@ -89,13 +108,23 @@ def unreadable(file: Path, problem: Problem) -> Checked:
     return Checked(str(file), table, pd.DataFrame(), [problem], pd.DataFrame())
 
 
-def validate_files(files: list[Path]) -> list[Checked]:
-    """Check every row of every file without storing anything (what a director runs before submitting)."""
+def validate_files(files: list[Path], warehouse: Path | None = None) -> list[Checked]:
+    """Check every row of every file without storing anything (what a director runs before submitting). With
+    the project's warehouse, school years are held to its years on record as ingest holds them."""
+    school_years = years_on_record(warehouse) if warehouse is not None else []
     results = []
     for file in map(Path, files):
         data, problem = read_bytes(file)
         if problem:
             results.append(unreadable(file, problem))
         else:
-            results.append(check_file(data, str(file)))
+            results.append(check_file(data, str(file), school_years))
     return results
+
+
+def years_on_record(warehouse: Path) -> list[str]:
+    """The school years a project's warehouse holds (none when it has no warehouse yet)."""
+    if not Path(warehouse).exists():
+        return []
+    with connect(Path(warehouse), read_only=True) as con:
+        return years_of(con)
