@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from conftest import GOOD_ROW, csv_text, make_project, row
 
 from benchmarks.cli import main
-from benchmarks.intake.identifiers import describe_character, normalize_text, year_window
+from benchmarks.intake.identifiers import YearsOnRecord, describe_character, normalize_text, year_window
 from benchmarks.pipeline.ingest import ingest_files
 from benchmarks.privacy.keys import DEMO_KEY, pseudonym
 
@@ -206,3 +206,17 @@ def test_normalizing_removes_invisible_characters_and_applies_nfkc_only():
     assert normalize_text("Pe\u00f1a\u00a0Valley")[0] == "Pe\u00f1a Valley"
     assert year_window([]) is None and year_window(["2025-26", "2023-24"]) == (2023, 2026)
     assert GOOD_ROW["district_id"].isascii()
+
+
+def test_years_of_public_data_count_but_do_not_stretch_the_years_submitted():
+    """A project that began from public data (Connect K-12, FY2015: 2015-16) takes its first submissions for any
+    year; afterwards a year is one submitted, the one after, or one the public data covers."""
+    import pandas as pd
+
+    assert not YearsOnRecord(public=("2015-16",))  # public data alone: no year is refused
+    held = YearsOnRecord(submitted=("2024-25", "2025-26"), public=("2015-16",))
+    years = pd.Series(["2015-16", "2016-17", "2024-25", "2026-27", "2027-28", "2023-24", "2025-27"])
+    assert held.outside(years).tolist() == [False, True, False, False, True, True, False]
+    assert held.words() == ("a school year from 2024-25 to 2026-27: the years on record (2024-25 to 2025-26) or "
+                            "the one after them, or a year of the public data on record (2015-16) (a year further "
+                            "off is most often a typing slip)")

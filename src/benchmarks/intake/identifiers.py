@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -111,6 +112,35 @@ def odd_codes(column: str, values: pd.Series) -> list[tuple[int, str, str]]:
 
 # ---- school years on record -----------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class YearsOnRecord:
+    """The school years a warehouse holds: those with submissions, and those known from public data only."""
+
+    submitted: tuple[str, ...] = ()
+    public: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.submitted)  # before any submission, any valid school year opens the warehouse
+
+    def outside(self, years: pd.Series) -> pd.Series:
+        """Which valid school years lie outside the years submitted, the one after them and the public years."""
+        window = year_window(list(self.submitted))
+        valid = years.astype(str).str.fullmatch(r"[0-9]{4}-[0-9]{2}", na=False)
+        if window is None:
+            return pd.Series(False, index=years.index)
+        start = pd.to_numeric(years.astype(str).str[:4].where(valid), errors="coerce")
+        return valid & ((start < window[0]) | (start > window[1])) & ~years.isin(self.public)
+
+    def words(self) -> str:
+        """What a school year must be, in words."""
+        first, nxt = year_window(list(self.submitted))
+        held = sorted(self.submitted)
+        span = held[0] if len(held) == 1 else f"{held[0]} to {held[-1]}"
+        public = f", or a year of the public data on record ({', '.join(sorted(self.public))})" if self.public else ""
+        return (f"a school year from {_label(first)} to {_label(nxt)}: the years on record ({span}) or the one "
+                f"after them{public} (a year further off is most often a typing slip)")
+
+
 def year_window(on_record: list[str]) -> tuple[int, int] | None:
     """The first calendar years of the earliest school year on record and of the year after the latest; None
     when nothing is on record (a first ingest takes any valid school year)."""
@@ -120,22 +150,3 @@ def year_window(on_record: list[str]) -> tuple[int, int] | None:
 
 def _label(start: int) -> str:
     return f"{start}-{(start + 1) % 100:02d}"
-
-
-def outside_years(years: pd.Series, on_record: list[str]) -> pd.Series:
-    """Which valid school years lie outside the years on record and the one after them."""
-    window = year_window(on_record)
-    valid = years.astype(str).str.fullmatch(r"[0-9]{4}-[0-9]{2}", na=False)
-    if window is None:
-        return pd.Series(False, index=years.index)
-    start = pd.to_numeric(years.astype(str).str[:4].where(valid), errors="coerce")
-    return valid & ((start < window[0]) | (start > window[1]))
-
-
-def year_words(on_record: list[str]) -> str:
-    """What a school year must be once years are on record."""
-    first, nxt = year_window(on_record)
-    held = sorted(on_record)
-    span = held[0] if len(held) == 1 else f"{held[0]} to {held[-1]}"
-    return (f"a school year from {_label(first)} to {_label(nxt)}: the years on record ({span}) or the one "
-            f"after them (a year further off is most often a typing slip)")

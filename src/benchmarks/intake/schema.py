@@ -9,7 +9,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from benchmarks.intake.identifiers import CODES, add_note, normalize, odd_codes, outside_years, year_words
+from benchmarks.intake.identifiers import CODES, YearsOnRecord, add_note, normalize, odd_codes
 from benchmarks.intake.units import Context, parse_column
 from benchmarks.registry.metrics import (
     CHOICES,
@@ -323,7 +323,7 @@ _DESCRIBE = {"metric": _metric_problem, "example": _example_problem, "multiple_f
 
 
 def validate_rows(frame: pd.DataFrame, file: str, ctx: Context | None = None,
-                  school_years: list[str] | None = None) -> Validation:
+                  school_years: YearsOnRecord | None = None) -> Validation:
     """Typed rows that passed, the problems of those that did not, and the values converted on reading.
 
     frame holds the file's cells as text under field-name headers; its index is the spreadsheet row number.
@@ -332,8 +332,8 @@ def validate_rows(frame: pd.DataFrame, file: str, ctx: Context | None = None,
     """
     typed, problems, conversions = type_cells(frame, file, ctx or Context())
     if school_years:
-        far = outside_years(typed["school_year"], school_years)
-        problems += [Problem(file, int(r), "school_year", str(frame.at[r, "school_year"]), year_words(school_years),
+        far = school_years.outside(typed["school_year"])
+        problems += [Problem(file, int(r), "school_year", str(frame.at[r, "school_year"]), school_years.words(),
                              "school year not on record") for r in typed.index[far]]
     seen = {(p.row, p.column) for p in problems}
     for case in _schema_failures(typed).itertuples(index=False):

@@ -11,10 +11,9 @@ from benchmarks.config import Paths, quarantine_file
 from benchmarks.intake.archive import IntakeRun, original_name, sha256
 from benchmarks.intake.quarantine import plain_reasons, quarantine_rows, store_quarantine, write_quarantine
 from benchmarks.intake.schema import NCES_ID_DIGITS, Problem, plain_column
-from benchmarks.intake.validate import Checked, check_file, read_bytes, unreadable
+from benchmarks.intake.validate import Checked, check_file, read_bytes, unreadable, years_on_record
 from benchmarks.privacy.keys import pseudonym
 from benchmarks.registry.metrics import MEASURE_FIELDS
-from benchmarks.warehouse.queries import years_of
 from benchmarks.warehouse.store import has_table, insert_frame, query
 
 #: Fields that say who a district is: their values go to the crosswalk only, never to the warehouse.
@@ -73,7 +72,7 @@ def store_submission_file(run: IntakeRun, file: Path) -> FileResult:
         return FileResult(str(file), sha, 0, 0, 0, already_ingested=True)
     con = run.con
     # district_metrics is rebuilt just before the commit: it holds the years on record when this run began
-    checked = check_file(data, str(file), years_of(con))
+    checked = check_file(data, str(file), years_on_record(con))
     quarantined = quarantine_rows(checked)
     # The warehouse keeps where and why; the cells as sent (names, IDs, wrong values) only the quarantine file.
     if len(quarantined):

@@ -11,8 +11,8 @@ import pandas as pd
 from benchmarks.intake.plausibility import unusual_values
 from benchmarks.intake.reader import SourceTable, read_submission
 from benchmarks.intake.schema import CONVERSION_COLUMNS, Problem, validate_rows
-from benchmarks.warehouse.queries import years_of
-from benchmarks.warehouse.store import connect
+from benchmarks.intake.identifiers import YearsOnRecord
+from benchmarks.warehouse.store import connect, has_table
 
 
 @dataclass
@@ -63,7 +63,7 @@ class Checked:
         return out
 
 
-def check_file(data: bytes, file: str, school_years: list[str] | None = None) -> Checked:
+def check_file(data: bytes, file: str, school_years: YearsOnRecord | None = None) -> Checked:
     """Read and validate one file's bytes; never raises on bad content. school_years: the years on record (a
     school year outside them and the one after them is refused); none: any valid school year."""
     table = read_submission(data, file)
@@ -111,7 +111,7 @@ def unreadable(file: Path, problem: Problem) -> Checked:
 def validate_files(files: list[Path], warehouse: Path | None = None) -> list[Checked]:
     """Check every row of every file without storing anything (what a director runs before submitting). With
     the project's warehouse, school years are held to its years on record as ingest holds them."""
-    school_years = years_on_record(warehouse) if warehouse is not None else []
+    school_years = years_of_warehouse(warehouse) if warehouse is not None else YearsOnRecord()
     results = []
     for file in map(Path, files):
         data, problem = read_bytes(file)
@@ -122,9 +122,21 @@ def validate_files(files: list[Path], warehouse: Path | None = None) -> list[Che
     return results
 
 
-def years_on_record(warehouse: Path) -> list[str]:
+def years_of_warehouse(warehouse: Path) -> YearsOnRecord:
     """The school years a project's warehouse holds (none when it has no warehouse yet)."""
     if not Path(warehouse).exists():
-        return []
+        return YearsOnRecord()
     with connect(Path(warehouse), read_only=True) as con:
-        return years_of(con)
+        return years_on_record(con)
+
+
+def years_on_record(con) -> YearsOnRecord:
+    """The school years of an open warehouse's district_metrics (as it stood when the intake run began: it is
+    rebuilt just before the commit), split into years with submissions and years of public data only."""
+    if not (has_table(con, "district_metrics") and has_table(con, "submissions")):
+        return YearsOnRecord()
+    rows = con.execute("""
+        SELECT school_year, bool_or(EXISTS (SELECT 1 FROM submissions s WHERE s.pseudonym = d.pseudonym
+                                            AND s.school_year = d.school_year)) AS submitted
+        FROM district_metrics d GROUP BY school_year ORDER BY school_year""").fetchall()
+    return YearsOnRecord(tuple(y for y, sub in rows if sub), tuple(y for y, sub in rows if not sub))
