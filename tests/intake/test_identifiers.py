@@ -104,6 +104,9 @@ def test_a_look_alike_id_that_normalizes_is_the_same_district(demo, tmp_path, se
         rules = [r[0] for r in con.execute("SELECT rule FROM conversions WHERE column_name = 'district_id'")
                  .fetchall()]
     assert len(rules) == 1 and rules[0].startswith(rule)
+    code, out = run(demo.root, "history", sent)  # the district's history, found by the ID as it was typed
+    assert code == 0 and [line.split()[-1] for line in out.strip().splitlines()[1:]] == ["current", "replaced",
+                                                                                         "current"]
 
 
 @pytest.mark.parametrize("sent, named", [

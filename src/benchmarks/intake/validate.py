@@ -124,10 +124,15 @@ def validate_files(files: list[Path], warehouse: Path | None = None) -> list[Che
 
 def years_of_warehouse(warehouse: Path) -> YearsOnRecord:
     """The school years a project's warehouse holds (none when it has no warehouse yet)."""
+    import duckdb
+
     if not Path(warehouse).exists():
         return YearsOnRecord()
-    with connect(Path(warehouse), read_only=True) as con:
-        return years_on_record(con)
+    try:
+        with connect(Path(warehouse), read_only=True) as con:
+            return years_on_record(con)
+    except duckdb.Error:  # held by a running ingest: the form is checked, the years are checked on ingest
+        return YearsOnRecord()
 
 
 def years_on_record(con) -> YearsOnRecord:
