@@ -97,6 +97,22 @@ def demo(p, all_districts: bool, min_peers: int, workers: int | None, scheduler:
         sys.exit(130)
 
 
+def limit_options(command):
+    """The limits of a submission file (benchmarks.intake.limits, which documents each), for validate and ingest."""
+    from benchmarks.intake.limits import DEFAULT_LIMITS, LIMIT_HELP
+
+    for name, words in reversed(LIMIT_HELP.items()):
+        command = click.option(f"--{name.replace('_', '-')}", name, type=click.IntRange(min=1), help=words,
+                               default=getattr(DEFAULT_LIMITS, name), show_default=True)(command)
+    return command
+
+
+def _limits(options: dict):
+    from benchmarks.intake.limits import Limits
+
+    return Limits(**options)
+
+
 _FILES = click.argument("files", nargs=-1, required=True,
                         type=click.Path(exists=True, dir_okay=False, path_type=Path))
 
@@ -104,17 +120,19 @@ _FILES = click.argument("files", nargs=-1, required=True,
 @main.command()
 @_FILES
 @click.option("--min-peers", type=int, default=DEFAULT_MIN_PEERS, show_default=True)
+@limit_options
 @click.pass_obj
-def ingest(p, files: tuple[Path, ...], min_peers: int) -> None:
+def ingest(p, files: tuple[Path, ...], min_peers: int, **limits) -> None:
     """Ingest submission files (CSV or XLSX): raw files kept, good rows stored, bad rows quarantined with reasons.
 
-    Prints, per file, rows read = accepted + quarantined; exits with status 1 when any row was quarantined.
+    Prints, per file, rows read = accepted + quarantined; exits with status 1 when any row was quarantined or a
+    file was refused for a limit (nothing of that file is stored; the other files are).
     """
     from benchmarks.pipeline.ingest import ingest_files
     from benchmarks.privacy.keys import KeyProblem
 
     with _told_plainly(KeyProblem):  # e.g. a different key than the warehouse was built with
-        results = ingest_files(list(files), p, _key(), min_peers=min_peers)
+        results = ingest_files(list(files), p, _key(), min_peers=min_peers, limits=_limits(limits))
     for r in results:
         click.echo("\n".join(r.lines()))
     if any(r.problems for r in results):
@@ -123,8 +141,9 @@ def ingest(p, files: tuple[Path, ...], min_peers: int) -> None:
 
 @main.command()
 @_FILES
+@limit_options
 @click.pass_obj
-def validate(p, files: tuple[Path, ...]) -> None:
+def validate(p, files: tuple[Path, ...], **limits) -> None:
     """Check every row of submission files (CSV or XLSX) without storing anything.
 
     Prints each problem with file, row (as Excel numbers it), column, value and what was expected;
@@ -132,7 +151,7 @@ def validate(p, files: tuple[Path, ...]) -> None:
     """
     from benchmarks.intake.validate import validate_files
 
-    results = validate_files(list(files))
+    results = validate_files(list(files), _limits(limits))
     for r in results:
         click.echo("\n".join([r.summary(), *r.lines()]))
     sys.exit(0 if all(r.ok for r in results) else 1)

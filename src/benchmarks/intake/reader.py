@@ -11,6 +11,7 @@ from datetime import date, datetime, time
 
 import pandas as pd
 
+from benchmarks.intake import limits as intake_limits
 from benchmarks.intake.schema import FIRST_DATA_ROW, Problem, header_aliases, missing_columns, normalize_header
 from benchmarks.intake.units import Context
 
@@ -66,8 +67,18 @@ def _empty(file: str, problem: str, reason: str, **kw) -> SourceTable:
     return SourceTable(file, pd.DataFrame(), [Problem(file, None, "(file)", "", problem, reason)], **kw)
 
 
-def read_submission(data: bytes, file: str) -> SourceTable:
-    """Read a submission file's bytes; what cannot be read safely becomes a Problem, never an exception."""
+def read_submission(data: bytes, file: str, limits: intake_limits.Limits | None = None) -> SourceTable:
+    """Read a submission file's bytes; what cannot be read safely becomes a Problem, never an exception. A file
+    over a limit (intake/limits.py) is refused with the limit named, before its rows are built."""
+    with intake_limits.reading_with(limits):
+        try:
+            intake_limits.check_size(len(data), intake_limits.active())
+            return _read_submission(data, file)
+        except intake_limits.OverLimit as over:
+            return _empty(file, over.expected, over.reason)
+
+
+def _read_submission(data: bytes, file: str) -> SourceTable:
     if data.startswith(_XLSX_MAGIC):
         return _read_xlsx(data, file)
     if data.startswith(_OLE_MAGIC):
@@ -119,7 +130,7 @@ def _read_csv(text: str, file: str, encoding: str) -> SourceTable:
                       encoding=encoding)
     delimiter = _sniff_delimiter(first)
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
+        records = intake_limits.csv_records(io.StringIO(text, newline=""), delimiter, intake_limits.active())
     except csv.Error as exc:
         return _empty(file, f"a CSV file that can be read ({exc})", "not readable as CSV", encoding=encoding,
                       delimiter=delimiter)
@@ -151,6 +162,7 @@ def _cell_text(value) -> str:
 def _read_xlsx(data: bytes, file: str) -> SourceTable:
     import openpyxl
 
+    intake_limits.check_workbook(data, intake_limits.active())
     try:
         values = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         formulas = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
@@ -204,8 +216,8 @@ def _name_formula_columns(table: SourceTable) -> None:
 
 
 def _sheet_rows(ws) -> list[tuple]:
-    ws.reset_dimensions()  # some writers store a wrong sheet size; read what is there
-    return [tuple(r) for r in ws.iter_rows(values_only=True)]
+    # some writers store a wrong sheet size: read what is there, never past the column, row and cell limits
+    return intake_limits.sheet_rows(ws, intake_limits.active())
 
 
 def _pick_sheet(wb) -> str:

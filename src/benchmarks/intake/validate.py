@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from benchmarks.intake.limits import TEXT_LIMITED, Limits, OverLimit, check_size, is_refused
 from benchmarks.intake.plausibility import unusual_values
 from benchmarks.intake.reader import SourceTable, read_submission
 from benchmarks.intake.schema import CONVERSION_COLUMNS, Problem, validate_rows
@@ -38,7 +40,15 @@ class Checked:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def refused(self) -> bool:
+        """Over a limit (intake/limits.py): refused before its rows were built, nothing of it stored."""
+        return is_refused(self.table.file_problems)
+
     def summary(self) -> str:
+        if self.refused:
+            reason = self.table.file_problems[0].reason
+            return f"{self.file}: refused ({reason}): nothing of it is read or stored"
         return (f"{self.file}: {self.rows_read} rows read = {len(self.accepted)} accepted "
                 f"+ {len(self.quarantined_rows)} quarantined")
 
@@ -60,11 +70,13 @@ class Checked:
         return out
 
 
-def check_file(data: bytes, file: str) -> Checked:
-    """Read and validate one file's bytes; never raises on bad content."""
-    table = read_submission(data, file)
+def check_file(data: bytes, file: str, limits: Limits | None = None) -> Checked:
+    """Read and validate one file's bytes under the limits (default: intake/limits.py); never raises on bad
+    content."""
+    table = read_submission(data, file, limits)
     if table.file_problems:
         return Checked(file, table, table.frame.iloc[:0], table.problems, pd.DataFrame(columns=CONVERSION_COLUMNS))
+    table.problems += long_text(table.frame, file, limits or Limits())
     broken = {p.row for p in table.problems}
     result = validate_rows(table.frame.drop(index=list(broken)), file, table.context)
     problems = sorted(table.problems + result.problems, key=lambda p: p.row or 0)
@@ -75,9 +87,25 @@ def check_file(data: bytes, file: str) -> Checked:
     return checked
 
 
-def read_bytes(file: Path) -> tuple[bytes, Problem | None]:
+def long_text(frame, file: str, limits: Limits) -> Iterator[Problem]:
+    """Problems for text cells over max_text_chars in the fields a report shows (the row is quarantined)."""
+    for name in TEXT_LIMITED:
+        if name not in frame:
+            continue
+        lengths = frame[name].astype(str).str.strip().str.len()
+        for row in frame.index[(lengths > limits.max_text_chars).to_numpy()]:
+            text = str(frame.at[row, name])
+            yield Problem(file, int(row), name, text[:40] + "…", f"at most {limits.max_text_chars:,} characters "
+                          f"(this one has {len(text.strip()):,})", "text over the length limit")
+
+
+def read_bytes(file: Path, limits: Limits | None = None) -> tuple[bytes, Problem | None]:
+    """The file's bytes, or the problem: unreadable, or over the size limit (then it is not read at all)."""
     try:
+        check_size(file.stat().st_size, limits or Limits())
         return file.read_bytes(), None
+    except OverLimit as over:
+        return b"", Problem(str(file), None, "(file)", "", over.expected, over.reason)
     except OSError as exc:
         return b"", Problem(str(file), None, "(file)", "", f"a file that can be read ({exc.strerror})",
                             "unreadable file")
@@ -89,13 +117,14 @@ def unreadable(file: Path, problem: Problem) -> Checked:
     return Checked(str(file), table, pd.DataFrame(), [problem], pd.DataFrame())
 
 
-def validate_files(files: list[Path]) -> list[Checked]:
-    """Check every row of every file without storing anything (what a director runs before submitting)."""
+def validate_files(files: list[Path], limits: Limits | None = None) -> list[Checked]:
+    """Check every row of every file without storing anything (what a director runs before submitting), each
+    under the limits (default: intake/limits.py)."""
     results = []
     for file in map(Path, files):
-        data, problem = read_bytes(file)
+        data, problem = read_bytes(file, limits)
         if problem:
             results.append(unreadable(file, problem))
         else:
-            results.append(check_file(data, str(file)))
+            results.append(check_file(data, str(file), limits))
     return results
