@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+import re
 from pathlib import Path
 
 import pandas as pd
 
+from benchmarks.intake.chunks import validate_in_chunks
 from benchmarks.intake.limits import TEXT_LIMITED, Limits, OverLimit, check_size, is_refused
 from benchmarks.intake.plausibility import unusual_values
 from benchmarks.intake.reader import SourceTable, read_submission
-from benchmarks.intake.schema import CONVERSION_COLUMNS, Problem, validate_rows
+from benchmarks.intake.schema import CONVERSION_COLUMNS, Problem
 
 
 @dataclass
@@ -52,6 +55,11 @@ class Checked:
         return (f"{self.file}: {self.rows_read} rows read = {len(self.accepted)} accepted "
                 f"+ {len(self.quarantined_rows)} quarantined")
 
+    def kinds(self) -> list[str]:
+        """How many problems of each kind (by reason), most frequent first: one line for a long list."""
+        counts = Counter(p.reason for p in self.problems)
+        return [f"{n:,} {reason}" for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
     def lines(self, limit: int | None = None) -> list[str]:
         """What a person needs to read: notes on how the file was read, then each problem."""
         read_as = self.table.describe
@@ -78,7 +86,7 @@ def check_file(data: bytes, file: str, limits: Limits | None = None) -> Checked:
         return Checked(file, table, table.frame.iloc[:0], table.problems, pd.DataFrame(columns=CONVERSION_COLUMNS))
     table.problems += long_text(table.frame, file, limits or Limits())
     broken = {p.row for p in table.problems}
-    result = validate_rows(table.frame.drop(index=list(broken)), file, table.context)
+    result = validate_in_chunks(table.frame.drop(index=list(broken)), file, table.context)
     problems = sorted(table.problems + result.problems, key=lambda p: p.row or 0)
     flags = unusual_values(result.accepted, table.frame, file)
     checked = Checked(file, table, result.accepted, problems, result.conversions, flags)
@@ -128,3 +136,39 @@ def validate_files(files: list[Path], limits: Limits | None = None) -> list[Chec
         else:
             results.append(check_file(data, str(file), limits))
     return results
+
+
+#: Problems printed per file by `benchmarks validate`; the full list goes to a file (problems_file).
+SHOWN_PROBLEMS = 20
+
+
+def problems_file(folder: Path, checked: Checked) -> Path:
+    """Where validate writes a file's full list of problems: <folder>/<file stem>-problems.csv (the project's
+    data/validate/, owner-only like all of data/: the list quotes the file's cells)."""
+    stem = re.sub(r"[^\w.-]+", "_", Path(checked.file).stem)[:60] or "file"
+    return folder / f"{stem}-problems.csv"
+
+
+def write_problems(target: Path, checked: Checked) -> None:
+    """Every problem of a file as a spreadsheet-safe CSV: file, row, column, value, expected, reason."""
+    from benchmarks.files import private_folder, write_atomic
+    from benchmarks.privacy.sheets import csv_bytes
+
+    private_folder(target.parent)
+    frame = pd.DataFrame([(p.file, p.row, p.column, p.value, p.expected, p.reason) for p in checked.problems],
+                         columns=["file", "row", "column", "value", "expected", "reason"])
+    write_atomic(target, csv_bytes(frame.astype({"row": "Int64"})), private=True)
+
+
+def validation_report(results: list[Checked], folder: Path, shown: int = SHOWN_PROBLEMS) -> list[str]:
+    """What `benchmarks validate` prints: per file the summary, the notes and the first problems; for a file with
+    more, a count per kind and where the full list was written (folder)."""
+    out = []
+    for r in results:
+        out += [r.summary(), *r.lines(shown)]
+        if len(r.problems) > shown:
+            target = problems_file(folder, r)
+            write_problems(target, r)
+            out.append(f"{r.file}: {len(r.problems):,} problems: " + ", ".join(r.kinds()))
+            out.append(f"{r.file}: every problem, with its row, column, value and what was expected: {target}")
+    return out
