@@ -112,7 +112,7 @@ def district_tables(district_metrics: pd.DataFrame, current: pd.DataFrame | None
 
 #: District rows computed at once when the derived tables are rebuilt (whole states at a time): the memory the
 #: per-district tables take grows with this, not with the warehouse (about 50 kB per row).
-PARTITION_ROWS = 20_000
+PARTITION_ROWS = 5_000
 
 
 def state_partitions(district_metrics: pd.DataFrame, max_rows: int = PARTITION_ROWS) -> list[list[str]]:

@@ -98,7 +98,8 @@ def _run(step: str, file: Path, root: Path, previous: bool, timeout: float) -> t
     if proc.returncode:
         why = err.strip().splitlines()[-1] if err.strip() else f"exit status {proc.returncode} (out of memory?)"
         return f"failed: {why}", seconds, float("nan")
-    return out, seconds, float(out.split()[-1])
+    last = out.strip().splitlines()[-1] if out.strip() else ""  # DuckDB may draw a progress bar above it
+    return last, seconds, float(last.split()[-1]) if last else float("nan")
 
 
 def measure_scale(rows: int, previous: bool = False, timeout: float = 1800, echo=print) -> list[str]:
