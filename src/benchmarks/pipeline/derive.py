@@ -110,9 +110,10 @@ def district_tables(district_metrics: pd.DataFrame, current: pd.DataFrame | None
             "purchasing": compute_purchasing(current, shown)}
 
 
-#: District rows computed at once when the derived tables are rebuilt (whole states at a time): the memory the
-#: per-district tables take grows with this, not with the warehouse (about 50 kB per row).
-PARTITION_ROWS = 5_000
+#: District rows computed at once when the derived tables are rebuilt (whole states at a time): the working memory
+#: of the per-district tables grows with this (about 50 kB per row), not with the warehouse. Smaller parts cost
+#: time (100,000 national rows: 5,000-row parts 219 s, 50,000-row parts 54 s, all at once 74 s).
+PARTITION_ROWS = 50_000
 
 
 def state_partitions(district_metrics: pd.DataFrame, max_rows: int = PARTITION_ROWS) -> list[list[str]]:
