@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo demo-all test bench data clean real-illinois real-truth
+.PHONY: help install demo demo-all test bench data clean real-illinois real-truth intake-scale
 
 help:  ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -51,3 +51,6 @@ test: $(STAMP)  ## Run the test suite
 
 clean:  ## Remove generated warehouse, quarantine and reports (keeps .venv)
 	rm -rf data/raw data/processed data/quarantine reports
+
+intake-scale: $(STAMP)  ## Rows per second and peak memory of validate and ingest on a generated 500,000-row file
+	$(BIN)/benchmarks intake-timing --rows 500000

@@ -97,6 +97,16 @@ def demo(p, all_districts: bool, min_peers: int, workers: int | None, scheduler:
         sys.exit(130)
 
 
+def limit_options(command):
+    """The limits of a submission file (benchmarks.intake.limits, which documents each), for validate and ingest."""
+    from benchmarks.intake.limits import DEFAULT_LIMITS, LIMIT_HELP
+
+    for name, words in reversed(LIMIT_HELP.items()):
+        command = click.option(f"--{name.replace('_', '-')}", name, type=click.IntRange(min=1), help=words,
+                               default=getattr(DEFAULT_LIMITS, name), show_default=True)(command)
+    return command
+
+
 _FILES = click.argument("files", nargs=-1, required=True,
                         type=click.Path(exists=True, dir_okay=False, path_type=Path))
 
@@ -104,17 +114,20 @@ _FILES = click.argument("files", nargs=-1, required=True,
 @main.command()
 @_FILES
 @click.option("--min-peers", type=int, default=DEFAULT_MIN_PEERS, show_default=True)
+@limit_options
 @click.pass_obj
-def ingest(p, files: tuple[Path, ...], min_peers: int) -> None:
+def ingest(p, files: tuple[Path, ...], min_peers: int, **limits) -> None:
     """Ingest submission files (CSV or XLSX): raw files kept, good rows stored, bad rows quarantined with reasons.
 
-    Prints, per file, rows read = accepted + quarantined; exits with status 1 when any row was quarantined.
+    Prints, per file, rows read = accepted + quarantined; exits with status 1 when any row was quarantined or a
+    file was refused for a limit (nothing of that file is stored; the other files are).
     """
+    from benchmarks.intake.limits import Limits
     from benchmarks.pipeline.ingest import ingest_files
     from benchmarks.privacy.keys import KeyProblem
 
     with _told_plainly(KeyProblem):  # e.g. a different key than the warehouse was built with
-        results = ingest_files(list(files), p, _key(), min_peers=min_peers)
+        results = ingest_files(list(files), p, _key(), min_peers=min_peers, limits=Limits(**limits))
     for r in results:
         click.echo("\n".join(r.lines()))
     if any(r.problems for r in results):
@@ -123,18 +136,19 @@ def ingest(p, files: tuple[Path, ...], min_peers: int) -> None:
 
 @main.command()
 @_FILES
+@limit_options
 @click.pass_obj
-def validate(p, files: tuple[Path, ...]) -> None:
+def validate(p, files: tuple[Path, ...], **limits) -> None:
     """Check every row of submission files (CSV or XLSX) without storing anything.
 
-    Prints each problem with file, row (as Excel numbers it), column, value and what was expected;
-    exits with status 1 when anything is wrong, 0 when every file is clean.
+    Prints the first 20 problems of each file with file, row (as Excel numbers it), column, value and what was
+    expected, then a count per kind; the full list goes to data/validate/<file>-problems.csv. Exits with status 1
+    when anything is wrong, 0 when every file is clean.
     """
-    from benchmarks.intake.validate import validate_files
+    from benchmarks.intake.validate import Limits, validate_files, validation_report
 
-    results = validate_files(list(files), warehouse=p.warehouse)
-    for r in results:
-        click.echo("\n".join([r.summary(), *r.lines()]))
+    results = validate_files(list(files), Limits(**limits), warehouse=p.warehouse)
+    click.echo("\n".join(validation_report(results, p.data / "validate")))
     sys.exit(0 if all(r.ok for r in results) else 1)
 
 
@@ -177,11 +191,16 @@ def history(p, district_id: str) -> None:
 @main.command("intake-timing")
 @click.option("--naive-sample", type=int, default=100, show_default=True,
               help="Rows validated one at a time to estimate the naive way.")
+@click.option("--rows", type=click.IntRange(min=1), help="Instead, a generated file of this many rows (50 states).")
+@click.option("--previous", is_flag=True, help="With --rows: also the way before chunks (far more memory).")
 @click.pass_obj
-def intake_timing(p, naive_sample: int) -> None:
-    """Time validating and ingesting the whole demo state, against validating row by row."""
+def intake_timing(p, naive_sample: int, rows: int | None, previous: bool) -> None:
+    """Time validating and ingesting the demo state against row by row, or (--rows) a large file's rate and memory."""
     from benchmarks.timing.intake import measure_intake
+    from benchmarks.timing.scale import measure_scale
 
+    if rows:
+        return measure_scale(rows, previous=previous, echo=click.echo) and None
     click.echo("\n".join(measure_intake(p, naive_sample=naive_sample).lines()))
 
 

@@ -11,6 +11,7 @@ from datetime import date, datetime, time
 
 import pandas as pd
 
+from benchmarks.intake import limits as intake_limits
 from benchmarks.intake.schema import FIRST_DATA_ROW, Problem, header_aliases, missing_columns, normalize_header
 from benchmarks.intake.units import Context
 from benchmarks.intake.workbook import SHEET_ROWS, merged_ranges, sheet_and_row
@@ -79,8 +80,18 @@ def _empty(file: str, problem: str, reason: str, **kw) -> SourceTable:
     return SourceTable(file, pd.DataFrame(), [Problem(file, None, "(file)", "", problem, reason)], **kw)
 
 
-def read_submission(data: bytes, file: str) -> SourceTable:
-    """Read a submission file's bytes; what cannot be read safely becomes a Problem, never an exception."""
+def read_submission(data: bytes, file: str, limits: intake_limits.Limits | None = None) -> SourceTable:
+    """Read a submission file's bytes; what cannot be read safely becomes a Problem, never an exception. A file
+    over a limit (intake/limits.py) is refused with the limit named, before its rows are built."""
+    with intake_limits.reading_with(limits):
+        try:
+            intake_limits.check_size(len(data), intake_limits.active())
+            return _read_submission(data, file)
+        except intake_limits.OverLimit as over:
+            return _empty(file, over.expected, over.reason)
+
+
+def _read_submission(data: bytes, file: str) -> SourceTable:
     if data.startswith(_XLSX_MAGIC):
         return _read_xlsx(data, file)
     if data.startswith(_OLE_MAGIC):
@@ -117,7 +128,6 @@ def decode(data: bytes) -> tuple[str, str, str]:
 def _sniff_delimiter(header_line: str) -> str:
     """The delimiter under which the header names the most template columns (comma on a tie)."""
     aliases = header_aliases()
-
     def score(delim: str) -> tuple[int, int]:
         cells = next(csv.reader([header_line], delimiter=delim), [])
         return sum(normalize_header(c) in aliases for c in cells), len(cells)
@@ -132,7 +142,7 @@ def _read_csv(text: str, file: str, encoding: str) -> SourceTable:
                       encoding=encoding)
     delimiter = _sniff_delimiter(first)
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
+        records = intake_limits.csv_records(io.StringIO(text, newline=""), delimiter, intake_limits.active())
     except csv.Error as exc:
         return _empty(file, f"a CSV file that can be read ({exc})", "not readable as CSV", encoding=encoding,
                       delimiter=delimiter)
@@ -167,6 +177,7 @@ def _read_xlsx(data: bytes, file: str) -> SourceTable:
     and refused as a whole (their rows quarantined)."""
     import openpyxl
 
+    intake_limits.check_workbook(data, intake_limits.active())
     try:
         values = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         formulas = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
@@ -276,8 +287,8 @@ def _name_formula_columns(table: SourceTable) -> None:
 
 
 def _sheet_rows(ws) -> list[tuple]:
-    ws.reset_dimensions()  # some writers store a wrong sheet size; read what is there
-    return [tuple(r) for r in ws.iter_rows(values_only=True)]
+    # some writers store a wrong sheet size: read what is there, never past the column, row and cell limits
+    return intake_limits.sheet_rows(ws, intake_limits.active())
 
 
 def _pick_sheet(wb) -> tuple[list[str], list[str]]:

@@ -10,6 +10,7 @@ import pandas as pd
 from benchmarks.config import Paths, quarantine_file
 from benchmarks.intake.archive import IntakeRun, original_name, sha256
 from benchmarks.intake.identifiers import normalize_text
+from benchmarks.intake.limits import Limits
 from benchmarks.intake.quarantine import plain_reasons, quarantine_rows, store_quarantine, write_quarantine
 from benchmarks.intake.schema import NCES_ID_DIGITS, Problem, plain_column
 from benchmarks.intake.validate import Checked, check_file, read_bytes, unreadable, years_on_record
@@ -29,6 +30,8 @@ class FileResult:
     rows_accepted: int
     rows_quarantined: int
     already_ingested: bool = False
+    #: over a limit of a submission file: nothing of it stored, not even the raw copy
+    refused: bool = False
     checked: Checked | None = field(default=None, repr=False)
     quarantine_file: Path | None = None
 
@@ -39,6 +42,8 @@ class FileResult:
     def __str__(self) -> str:
         if self.already_ingested:
             return f"{self.file}: already ingested (sha256 {self.sha256[:12]}), nothing changed"
+        if self.refused:
+            return self.checked.summary() if self.checked else f"{self.file}: refused: nothing of it is stored"
         return (f"{self.file}: {self.rows_read} rows read = {self.rows_accepted} accepted "
                 f"+ {self.rows_quarantined} quarantined")
 
@@ -62,18 +67,22 @@ def move_legacy_crosswalk(con) -> pd.DataFrame:
     return rows[columns]
 
 
-def store_submission_file(run: IntakeRun, file: Path) -> FileResult:
+def store_submission_file(run: IntakeRun, file: Path, limits: Limits | None = None) -> FileResult:
     """Validate one submission file and store it inside the run: raw copy, accepted rows, problems,
-    conversions, quarantined rows (their file is written after the commit)."""
-    data, problem = read_bytes(file)
+    conversions, quarantined rows (their file is written after the commit). A file over a limit (limits) is
+    refused: nothing of it is stored."""
+    data, problem = read_bytes(file, limits)
     if problem:
-        return FileResult(str(file), "", 0, 0, 0, checked=unreadable(file, problem))
+        checked = unreadable(file, problem)
+        return FileResult(str(file), "", 0, 0, 0, checked=checked, refused=checked.refused)
     sha = sha256(data)
     if run.already_archived(sha):
         return FileResult(str(file), sha, 0, 0, 0, already_ingested=True)
     con = run.con
     # district_metrics is rebuilt just before the commit: it holds the years on record when this run began
-    checked = check_file(data, str(file), years_on_record(con))
+    checked = check_file(data, str(file), years_on_record(con), limits)
+    if checked.refused:
+        return FileResult(str(file), sha, 0, 0, 0, checked=checked, refused=True)
     quarantined = quarantine_rows(checked)
     # The warehouse keeps where and why; the cells as sent (names, IDs, wrong values) only the quarantine file.
     if len(quarantined):

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
+from benchmarks.intake.chunks import validate_in_chunks
+from benchmarks.intake.limits import TEXT_LIMITED, Limits, OverLimit, check_size, is_refused
 from benchmarks.intake.plausibility import unusual_values
 from benchmarks.intake.reader import SourceTable, read_submission
 from benchmarks.intake.schema import CONVERSION_COLUMNS, Problem, validate_rows
@@ -41,9 +45,22 @@ class Checked:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def refused(self) -> bool:
+        """Over a limit (intake/limits.py): refused before its rows were built, nothing of it stored."""
+        return is_refused(self.table.file_problems)
+
     def summary(self) -> str:
+        if self.refused:
+            reason = self.table.file_problems[0].reason
+            return f"{self.file}: refused ({reason}): nothing of it is read or stored"
         return (f"{self.file}: {self.rows_read} rows read = {len(self.accepted)} accepted "
                 f"+ {len(self.quarantined_rows)} quarantined")
+
+    def kinds(self) -> list[str]:
+        """How many problems of each kind (by reason), most frequent first: one line for a long list."""
+        counts = Counter(p.reason for p in self.problems)
+        return [f"{n:,} {reason}" for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
     def lines(self, limit: int | None = None) -> list[str]:
         """What a person needs to read: notes on how the file was read, then each problem."""
@@ -63,14 +80,17 @@ class Checked:
         return out
 
 
-def check_file(data: bytes, file: str, school_years: YearsOnRecord | None = None) -> Checked:
-    """Read and validate one file's bytes; never raises on bad content. school_years: the years on record (a
-    school year outside them and the one after them is refused); none: any valid school year."""
-    table = read_submission(data, file)
+def check_file(data: bytes, file: str, school_years: YearsOnRecord | None = None,
+               limits: Limits | None = None) -> Checked:
+    """Read and validate one file's bytes under the limits (default: intake/limits.py); never raises on bad
+    content. school_years: the years on record (a school year outside them and the one after them is
+    refused); none: any valid school year."""
+    table = read_submission(data, file, limits)
     if table.file_problems:
         return Checked(file, table, table.frame.iloc[:0], table.problems, pd.DataFrame(columns=CONVERSION_COLUMNS))
+    table.problems += long_text(table.frame, file, limits or Limits())
     broken = {p.row for p in table.problems}
-    result = validate_rows(table.frame.drop(index=list(broken)), file, table.context, school_years)
+    result = validate_in_chunks(table.frame.drop(index=list(broken)), file, table.context, school_years)
     problems = _placed(table, sorted(table.problems + result.problems, key=lambda p: p.row or 0))
     flags = _placed(table, unusual_values(result.accepted, table.frame, file))
     checked = Checked(file, table, result.accepted, problems, result.conversions, flags)
@@ -94,9 +114,25 @@ def _placed(table: SourceTable, items: list[Problem]) -> list[Problem]:
             if p.row is not None else p for p in items]
 
 
-def read_bytes(file: Path) -> tuple[bytes, Problem | None]:
+def long_text(frame, file: str, limits: Limits) -> Iterator[Problem]:
+    """Problems for text cells over max_text_chars in the fields a report shows (the row is quarantined)."""
+    for name in TEXT_LIMITED:
+        if name not in frame:
+            continue
+        lengths = frame[name].astype(str).str.strip().str.len()
+        for row in frame.index[(lengths > limits.max_text_chars).to_numpy()]:
+            text = str(frame.at[row, name])
+            yield Problem(file, int(row), name, text[:40] + "…", f"at most {limits.max_text_chars:,} characters "
+                          f"(this one has {len(text.strip()):,})", "text over the length limit")
+
+
+def read_bytes(file: Path, limits: Limits | None = None) -> tuple[bytes, Problem | None]:
+    """The file's bytes, or the problem: unreadable, or over the size limit (then it is not read at all)."""
     try:
+        check_size(file.stat().st_size, limits or Limits())
         return file.read_bytes(), None
+    except OverLimit as over:
+        return b"", Problem(str(file), None, "(file)", "", over.expected, over.reason)
     except OSError as exc:
         return b"", Problem(str(file), None, "(file)", "", f"a file that can be read ({exc.strerror})",
                             "unreadable file")
@@ -108,17 +144,18 @@ def unreadable(file: Path, problem: Problem) -> Checked:
     return Checked(str(file), table, pd.DataFrame(), [problem], pd.DataFrame())
 
 
-def validate_files(files: list[Path], warehouse: Path | None = None) -> list[Checked]:
-    """Check every row of every file without storing anything (what a director runs before submitting). With
-    the project's warehouse, school years are held to its years on record as ingest holds them."""
+def validate_files(files: list[Path], limits: Limits | None = None, warehouse: Path | None = None) -> list[Checked]:
+    """Check every row of every file without storing anything (what a director runs before submitting), each
+    under the limits (default: intake/limits.py). With the project's warehouse, school years are held to its
+    years on record as ingest holds them."""
     school_years = years_of_warehouse(warehouse) if warehouse is not None else YearsOnRecord()
     results = []
     for file in map(Path, files):
-        data, problem = read_bytes(file)
+        data, problem = read_bytes(file, limits)
         if problem:
             results.append(unreadable(file, problem))
         else:
-            results.append(check_file(data, str(file), school_years))
+            results.append(check_file(data, str(file), school_years, limits))
     return results
 
 
@@ -145,3 +182,39 @@ def years_on_record(con) -> YearsOnRecord:
                                             AND s.school_year = d.school_year)) AS submitted
         FROM district_metrics d GROUP BY school_year ORDER BY school_year""").fetchall()
     return YearsOnRecord(tuple(y for y, sub in rows if sub), tuple(y for y, sub in rows if not sub))
+
+
+#: Problems printed per file by `benchmarks validate`; the full list goes to a file (problems_file).
+SHOWN_PROBLEMS = 20
+
+
+def problems_file(folder: Path, checked: Checked) -> Path:
+    """Where validate writes a file's full list of problems: <folder>/<file stem>-problems.csv (the project's
+    data/validate/, owner-only like all of data/: the list quotes the file's cells)."""
+    stem = re.sub(r"[^\w.-]+", "_", Path(checked.file).stem)[:60] or "file"
+    return folder / f"{stem}-problems.csv"
+
+
+def write_problems(target: Path, checked: Checked) -> None:
+    """Every problem of a file as a spreadsheet-safe CSV: file, row, column, value, expected, reason."""
+    from benchmarks.files import private_folder, write_atomic
+    from benchmarks.privacy.sheets import csv_bytes
+
+    private_folder(target.parent)
+    frame = pd.DataFrame([(p.file, p.row, p.column, p.value, p.expected, p.reason) for p in checked.problems],
+                         columns=["file", "row", "column", "value", "expected", "reason"])
+    write_atomic(target, csv_bytes(frame.astype({"row": "Int64"})), private=True)
+
+
+def validation_report(results: list[Checked], folder: Path, shown: int = SHOWN_PROBLEMS) -> list[str]:
+    """What `benchmarks validate` prints: per file the summary, the notes and the first problems; for a file with
+    more, a count per kind and where the full list was written (folder)."""
+    out = []
+    for r in results:
+        out += [r.summary(), *r.lines(shown)]
+        if len(r.problems) > shown:
+            target = problems_file(folder, r)
+            write_problems(target, r)
+            out.append(f"{r.file}: {len(r.problems):,} problems: " + ", ".join(r.kinds()))
+            out.append(f"{r.file}: every problem, with its row, column, value and what was expected: {target}")
+    return out
