@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,15 +29,49 @@ def _not_on_record():
     return _told_plainly(NotOnRecord)
 
 
-def _key() -> bytes:
-    """The pseudonym key, or a plain message saying what is wrong with it."""
+def _key(create: bool = True) -> bytes:
+    """The pseudonym key, or a plain message saying what is wrong with it (a new key is never made inside the
+    project folder; with create=False none is made at all)."""
     from benchmarks.privacy.keys import KeyProblem, load_key
 
     with _told_plainly(KeyProblem):
-        return load_key(key_file())
+        return load_key(key_file(), create=create, project=click.get_current_context().obj.root)
 
 
-@click.group()
+class _Benchmarks(click.Group):
+    """The command group: a fault the analyst can mend (a warehouse in use or damaged, a folder that cannot be
+    written) ends in one sentence and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit,
+                KeyboardInterrupt):
+            raise
+        except Exception as err:
+            from benchmarks.pipeline.faults import plain_fault
+
+            message = plain_fault(err)
+            if message is None:
+                raise
+            raise click.ClickException(message) from None
+
+
+#: A school year as typed: 2025-26, 2025-2026 or 2025 (nothing path-like ever reaches a file name).
+_YEAR_TYPED = re.compile(r"\d{4}(?:[-/\u2013](?:\d{2}|\d{4}))?")
+
+
+def _school_year_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse, in one line, a --year that is not a school year (e.g. ../../x) before anything runs."""
+    if value is None or not str(value).strip():
+        return value
+    if not _YEAR_TYPED.fullmatch(re.sub(r"\s+", "", str(value))):
+        raise click.ClickException(f"{param.opts[0]} {value!r} is not a school year: give it as 2025-26, "
+                                   "2025-2026 or 2025")
+    return value
+
+
+@click.group(cls=_Benchmarks)
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Project folder, any folder, empty to start (default: $BENCHMARKS_HOME, else this checkout, else "
                    "the current folder). Its data/ and reports/ live there; the package's notebooks are used unless "
@@ -44,6 +79,9 @@ def _key() -> bytes:
 @click.pass_context
 def main(ctx: click.Context, root: Path | None) -> None:
     """District technology benchmarks: ingest submissions, compute peer statistics, render reports."""
+    from benchmarks.warehouse.store import opened_by
+
+    opened_by(f"benchmarks {ctx.invoked_subcommand}" if ctx.invoked_subcommand else "benchmarks")
     ctx.obj = paths(root)
 
 
@@ -110,10 +148,11 @@ def ingest(p, files: tuple[Path, ...], min_peers: int) -> None:
 
     Prints, per file, rows read = accepted + quarantined; exits with status 1 when any row was quarantined.
     """
-    from benchmarks.pipeline.ingest import ingest_files
+    from benchmarks.pipeline.ingest import IngestConflict, ingest_files
     from benchmarks.privacy.keys import KeyProblem
 
-    with _told_plainly(KeyProblem):  # e.g. a different key than the warehouse was built with
+    # a different key than the warehouse was built with; one district-year in two of the files
+    with _told_plainly(KeyProblem, IngestConflict):
         results = ingest_files(list(files), p, _key(), min_peers=min_peers)
     for r in results:
         click.echo("\n".join(r.lines()))
@@ -165,10 +204,13 @@ def import_bandwidth(p, file: Path, funding_year: int | None, school_year: str |
 @click.argument("district_id")
 @click.pass_obj
 def history(p, district_id: str) -> None:
-    """List every submission received from one district and which one counts in the benchmarks."""
+    """List every submission received from one district, which one counts in the benchmarks, and what each changed
+    of the district's county, name or state."""
     from benchmarks.intake.submissions import submission_history
+    from benchmarks.privacy.keys import KeyProblem
 
-    frame = submission_history(p, _key(), district_id)
+    with _told_plainly(KeyProblem, FileNotFoundError):  # no warehouse yet; a missing or different key
+        frame = submission_history(p, _key(create=False), district_id)
     if frame.empty:
         raise click.ClickException(f"no accepted submission from district {district_id!r}")
     click.echo(frame.to_string(index=False))
@@ -186,7 +228,8 @@ def intake_timing(p, naive_sample: int) -> None:
 
 
 @main.command()
-@click.option("--year", "school_year", default=None, help="School year, e.g. 2025-26 (default: the latest).")
+@click.option("--year", "school_year", default=None, callback=_school_year_option,
+              help="School year, e.g. 2025-26 (default: the latest).")
 @click.option("--county", default=None, help="Render only this county's district reports (case and spacing aside: "
               "\"Kane County\" finds KANE COUNTY).")
 @batch_options
@@ -223,9 +266,11 @@ def bench(p, sample: int, workers: int | None) -> None:
               "aside; a name two districts share is refused: give the ID).")
 @click.option("--plan", "plan", multiple=True, required=True, metavar="METRIC=VALUE",
               help="A planned value, e.g. devices_per_student=1.0; repeat for more metrics.")
-@click.option("--target-year", default="", help="School year the plan should be in place, e.g. 2027-28 "
-                                                "(default: two years after the data's year).")
-@click.option("--year", "school_year", default="", help="School year of the data (default: the latest).")
+@click.option("--target-year", default="", callback=_school_year_option,
+              help="School year the plan should be in place, e.g. 2027-28 (default: two years after the data's "
+                   "year; at most 10 years after it).")
+@click.option("--year", "school_year", default="", callback=_school_year_option,
+              help="School year of the data (default: the latest).")
 @click.pass_obj
 def initiative(p, district: str, plan: tuple[str, ...], target_year: str, school_year: str) -> None:
     """Check a district's planned values against its peers today and in the target year; prints the page."""
@@ -242,7 +287,7 @@ def initiative(p, district: str, plan: tuple[str, ...], target_year: str, school
 @click.option("--peers", "custom_peers", multiple=True, metavar="DISTRICT",
               help="A participating district of a custom comparison group (ID or pseudonym); repeat, at least "
                    "--min-peers. The list is recorded privately and refused if it could be differenced.")
-@click.option("--year", "school_year", default="", help="School year (default: the latest).")
+@click.option("--year", "school_year", default="", callback=_school_year_option, help="School year (default: the latest).")
 @click.option("--min-peers", type=int, default=DEFAULT_MIN_PEERS, show_default=True)
 @click.pass_obj
 def report(p, district: str, custom_peers: tuple[str, ...], school_year: str, min_peers: int) -> None:
@@ -266,7 +311,8 @@ def bench_stats(p, national: Path | None) -> None:
 
 
 @main.command()
-@click.option("--year", "school_year", default=None, help="School year, e.g. 2025-26 (default: the latest).")
+@click.option("--year", "school_year", default=None, callback=_school_year_option,
+              help="School year, e.g. 2025-26 (default: the latest).")
 @click.option("--county", default=None, help="Only this county's districts (default: every district; case and "
               "spacing aside).")
 @click.option("--district", default=None, help="Only this district: its ID, name or pseudonym (as in its report's "
@@ -285,7 +331,8 @@ def export(p, school_year: str | None, county: str | None, district: str | None,
 
 
 @main.command()
-@click.option("--year", "school_year", default=None, help="School year, e.g. 2025-26 (default: the latest).")
+@click.option("--year", "school_year", default=None, callback=_school_year_option,
+              help="School year, e.g. 2025-26 (default: the latest).")
 @click.pass_obj
 def audit(p, school_year: str | None) -> None:
     """Attack the rendered files before sending them: as each district, try to learn other districts' figures
@@ -305,7 +352,7 @@ def audit(p, school_year: str | None) -> None:
                    "district with its identity, enrollment, bandwidth and monthly cost, for each district to confirm "
                    "and complete. The files name districts: they are the analyst's, written owner-only to "
                    "data/private/prefilled/<year>/, to be sent to each district (best one file each: --split).")
-@click.option("--school-year", default=None,
+@click.option("--school-year", default=None, callback=_school_year_option,
               help="School year of the rows, e.g. 2015-16, from the public data of its E-rate funding year (2015: "
                    "July 2015 to June 2016). Default: the latest imported.")
 @click.option("--state", default=None, help="Only this state's districts, e.g. IL (default: every state imported).")
