@@ -16,6 +16,7 @@ from benchmarks.intake.submissions import (
     store_submission_file,
 )
 from benchmarks.pipeline.derive import rebuild_derived
+from benchmarks.pipeline.rebuild import note_public_years
 from benchmarks.privacy.rules import Rules, rules_of
 
 
@@ -98,4 +99,6 @@ def import_bandwidth(file: Path, paths: Paths, key: bytes, funding_year: int | N
         result = store_public_file(run, Path(file), funding_year, school_year)
         run.meta.update(rules.as_meta())
         run.before_commit.append(lambda: rebuild_derived(run.con, rules))
-        return result
+    if not result.already_imported:  # the years it was imported for, for `benchmarks rebuild`
+        note_public_years(paths, result.sha256, result.funding_year, result.school_year)
+    return result

@@ -219,7 +219,7 @@ def _open(path: Path, read_only: bool, wait: float | None) -> duckdb.DuckDBPyCon
     deadline = time.monotonic() + wait
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only)
         except duckdb.Error as err:
             if "could not set lock" in str(err).lower():
                 if time.monotonic() < deadline:
@@ -230,6 +230,20 @@ def _open(path: Path, read_only: bool, wait: float | None) -> duckdb.DuckDBPyCon
             if is_damage(err):
                 raise damaged(path, err) from None
             raise
+        if _cut_short(con, path):
+            con.close()
+            raise damaged(path, "could not read enough bytes")
+        return con
+
+
+def _cut_short(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
+    """Whether the file is shorter than the blocks DuckDB's header says it holds (truncated: a copy cut short, a
+    full disk), found before anything reads, or writes into, the missing part. Without a write-ahead log only
+    (replaying one may add blocks the file does not have yet)."""
+    if not path.exists() or database_files(path)[1].exists():
+        return False
+    block_size, blocks = con.execute("SELECT block_size, total_blocks FROM pragma_database_size()").fetchone()
+    return path.stat().st_size < int(block_size) * int(blocks)
 
 
 @contextmanager

@@ -2,73 +2,20 @@
 
 from __future__ import annotations
 
-import re
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from benchmarks.config import DEFAULT_MIN_PEERS, key_file, paths
-
-
-@contextmanager
-def _told_plainly(*errors: type[Exception]):
-    """Errors the user can mend (a bad key, an unknown district, a malformed plan): click prints the
-    message and exits 1, without a traceback."""
-    try:
-        yield
-    except errors as err:
-        raise click.ClickException(str(err)) from None
-
-
-def _not_on_record():
-    """An empty warehouse, or a school year, county, district or report it does not hold: one plain line."""
-    from benchmarks.warehouse.queries import NotOnRecord
-
-    return _told_plainly(NotOnRecord)
-
-
-def _key(create: bool = True) -> bytes:
-    """The pseudonym key, or a plain message saying what is wrong with it (a new key is never made inside the
-    project folder; with create=False none is made at all)."""
-    from benchmarks.privacy.keys import KeyProblem, load_key
-
-    with _told_plainly(KeyProblem):
-        return load_key(key_file(), create=create, project=click.get_current_context().obj.root)
-
-
-class _Benchmarks(click.Group):
-    """The command group: a fault the analyst can mend (a warehouse in use or damaged, a folder that cannot be
-    written) ends in one sentence and exit status 1, never a traceback."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit,
-                KeyboardInterrupt):
-            raise
-        except Exception as err:
-            from benchmarks.pipeline.faults import plain_fault
-
-            message = plain_fault(err)
-            if message is None:
-                raise
-            raise click.ClickException(message) from None
-
-
-#: A school year as typed: 2025-26, 2025-2026 or 2025 (nothing path-like ever reaches a file name).
-_YEAR_TYPED = re.compile(r"\d{4}(?:[-/\u2013](?:\d{2}|\d{4}))?")
-
-
-def _school_year_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """Refuse, in one line, a --year that is not a school year (e.g. ../../x) before anything runs."""
-    if value is None or not str(value).strip():
-        return value
-    if not _YEAR_TYPED.fullmatch(re.sub(r"\s+", "", str(value))):
-        raise click.ClickException(f"{param.opts[0]} {value!r} is not a school year: give it as 2025-26, "
-                                   "2025-2026 or 2025")
-    return value
+from benchmarks.cli.plain import PlainFaults as _Benchmarks
+from benchmarks.cli.plain import batch_options
+from benchmarks.cli.plain import finish as _finish
+from benchmarks.cli.plain import key as _key
+from benchmarks.cli.plain import not_on_record as _not_on_record
+from benchmarks.cli.plain import school_year_option as _school_year_option
+from benchmarks.cli.plain import told_plainly as _told_plainly
+from benchmarks.cli.plain import writable as _writable
+from benchmarks.config import DEFAULT_MIN_PEERS, paths
 
 
 @click.group(cls=_Benchmarks)
@@ -94,28 +41,6 @@ def demo_data(p, seed: int | None) -> None:
 
     for path in write_demo(p.demo, seed if seed is not None else DEMO_SEED):
         click.echo(path)
-
-
-def batch_options(command):
-    """Options shared by the commands that render a batch of reports."""
-    for option in reversed([
-        click.option("--workers", type=click.IntRange(min=1), default=None,
-                     help="Reports rendered at once on this machine (default: one per core)."),
-        click.option("--scheduler", metavar="ADDRESS", default=None,
-                     help="Render on a Dask cluster instead, e.g. tcp://scheduler:8786 (shared filesystem)."),
-        click.option("--force", is_flag=True, help="Re-render reports whose inputs did not change."),
-    ]):
-        command = option(command)
-    return command
-
-
-def _finish(result) -> None:
-    """Print the run summary and the index page last; exit 1 when a report failed."""
-    for line in result.summary():
-        click.echo(line)
-    click.echo(result.index)
-    if not result.ok:
-        sys.exit(1)
 
 
 @main.command()
@@ -216,6 +141,22 @@ def history(p, district_id: str) -> None:
     click.echo(frame.to_string(index=False))
 
 
+@main.command()
+@click.option("--min-peers", type=int, default=None,
+              help="Other districts needed before a group statistic is shown (default: the old warehouse's, when it "
+                   "can still be read, else 5).")
+@click.pass_obj
+def rebuild(p, min_peers: int | None) -> None:
+    """Recreate the warehouse from the raw files kept in data/raw/, in the order they were first ingested (a
+    truncated or damaged warehouse, or one deleted); the one it replaces is kept beside it."""
+    from benchmarks.pipeline.rebuild import NothingToRebuild, rebuild_warehouse
+    from benchmarks.privacy.keys import KeyProblem
+
+    with _told_plainly(KeyProblem, NothingToRebuild):
+        result = rebuild_warehouse(p, _key(create=False), min_peers=min_peers)
+    click.echo("\n".join(result.lines()))
+
+
 @main.command("intake-timing")
 @click.option("--naive-sample", type=int, default=100, show_default=True,
               help="Rows validated one at a time to estimate the naive way.")
@@ -239,6 +180,7 @@ def render(p, school_year: str | None, county: str | None, workers: int | None, 
     """Render the year's reports and index.html, only those whose inputs changed; prints the index page last."""
     from benchmarks.render.batch import render_batch
 
+    _writable(p, school_year)
     try:
         with _not_on_record():
             result = render_batch(p, school_year=school_year, county=county, workers=workers, scheduler=scheduler,
@@ -276,6 +218,7 @@ def initiative(p, district: str, plan: tuple[str, ...], target_year: str, school
     """Check a district's planned values against its peers today and in the target year; prints the page."""
     from benchmarks.render.on_request import render_initiative
 
+    _writable(p, school_year)
     with _told_plainly(ValueError, LookupError):
         click.echo(render_initiative(p, district=district, plan=list(plan), target_year=target_year,
                                      school_year=school_year))
@@ -294,6 +237,7 @@ def report(p, district: str, custom_peers: tuple[str, ...], school_year: str, mi
     """Render one district's report, optionally with a custom peer group; prints the page."""
     from benchmarks.render.on_request import render_district
 
+    _writable(p, school_year)
     with _told_plainly(ValueError, LookupError):
         click.echo(render_district(p, district=district, custom_peers=list(custom_peers), school_year=school_year,
                                    min_peers=min_peers))
@@ -324,6 +268,7 @@ def export(p, school_year: str | None, county: str | None, district: str | None,
     disclosure rules as the reports; prints the files written."""
     from benchmarks.reports.export import export_tables
 
+    _writable(p, school_year)
     with _not_on_record():
         written = export_tables(p, school_year=school_year, county=county, district=district, board=board)
     for path in written:
@@ -382,7 +327,3 @@ def template(p, prefill: bool, school_year: str | None, state: str | None, out: 
     else:
         for path in written.files:
             click.echo(path)
-
-
-if __name__ == "__main__":
-    main()
