@@ -275,8 +275,9 @@ def _as_nobody(p, *args) -> subprocess.CompletedProcess:
     subprocess.run(["chown", "-R", "65534:65534", str(p.root)], check=True)
     mpl = Path(tempfile.mkdtemp(dir=p.root.parent))
     mpl.chmod(0o777)
-    return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m",
-                           "benchmarks.cli", "--root", str(p.root), *map(str, args)], capture_output=True, text=True, check=False,
+    return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+                           "from benchmarks.cli import main; main()", "--root", str(p.root), *map(str, args)],
+                          capture_output=True, text=True, check=False,
                           env={"PATH": os.environ["PATH"], "PYTHONPATH": PYTHON_PATH, "HOME": str(mpl),
                                "MPLCONFIGDIR": str(mpl), **ENV})
 

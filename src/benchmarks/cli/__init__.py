@@ -230,7 +230,8 @@ def initiative(p, district: str, plan: tuple[str, ...], target_year: str, school
 @click.option("--peers", "custom_peers", multiple=True, metavar="DISTRICT",
               help="A participating district of a custom comparison group (ID or pseudonym); repeat, at least "
                    "--min-peers. The list is recorded privately and refused if it could be differenced.")
-@click.option("--year", "school_year", default="", callback=_school_year_option, help="School year (default: the latest).")
+@click.option("--year", "school_year", default="", callback=_school_year_option,
+              help="School year (default: the latest).")
 @click.option("--min-peers", type=int, default=DEFAULT_MIN_PEERS, show_default=True)
 @click.pass_obj
 def report(p, district: str, custom_peers: tuple[str, ...], school_year: str, min_peers: int) -> None:

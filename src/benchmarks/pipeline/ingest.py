@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 
 from benchmarks.config import DEFAULT_MIN_PEERS, Paths
-from benchmarks.intake.archive import IntakeRun, intake_run, original_name
+from benchmarks.intake.archive import ARCHIVE_MANIFEST, IntakeRun, intake_run, original_name, write_manifest
 from benchmarks.intake.connectivity import ImportResult, store_public_file
-from benchmarks.intake.submissions import (
-    FileResult,
-    identity_changes,
-    move_legacy_crosswalk,
-    store_submission_file,
-)
+from benchmarks.intake.submissions import FileResult, identity_changes, move_legacy_crosswalk, store_submission_file
 from benchmarks.pipeline.derive import rebuild_derived
-from benchmarks.pipeline.rebuild import note_public_years
 from benchmarks.privacy.rules import Rules, rules_of
 
 
@@ -102,3 +97,18 @@ def import_bandwidth(file: Path, paths: Paths, key: bytes, funding_year: int | N
     if not result.already_imported:  # the years it was imported for, for `benchmarks rebuild`
         note_public_years(paths, result.sha256, result.funding_year, result.school_year)
     return result
+
+
+def note_public_years(paths: Paths, sha: str, funding_year, school_year) -> None:
+    """Note the funding year and school year a public file was imported for in its manifest: `benchmarks rebuild`
+    imports it for the same years."""
+    target = paths.raw / sha / ARCHIVE_MANIFEST
+    try:
+        manifest = json.loads(target.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    manifest.update({"funding_year": funding_year, "school_year": school_year})
+    write_manifest(target.parent, manifest)
+
+
+

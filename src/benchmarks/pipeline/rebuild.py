@@ -21,11 +21,6 @@ from benchmarks.pipeline.derive import rebuild_derived
 from benchmarks.privacy.rules import Rules, rules_of
 from benchmarks.warehouse.store import WarehouseDamaged, connect, database_files
 
-#: Where a public file's funding year and school year are noted in its manifest (import-bandwidth's --year and
-#: --school-year), so a rebuild imports it for the same year.
-PUBLIC_YEARS = ("funding_year", "school_year")
-
-
 class NothingToRebuild(LookupError):
     """data/raw/ holds no file with a record of its ingest: there is nothing to rebuild from."""
 
@@ -141,17 +136,3 @@ def _as_first_received(con, received: pd.DataFrame) -> None:
     con.execute("UPDATE raw_files r SET ingested_at = x.ingested_at, ingested_by = x.ingested_by "
                 "FROM _received x WHERE r.sha256 = x.sha256")
     con.unregister("_received")
-
-
-def note_public_years(paths: Paths, sha: str, funding_year, school_year) -> None:
-    """Add the funding year and school year a public file was imported for to its manifest (for a rebuild)."""
-    target = paths.raw / sha / ARCHIVE_MANIFEST
-    try:
-        manifest = json.loads(target.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return
-    manifest.update(dict(zip(PUBLIC_YEARS, (funding_year, school_year))))
-    write_manifest(target.parent, manifest)
-
-
-

@@ -14,7 +14,7 @@ from benchmarks.formats import amount_text, display_value, figure_text, rough_do
 from benchmarks.privacy.disclosure import BAND, CENTRE, NONE, GroupFigures, group_figures
 from benchmarks.registry.groups import PEER_GROUPS
 from benchmarks.registry.metrics import METRIC_BY_NAME, goals_sentence
-from benchmarks.registry.years import parse_school_year, school_year_label, year_start
+from benchmarks.registry.years import school_year_label, target_year_of, year_start
 from benchmarks.reports.district.data import DistrictReport, load_district_report, reference_row, rows_by_metric
 from benchmarks.reports.district.sections import footer_html as district_footer
 from benchmarks.reports.html import tagged
@@ -73,24 +73,6 @@ class InitiativeCheck:
         return school_year_label(self.target_year)
 
 
-#: A plan's target year lies at most this many school years after the data's: a trend projected further says
-#: nothing (a target year of 9999 once projected "-579.6 hours" to resolve a ticket).
-MAX_YEARS_AHEAD = 10
-
-
-def target_year_of(school_year: str, target_year: str | int = "") -> int:
-    """The target year's start year: empty is DEFAULT_YEARS_AHEAD after school_year; a ValueError in one sentence
-    for one before the data's year or more than MAX_YEARS_AHEAD after it."""
-    now = int(year_start([school_year])[0])
-    target = now + DEFAULT_YEARS_AHEAD if str(target_year).strip() == "" else parse_school_year(target_year)
-    if target < now:
-        raise ValueError(f"target year {school_year_label(target)} is before the report's year {school_year}")
-    if target > now + MAX_YEARS_AHEAD:
-        raise ValueError(f"target year {school_year_label(target)} is more than {MAX_YEARS_AHEAD} years after the "
-                         f"report's year {school_year}: give one up to {school_year_label(now + MAX_YEARS_AHEAD)}")
-    return target
-
-
 def load_initiative_check(warehouse: str | Path = "", district: str = "", plan=None, target_year: str | int = "",
                           school_year: str = "", county: str = "",
                           min_peers: int = DEFAULT_MIN_PEERS) -> InitiativeCheck:
@@ -98,7 +80,7 @@ def load_initiative_check(warehouse: str | Path = "", district: str = "", plan=N
     DEFAULT_YEARS_AHEAD after the report's school year."""
     plan = parse_plan(DEFAULT_PLAN if plan is None else plan)
     rep = load_district_report(warehouse, district, school_year, county, min_peers=min_peers)
-    target = target_year_of(rep.school_year, target_year)
+    target = target_year_of(rep.school_year, target_year, DEFAULT_YEARS_AHEAD)
     rep.parameters.update(plan=", ".join(f"{k}={v:g}" for k, v in plan.items()),
                           target_year=school_year_label(target))
     check = InitiativeCheck(rep, plan, target)
