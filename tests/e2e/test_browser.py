@@ -85,6 +85,36 @@ def test_index_board_and_district_report_work_offline(browser, county_pages):
     assert district["summary_bottom"] is not None and district["summary_bottom"] <= 900
 
 
+@pytest.mark.parametrize("width, media", [(390, "screen"), (720, "print")])
+def test_the_summary_is_whole_on_a_phone_and_on_paper(browser, county_pages, width, media):
+    """On a phone the page never widens past the screen (wide tables scroll inside it); on paper, which cannot
+    scroll, every column of At a glance lies on the page."""
+    district_page = next(p for p in county_pages.pages if p.name.startswith("district_"))
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(district_page.as_uri(), wait_until="load")
+    page.emulate_media(media=media)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    right = page.evaluate("() => document.querySelector('table.summary-table').getBoundingClientRect().right")
+    scroll = page.evaluate("() => document.querySelector('.table-scroll').scrollWidth")
+    if media == "print":
+        assert right <= width and scroll <= width
+    page.close()
+
+
+def test_no_page_scrolls_sideways_on_a_phone(browser, county_pages):
+    """Every page of a batch, the index too, at 390 px: a viewport tag, and the page no wider than the screen
+    (a wide table scrolls inside its own box)."""
+    kinds = set()
+    for path in [county_pages.index, *county_pages.pages]:
+        page = browser.new_page(viewport={"width": 390, "height": 900})
+        page.goto(path.as_uri(), wait_until="load")
+        assert page.evaluate("!!document.querySelector('meta[name=viewport]')"), path.name
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path.name
+        kinds.add(path.name.split("_")[0])
+        page.close()
+    assert {"index.html", "board", "district", "data"} <= kinds
+
+
 def test_hostile_district_name_renders_as_text(browser, project, tmp_path):
     header = ",".join(f.name for f in FIELDS)
     rows = [header]

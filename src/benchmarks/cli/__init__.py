@@ -96,7 +96,7 @@ def validate(p, files: tuple[Path, ...]) -> None:
     """
     from benchmarks.intake.validate import validate_files
 
-    results = validate_files(list(files))
+    results = validate_files(list(files), warehouse=p.warehouse)
     for r in results:
         click.echo("\n".join([r.summary(), *r.lines()]))
     sys.exit(0 if all(r.ok for r in results) else 1)

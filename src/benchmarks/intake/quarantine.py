@@ -9,6 +9,7 @@ import pandas as pd
 
 from benchmarks.files import private_folder, write_atomic
 from benchmarks.intake.validate import Checked
+from benchmarks.intake.workbook import sheet_and_row
 from benchmarks.privacy.sheets import csv_bytes, xlsx_bytes
 from benchmarks.warehouse.store import insert_frame
 
@@ -24,6 +25,10 @@ def quarantine_rows(checked: Checked) -> pd.DataFrame:
     cells = checked.table.frame.loc[rows] if rows else checked.table.frame.iloc[:0]
     out = pd.DataFrame({"source_row": pd.Series(rows, dtype="int64"),
                         "problems": ["; ".join(reasons[r]) for r in rows]})
+    if len(checked.table.sheets) > 1:  # rows of several sheets: where each is, as the analyst finds it
+        places = [sheet_and_row(r, checked.table.sheets) for r in rows]
+        out.insert(1, "sheet", [s for s, _ in places])
+        out.insert(2, "row_on_sheet", pd.Series([n for _, n in places], dtype="int64"))
     return pd.concat([out, cells.reset_index(drop=True).astype(str)], axis=1)
 
 

@@ -13,8 +13,9 @@ import pandas as pd
 
 from benchmarks.intake.schema import FIRST_DATA_ROW, Problem, header_aliases, missing_columns, normalize_header
 from benchmarks.intake.units import Context
+from benchmarks.intake.workbook import SHEET_ROWS, merged_ranges, sheet_and_row
 
-#: Name of the entry sheet of the XLSX template; other workbooks are searched for a sheet with the header.
+#: Name of the entry sheet of the XLSX template; every visible sheet with the template's header is read.
 ENTRY_SHEET = "Submission"
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 #: Column holding the cells of a row that had more cells than the header, so nothing sent is dropped.
@@ -34,6 +35,8 @@ class SourceTable:
     encoding: str = ""
     delimiter: str = ""
     sheet: str = ""
+    #: the workbook's sheets read, in order (row r of sheets[k] is source row k * SHEET_ROWS + r)
+    sheets: list[str] = field(default_factory=list)
     context: Context = field(default_factory=Context)
     conversions: pd.DataFrame | None = None
     #: notes that quote the file (a header cell), by position in notes, as the warehouse keeps them
@@ -47,14 +50,24 @@ class SourceTable:
     def describe(self) -> str:
         """How the file was read, in a few words for the manifest."""
         delimiter = f"{DELIMITERS[self.delimiter]}-separated" if self.delimiter else ""
-        parts = [self.encoding, delimiter, f"sheet {self.sheet!r}" if self.sheet else ""]
+        sheets = ("sheets " + ", ".join(map(repr, self.sheets)) if len(self.sheets) > 1
+                  else f"sheet {self.sheet!r}" if self.sheet else "")
+        parts = [self.encoding, delimiter, sheets]
         return ", ".join(p for p in parts if p)
 
     @property
     def plain_describe(self) -> str:
         """How the file was read, without the sheet's name (it is often the district's): for the warehouse."""
         delimiter = f"{DELIMITERS[self.delimiter]}-separated" if self.delimiter else ""
-        return ", ".join(p for p in [self.encoding, delimiter, "an .xlsx sheet" if self.sheet else ""] if p)
+        sheets = f"{len(self.sheets)} .xlsx sheets" if len(self.sheets) > 1 else "an .xlsx sheet" if self.sheet else ""
+        return ", ".join(p for p in [self.encoding, delimiter, sheets] if p)
+
+    def place(self, row: int) -> str:
+        """A row as a person finds it: "row 4", or "sheet 'Lake', row 4" when several sheets were read."""
+        if len(self.sheets) < 2:
+            return f"row {row}"
+        sheet, n = sheet_and_row(row, self.sheets)
+        return f"sheet {sheet!r}, row {n}"
 
     @property
     def plain_notes(self) -> list[str]:
@@ -149,6 +162,9 @@ def _cell_text(value) -> str:
 
 
 def _read_xlsx(data: bytes, file: str) -> SourceTable:
+    """Every visible sheet with the template's header, counted and numbered apart (workbook.SHEET_ROWS); hidden
+    sheets are never read silently: left aside with a note, or, when only hidden sheets hold the header, read
+    and refused as a whole (their rows quarantined)."""
     import openpyxl
 
     try:
@@ -159,17 +175,36 @@ def _read_xlsx(data: bytes, file: str) -> SourceTable:
     except Exception as exc:  # openpyxl raises its own InvalidFileException and XML errors on broken files
         return _empty(file, f"an .xlsx workbook that opens ({type(exc).__name__}: {exc})", "broken workbook")
     try:
-        name = _pick_sheet(values)
-        rows_v = _sheet_rows(values[name])
-        rows_f = _sheet_rows(formulas[name])
+        names, hidden = _pick_sheet(values)
+        only_hidden = not names and bool(hidden)
+        read = [_read_sheet(data, values[n], formulas[n], file) for n in (hidden if only_hidden else names)]
+        skipped = [(n, len(_table([[_cell_text(v) for v in r] for r in _sheet_rows(values[n])], file, 1).frame))
+                   for n in ([] if only_hidden else hidden)]
     finally:
         values.close()
         formulas.close()
+    table = _join_sheets(read, file)
+    for n, rows in skipped:
+        counted = f"{rows} row{'' if rows == 1 else 's'} below its header"
+        table.plain[len(table.notes)] = f"a hidden sheet was not read ({counted})"
+        table.notes.append(f"sheet {n!r} is hidden and was not read ({counted}): unhide it "
+                           "and send it on its own if it holds the figures")
+    if only_hidden:
+        shown = ", ".join(repr(n) for n in hidden)
+        table.problems.insert(0, Problem(file, None, "(file)", "", f"the figures on a visible sheet: the only "
+                                         f"sheets with the template's header ({shown}) are hidden, often a draft "
+                                         "(unhide the sheet in Excel if it holds the figures to send)",
+                                         "only hidden sheets"))
+    return table
+
+
+def _read_sheet(data: bytes, values_ws, formulas_ws, file: str) -> SourceTable:
+    """One sheet's rows as text cells: values Excel calculated, uncalculated formulas and merged cells as problems."""
     problems: list[Problem] = []
     records: list[list[str]] = []
     header_seen = False
     calculated = 0
-    for n, (vals, forms) in enumerate(zip(rows_v, rows_f), start=1):
+    for n, (vals, forms) in enumerate(zip(_sheet_rows(values_ws), _sheet_rows(formulas_ws)), start=1):
         cells = [_cell_text(v) for v in vals]
         for i, (v, f) in enumerate(zip(vals, forms)):
             if isinstance(f, str) and f.startswith("=") and v != f and header_seen:
@@ -180,15 +215,52 @@ def _read_xlsx(data: bytes, file: str) -> SourceTable:
                                             "Excel, or type the value)", "formula without a calculated value"))
         header_seen = header_seen or any(c.strip() for c in cells)
         records.append(cells)
-    table = _table(records, file, 1)
+    width = max(map(len, records), default=0)  # a sheet has no short rows: a trailing cell left empty is empty
+    table = _table([r + [""] * (width - len(r)) for r in records], file, 1)
     table.problems = problems + table.problems
     if calculated:
         table.notes.append(f"{calculated} cells hold formulas: the values Excel calculated were read, the formulas "
                            "were not evaluated")
     _name_formula_columns(table)
-    table.sheet, table.encoding = name, "XLSX"
-    table.context = Context(decimal_comma_possible=True)  # text cells in a workbook carry no separator hint
+    cols = list(table.frame.columns)
+    fields = set(header_aliases().values())
+    for ref, lo_col, lo_row, hi_col, hi_row in merged_ranges(data, values_ws):
+        named = [c for c in cols[lo_col - 1:hi_col] if c in fields]
+        for r in (r for r in table.frame.index if lo_row <= r <= hi_row and named):
+            table.problems.append(Problem(file, int(r), ", ".join(named), "", f"one value per cell: cells {ref} "
+                                          "are merged; unmerge them and put each value in its own cell",
+                                          "merged cells"))
+    table.sheet = values_ws.title
     return table
+
+
+def _join_sheets(tables: list[SourceTable], file: str) -> SourceTable:
+    """The sheets read as one table: the k-th sheet's rows numbered from k * SHEET_ROWS, notes and problems
+    naming their sheet when there are several, "no data rows" only when no sheet has any."""
+    many = len(tables) > 1
+    out = SourceTable(file, pd.DataFrame(), encoding="XLSX", sheet=tables[0].sheet,
+                      context=Context(decimal_comma_possible=True))  # text cells carry no separator hint
+    frames = []
+    for t in tables:
+        if many and t.frame.empty and any(len(o.frame) for o in tables):
+            out.notes.append(f"sheet {t.sheet!r} has the template's header but no rows below it")
+            out.plain[len(out.notes) - 1] = "a sheet has the template's header but no rows below it"
+            continue
+        k = len(out.sheets)
+        out.sheets.append(t.sheet)
+        frames.append(t.frame.set_axis(t.frame.index + k * SHEET_ROWS, axis=0) if k else t.frame)
+        on = f"sheet {t.sheet!r}: " if many else ""
+        for i, note in enumerate(t.notes):
+            if i in t.plain:
+                out.plain[len(out.notes)] = ("a sheet's " if many else "") + t.plain[i]
+            out.notes.append(on + note)
+        for p in t.problems:
+            row = None if p.row is None else p.row + k * SHEET_ROWS
+            expected = f"{p.expected} (sheet {t.sheet!r})" if many and row is None else p.expected
+            if (p := Problem(file, row, p.column, p.value, expected, p.reason)) not in out.problems:
+                out.problems.append(p)
+    out.frame = pd.concat(frames).fillna("") if len(frames) > 1 else frames[0] if frames else pd.DataFrame()
+    return out
 
 
 def _name_formula_columns(table: SourceTable) -> None:
@@ -208,17 +280,18 @@ def _sheet_rows(ws) -> list[tuple]:
     return [tuple(r) for r in ws.iter_rows(values_only=True)]
 
 
-def _pick_sheet(wb) -> str:
-    """The entry sheet: the template's by name, else the first sheet whose first row names template columns."""
-    if ENTRY_SHEET in wb.sheetnames:
-        return ENTRY_SHEET
+def _pick_sheet(wb) -> tuple[list[str], list[str]]:
+    """The visible sheets whose first rows name template columns (the header), in workbook order, and the hidden
+    ones; when no sheet has the header, the first visible sheet (its missing columns are then the problems)."""
     aliases = header_aliases()
+    visible, hidden = [], []
     for ws in wb.worksheets:
-        for row in ws.iter_rows(values_only=True, max_row=5):
-            names = [normalize_header(_cell_text(v)) for v in row]
-            if sum(n in aliases for n in names) >= 3:
-                return ws.title
-    return wb.worksheets[0].title
+        if any(sum(normalize_header(_cell_text(v)) in aliases for v in row) >= 3
+               for row in ws.iter_rows(values_only=True, max_row=5)):
+            (visible if ws.sheet_state == "visible" else hidden).append(ws.title)
+    if not visible and not hidden:
+        visible = [next((ws.title for ws in wb.worksheets if ws.sheet_state == "visible"), wb.worksheets[0].title)]
+    return visible, hidden
 
 
 def _table(records: list[list[str]], file: str, first_row: int) -> SourceTable:

@@ -9,6 +9,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
+from benchmarks.intake.identifiers import CODES, YearsOnRecord, add_note, normalize, odd_codes
 from benchmarks.intake.units import Context, parse_column
 from benchmarks.registry.metrics import (
     CHOICES,
@@ -27,7 +28,7 @@ from benchmarks.registry.metrics import (
 FIRST_DATA_ROW = 2
 #: NCES district identifiers have 7 digits; spreadsheets drop the leading zero of states 01-09.
 NCES_ID_DIGITS = 7
-_YEAR = re.compile(r"^(\d{4})-(\d{2})$")
+_YEAR = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 KEY = ["district_id", "school_year"]
 
 
@@ -42,6 +43,8 @@ class Problem:
     expected: str
     #: What kind of problem, in words that hold no submitted value (the data-quality report counts these).
     reason: str = "not readable"
+    #: The row as a person finds it when "row N" is not enough ("sheet 'Lake', row 4"); "" otherwise.
+    place: str = ""
 
     def __str__(self) -> str:
         return f"{self.file}, {self.where()}" if self.row is not None or self.column != "(file)" else \
@@ -49,7 +52,7 @@ class Problem:
 
     def where(self) -> str:
         """The problem without the file name: row, column(s), value and what was expected."""
-        parts = [f"row {self.row}"] if self.row is not None else []
+        parts = [self.place or f"row {self.row}"] if self.row is not None else []
         if not self.column.startswith("("):  # "(row)" and "(file)": the whole row or file
             parts.append(f"{'columns' if ', ' in self.column else 'column'} {self.column}")
         at = ", ".join(parts)
@@ -205,21 +208,20 @@ def submission_schema():
 # ---- from text cells to typed values --------------------------------------------------------------------
 
 def _type_text(f: Field, text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Stripped text (NaN where empty) and the rule used where a value was normalized."""
-    stripped = text.astype(str).str.strip()
-    notes = pd.Series("", index=text.index, dtype=object)
+    """Normalized, stripped text (NaN where empty) and the rules used where a value was normalized."""
+    stripped, notes = normalize(text)  # invisible characters removed, NFKC, stripped
     if f.name in CHOICES:
         canon = {c.lower(): c for c in CHOICES[f.name]}
         if f.name == "locale":
             canon.update({alias.lower(): c for alias, c in LOCALE_ALIASES.items()})
         mapped = stripped.str.lower().map(canon)
         changed = mapped.notna() & (mapped != stripped)
-        notes[changed] = np.where(stripped[changed].str.lower().isin([c.lower() for c in CHOICES[f.name]]),
-                                  "capitalization", "NCES locale name")
+        known = stripped[changed].str.lower().isin([c.lower() for c in CHOICES[f.name]])
+        add_note(notes, changed, np.where(known, "capitalization", "NCES locale name"))
         stripped = stripped.where(~changed, mapped)
     if f.name == "district_id":
-        short = stripped.str.fullmatch(r"\d{%d}" % (NCES_ID_DIGITS - 1))
-        notes[short] = "leading zero restored (7-digit NCES id)"
+        short = stripped.str.fullmatch(r"[0-9]{%d}" % (NCES_ID_DIGITS - 1))
+        add_note(notes, short, "leading zero restored (7-digit NCES id)")
         stripped = stripped.where(~short, stripped.str.zfill(NCES_ID_DIGITS))
     return stripped.where(stripped != "", np.nan), notes
 
@@ -234,6 +236,9 @@ def type_cells(frame: pd.DataFrame, file: str, ctx: Context) -> tuple[pd.DataFra
         if f.dtype == "text":
             typed[f.name], notes = _type_text(f, text)
             stored = typed[f.name]
+            if f.name in CODES:
+                problems += [Problem(file, int(r), f.name, text[r], words, reason)
+                             for r, words, reason in odd_codes(f.name, typed[f.name])]
         else:
             parsed = parse_column(f, text, ctx)
             typed[f.name], notes, stored = parsed.values, parsed.notes, parsed.values
@@ -317,13 +322,19 @@ def _cell_problem(f: _Failure) -> tuple[tuple, Problem]:
 _DESCRIBE = {"metric": _metric_problem, "example": _example_problem, "multiple_fields_uniqueness": _duplicate_problem}
 
 
-def validate_rows(frame: pd.DataFrame, file: str, ctx: Context | None = None) -> Validation:
+def validate_rows(frame: pd.DataFrame, file: str, ctx: Context | None = None,
+                  school_years: YearsOnRecord | None = None) -> Validation:
     """Typed rows that passed, the problems of those that did not, and the values converted on reading.
 
     frame holds the file's cells as text under field-name headers; its index is the spreadsheet row number.
+    school_years: the years on record; a school year outside them and the one after them is refused.
     Each cell or rule is reported once; a metric whose input is already reported is not reported again.
     """
     typed, problems, conversions = type_cells(frame, file, ctx or Context())
+    if school_years:
+        far = school_years.outside(typed["school_year"])
+        problems += [Problem(file, int(r), "school_year", str(frame.at[r, "school_year"]), school_years.words(),
+                             "school year not on record") for r in typed.index[far]]
     seen = {(p.row, p.column) for p in problems}
     for case in _schema_failures(typed).itertuples(index=False):
         f = _Failure(file, frame, typed, int(case.index), str(case.check), case.column)

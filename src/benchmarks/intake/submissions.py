@@ -9,14 +9,10 @@ import pandas as pd
 
 from benchmarks.config import Paths, quarantine_file
 from benchmarks.intake.archive import IntakeRun, original_name, sha256
-from benchmarks.intake.quarantine import (
-    plain_reasons,
-    quarantine_rows,
-    store_quarantine,
-    write_quarantine,
-)
+from benchmarks.intake.identifiers import normalize_text
+from benchmarks.intake.quarantine import plain_reasons, quarantine_rows, store_quarantine, write_quarantine
 from benchmarks.intake.schema import NCES_ID_DIGITS, Problem, plain_column
-from benchmarks.intake.validate import Checked, check_file, read_bytes, unreadable
+from benchmarks.intake.validate import Checked, check_file, read_bytes, unreadable, years_on_record
 from benchmarks.privacy import crosswalk
 from benchmarks.privacy.keys import key_fingerprint, pseudonym
 from benchmarks.registry.metrics import MEASURE_FIELDS
@@ -80,7 +76,8 @@ def store_submission_file(run: IntakeRun, file: Path) -> FileResult:
     if run.already_archived(sha):
         return FileResult(str(file), sha, 0, 0, 0, already_ingested=True)
     con = run.con
-    checked = check_file(data, str(file))
+    # district_metrics is rebuilt just before the commit: it holds the years on record when this run began
+    checked = check_file(data, str(file), years_on_record(con))
     quarantined = quarantine_rows(checked)
     # The warehouse keeps where and why; the cells as sent (names, IDs, wrong values) only the quarantine file.
     if len(quarantined):
@@ -180,7 +177,7 @@ def submission_history(paths: Paths, key: bytes, district_id: str) -> pd.DataFra
     """Every accepted submission of one district, oldest first, saying which one counts in the benchmarks and
     what it changed of the district's county, name or state. A key other than the warehouse's is refused
     (KeyProblem), as ingest refuses it: its pseudonyms would find nothing."""
-    did = district_id.strip()
+    did = normalize_text(district_id)[0].strip()  # as a submitted ID is read: full-width digits are digits
     if did.isdigit() and len(did) == NCES_ID_DIGITS - 1:
         did = did.zfill(NCES_ID_DIGITS)
     who = pseudonym(key, did)

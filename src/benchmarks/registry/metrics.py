@@ -74,7 +74,9 @@ class Metric:
 
 ID_FIELDS: tuple[Field, ...] = (
     Field("school_year", "School year", "text", "School year the figures describe, as YYYY-YY.", example="2025-26"),
-    Field("district_id", "District ID", "text", "State or NCES district identifier.", example="1700001"),
+    Field("district_id", "District ID", "text",
+          "NCES district identifier: 7 digits 0-9 (a leading zero a spreadsheet dropped is restored).",
+          example="1700001"),
     Field("district_name", "District name", "text", "Name of the district as it should appear on its own report.",
           example="Prairie View CUSD 4"),
     Field("state", "State", "text", "Two-letter postal code of the state.", example="IL"),
