@@ -142,7 +142,9 @@ def test_architecture_doc_names_only_modules_that_exist():
 
 def test_import_depth_stays_shallow():
     """The longest import chain of the package (printed with -s): ten modules deep when the layers were laid."""
-    graph = {m: t - {"benchmarks"} for m, t in import_graph().items() if m != "benchmarks"}
+    # `python -m benchmarks.cli` enters through a two-line __main__ shim: an entry point, not a layer
+    graph = {m: t - {"benchmarks"} for m, t in import_graph().items()
+             if m != "benchmarks" and not m.endswith(".__main__")}
     depth: dict[str, list[str]] = {}
 
     def chain(m: str) -> list[str]:

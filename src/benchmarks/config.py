@@ -110,11 +110,17 @@ def custom_groups_path(warehouse: Path | str, school_year: str) -> Path:
 
 
 def key_file() -> Path:
-    """Where the pseudonym key lives when $BENCHMARKS_KEY is not set: outside the repository."""
+    """Where the pseudonym key lives when $BENCHMARKS_KEY is not set: outside the repository.
+
+    $BENCHMARKS_KEY_FILE, else $XDG_CONFIG_HOME/district-benchmarks/key, else ~/.config/district-benchmarks/key.
+    An empty or relative $XDG_CONFIG_HOME counts as unset, as the XDG base directory spec says (an empty one
+    once put the key in the current folder: the checkout)."""
     env = os.environ.get("BENCHMARKS_KEY_FILE")
     if env:
         return Path(env)
-    return Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config")) / "district-benchmarks" / "key"
+    xdg = os.environ.get("XDG_CONFIG_HOME", "")
+    config = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".config"
+    return config / "district-benchmarks" / "key"
 
 
 def paths(root: Path | str | None = None) -> Paths:

@@ -26,7 +26,8 @@ def warehouse(project, tmp_path):
         row(n=46, helpdesk_tickets="777777x")]))
     again = tmp_path / "again.csv"
     again.write_text(csv_text([row(n=1, county="North County", helpdesk_tickets="1013")]))
-    ingest_files([good, bad, again], project, DEMO_KEY)
+    ingest_files([good, bad], project, DEMO_KEY)
+    ingest_files([again], project, DEMO_KEY)  # a resubmission: its own run (one run refuses it)
     esh = public_csv(tmp_path, [[1, "1700001", "X SD", "Rural", "10", "K", "IL", "FALSE", "5", "1", "1", ""],
                              [2, "1700002", "Y SD", "Rural", "10", "K", "IL", "TRUE", "NA", "NA", "NA", ""]])
     import_bandwidth(esh, project, DEMO_KEY)

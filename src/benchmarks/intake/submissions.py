@@ -14,9 +14,11 @@ from benchmarks.intake.limits import Limits
 from benchmarks.intake.quarantine import plain_reasons, quarantine_rows, store_quarantine, write_quarantine
 from benchmarks.intake.schema import NCES_ID_DIGITS, Problem, plain_column
 from benchmarks.intake.validate import Checked, check_file, read_bytes, unreadable, years_on_record
-from benchmarks.privacy.keys import pseudonym
+from benchmarks.privacy import crosswalk
+from benchmarks.privacy.keys import key_fingerprint, pseudonym
 from benchmarks.registry.metrics import MEASURE_FIELDS
-from benchmarks.warehouse.store import has_table, insert_frame, query
+from benchmarks.warehouse.queries import county_key, name_key
+from benchmarks.warehouse.store import connect, has_table, insert_frame
 
 #: Fields that say who a district is: their values go to the crosswalk only, never to the warehouse.
 IDENTIFYING = ("district_id", "district_name")
@@ -34,6 +36,8 @@ class FileResult:
     refused: bool = False
     checked: Checked | None = field(default=None, repr=False)
     quarantine_file: Path | None = None
+    #: warnings about accepted rows (a district whose county, name or state changed), printed after the counts
+    notices: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> list[Problem]:
@@ -54,7 +58,7 @@ class FileResult:
             out += self.checked.lines(limit)
         if self.quarantine_file:
             out.append(f"{self.file}: quarantined rows with their reasons: {self.quarantine_file}")
-        return out
+        return out + self.notices
 
 
 def move_legacy_crosswalk(con) -> pd.DataFrame:
@@ -132,17 +136,73 @@ def _insert_accepted(con, accepted: pd.DataFrame, sha: str, key: bytes) -> pd.Da
             .drop_duplicates("pseudonym", keep="last"))
 
 
+#: What says who a district is besides its ID: a change of any is told at ingest and shown in its history.
+_IDENTITY = (("county", county_key), ("district_name", name_key), ("state", lambda s: str(s).strip().upper()))
+_IDENTITY_WORDS = {"county": "county", "district_name": "name", "state": "state"}
+
+
+def identity_changes(con, paths: Paths, names: pd.DataFrame, shas: list[str] | None = None,
+                     who: str | None = None) -> pd.DataFrame:
+    """Accepted rows whose county, name or state differ from their district's previous accepted row (the one
+    received just before it, whatever its year): pseudonym, school_year, source_sha256, source_row, district_id,
+    changes ("county from 'A' to 'B', name from ..."), before_sha256 and before_year. Only rows of the files
+    `shas`, or of the district `who`, when given. County and name are compared as people write them (case and
+    spacing aside). `names`: crosswalk rows not yet recorded (those of a run in progress)."""
+    rows = con.execute("""
+        SELECT * FROM (
+            SELECT pseudonym, school_year, county, state, source_sha256, source_row, received_seq,
+                   lag(county) OVER w AS before_county, lag(state) OVER w AS before_state,
+                   lag(source_sha256) OVER w AS before_sha256, lag(school_year) OVER w AS before_year
+            FROM submissions WINDOW w AS (PARTITION BY pseudonym ORDER BY received_seq))
+        WHERE before_sha256 IS NOT NULL AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], source_sha256))
+          AND (?::VARCHAR IS NULL OR pseudonym = ?::VARCHAR)
+        ORDER BY received_seq""", [shas, shas, who, who]).df()
+    out = ["pseudonym", "school_year", "source_sha256", "source_row", "district_id", "changes", "before_sha256",
+           "before_year"]
+    if rows.empty:
+        return pd.DataFrame(columns=out)
+    want = pd.concat([rows[["pseudonym", "source_sha256"]],
+                      rows[["pseudonym", "before_sha256"]].rename(columns={"before_sha256": "source_sha256"})])
+    known = names[["pseudonym", "source_sha256", "district_id", "district_name"]]
+    if paths.crosswalk.exists():
+        known = pd.concat([known, crosswalk.names(paths.crosswalk, want.drop_duplicates())
+                          .dropna(subset=["district_id"])], ignore_index=True)
+    lookup = known.drop_duplicates(["pseudonym", "source_sha256"]).set_index(["pseudonym", "source_sha256"])
+    now = lookup.reindex(pd.MultiIndex.from_frame(rows[["pseudonym", "source_sha256"]]))
+    before = lookup.reindex(pd.MultiIndex.from_frame(rows[["pseudonym", "before_sha256"]]))
+    rows["district_id"] = now["district_id"].fillna(pd.Series(rows["pseudonym"].values, index=now.index)).values
+    rows["district_name"], rows["before_district_name"] = now["district_name"].values, before["district_name"].values
+    changes = []
+    for rec in rows.to_dict("records"):
+        said = [f"{_IDENTITY_WORDS[col]} from {rec['before_' + col]!r} to {rec[col]!r}" for col, same in _IDENTITY
+                if not pd.isna(rec["before_" + col]) and not pd.isna(rec[col])
+                and same(rec["before_" + col]) != same(rec[col])]
+        changes.append(", ".join(said))
+    rows["changes"] = changes
+    return rows.loc[rows["changes"] != "", out].reset_index(drop=True)
+
+
 def submission_history(paths: Paths, key: bytes, district_id: str) -> pd.DataFrame:
-    """Every accepted submission of one district, oldest first, saying which one counts in the benchmarks."""
+    """Every accepted submission of one district, oldest first, saying which one counts in the benchmarks and
+    what it changed of the district's county, name or state. A key other than the warehouse's is refused
+    (KeyProblem), as ingest refuses it: its pseudonyms would find nothing."""
     did = normalize_text(district_id)[0].strip()  # as a submitted ID is read: full-width digits are digits
     if did.isdigit() and len(did) == NCES_ID_DIGITS - 1:
         did = did.zfill(NCES_ID_DIGITS)
-    history = query(paths.warehouse, """
-        SELECT s.school_year, r.ingested_at, r.sha256 AS file, s.source_row AS row,
-               CASE WHEN row_number() OVER (PARTITION BY s.school_year ORDER BY s.received_seq DESC) = 1
-                    THEN 'current' ELSE 'replaced' END AS status
-        FROM submissions s JOIN raw_files r ON r.sha256 = s.source_sha256
-        WHERE s.pseudonym = ? ORDER BY s.school_year, s.received_seq""", [pseudonym(key, did)])
+    who = pseudonym(key, did)
+    with connect(paths.warehouse, read_only=True) as con:
+        crosswalk.check_key(con, paths, key, key_fingerprint(key))
+        history = con.execute("""
+            SELECT s.school_year, r.ingested_at, r.sha256 AS file, s.source_row AS row,
+                   CASE WHEN row_number() OVER (PARTITION BY s.school_year ORDER BY s.received_seq DESC) = 1
+                        THEN 'current' ELSE 'replaced' END AS status
+            FROM submissions s JOIN raw_files r ON r.sha256 = s.source_sha256
+            WHERE s.pseudonym = ? ORDER BY s.school_year, s.received_seq""", [who]).df()
+        empty = pd.DataFrame(columns=["pseudonym", "source_sha256", "district_id", "district_name"])
+        changed = identity_changes(con, paths, empty, who=who)
+    history = history.merge(changed[["source_sha256", "source_row", "changes"]].rename(
+        columns={"source_sha256": "file", "source_row": "row"}), on=["file", "row"], how="left")
+    history["changes"] = history["changes"].fillna("")
     # the file's own name is in the archive's owner-only manifest, not in the warehouse
     history["file"] = [original_name(paths, sha) for sha in history["file"]]
     return history

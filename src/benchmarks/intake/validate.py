@@ -16,7 +16,7 @@ from benchmarks.intake.plausibility import unusual_values
 from benchmarks.intake.reader import SourceTable, read_submission
 from benchmarks.intake.schema import CONVERSION_COLUMNS, Problem, validate_rows
 from benchmarks.intake.identifiers import YearsOnRecord
-from benchmarks.warehouse.store import connect, has_table
+from benchmarks.warehouse.store import WarehouseProblem, connect, has_table
 
 
 @dataclass
@@ -165,11 +165,11 @@ def years_of_warehouse(warehouse: Path) -> YearsOnRecord:
 
     if not Path(warehouse).exists():
         return YearsOnRecord()
-    try:
-        with connect(Path(warehouse), read_only=True) as con:
+    try:  # no wait: a running ingest holding it does not hold up validate
+        with connect(Path(warehouse), read_only=True, wait=0) as con:
             return years_on_record(con)
-    except duckdb.Error:  # held by a running ingest: the form is checked, the years are checked on ingest
-        return YearsOnRecord()
+    except (duckdb.Error, WarehouseProblem):  # held by a running ingest (or damaged): the form is checked, the
+        return YearsOnRecord()               # years are checked on ingest
 
 
 def years_on_record(con) -> YearsOnRecord:

@@ -21,10 +21,12 @@ class KeyProblem(Exception):
     """The pseudonym key is missing, unsafe or not the one the warehouse was built with."""
 
 
-def load_key(key_file: Path) -> bytes:
-    """The secret from $BENCHMARKS_KEY, else from key_file, created (owner-only) on first use.
+def load_key(key_file: Path, create: bool = True, project: Path | None = None) -> bytes:
+    """The secret from $BENCHMARKS_KEY, else from key_file, created (owner-only) on first use unless `create` is
+    False (a command that only reads: a new key could match nothing on record).
 
-    A key file that group or others may read is refused, as ssh refuses a readable private key.
+    A key file that group or others may read is refused, as ssh refuses a readable private key; a new one is
+    never created inside the project folder `project` (it would travel with the data it protects).
     """
     env = os.environ.get(KEY_ENV)
     if env:
@@ -36,6 +38,13 @@ def load_key(key_file: Path) -> bytes:
             raise KeyProblem(f"{key_file}: the pseudonym key file is readable by others (mode {mode:o}); "
                             f"run `chmod 600 {key_file}`")
         return _checked(key_file.read_bytes().strip(), str(key_file))
+    if not create:
+        raise KeyProblem(f"no pseudonym key: ${KEY_ENV} is not set and there is no key file {key_file}; set "
+                         f"${KEY_ENV} or $BENCHMARKS_KEY_FILE to the key the warehouse was built with")
+    if project is not None and key_file.resolve().is_relative_to(Path(project).resolve()):
+        raise KeyProblem(f"{key_file}: a new pseudonym key would be written inside the project folder "
+                         f"{Path(project).resolve()}; set $BENCHMARKS_KEY_FILE (or $XDG_CONFIG_HOME) to a place "
+                         "outside it")
     key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_hex(32).encode()
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -30,6 +30,24 @@ def parse_school_year(text: str | int, what: str = "target year") -> int:
     raise ValueError(f"{what} {text!r}: expected a school year such as 2027-28, or its first year 2027")
 
 
+#: A plan's target year lies at most this many school years after the data's: a trend projected further says
+#: nothing (a target year of 9999 once projected "-579.6 hours" to resolve a ticket).
+MAX_YEARS_AHEAD = 10
+
+
+def target_year_of(school_year: str, target_year: str | int = "", default_ahead: int = 2) -> int:
+    """The start year of a target year given for data of school_year: empty is default_ahead years after it; a
+    ValueError in one sentence for one before it or more than MAX_YEARS_AHEAD after it."""
+    now = int(year_start([school_year])[0])
+    target = now + default_ahead if str(target_year).strip() == "" else parse_school_year(target_year)
+    if target < now:
+        raise ValueError(f"target year {school_year_label(target)} is before the report's year {school_year}")
+    if target > now + MAX_YEARS_AHEAD:
+        raise ValueError(f"target year {school_year_label(target)} is more than {MAX_YEARS_AHEAD} years after the "
+                         f"report's year {school_year}: give one up to {school_year_label(now + MAX_YEARS_AHEAD)}")
+    return target
+
+
 def funding_school_year(funding_year: int) -> str:
     """The school year an E-rate funding year pays for: funding year Y runs from July Y to June Y+1, so
     funding year 2015 is school year 2015-16."""

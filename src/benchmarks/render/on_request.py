@@ -8,9 +8,9 @@ from benchmarks.config import DEFAULT_MIN_PEERS, Paths, district_stem
 from benchmarks.privacy import crosswalk
 from benchmarks.privacy.custom_groups import admit
 from benchmarks.privacy.rules import check_min_peers
-from benchmarks.registry.years import parse_school_year, school_year_label
+from benchmarks.registry.years import school_year_label, target_year_of
 from benchmarks.render.notebook import render_one
-from benchmarks.reports.initiative import parse_plan
+from benchmarks.reports.initiative import DEFAULT_YEARS_AHEAD, parse_plan
 from benchmarks.warehouse.queries import resolve_year
 
 
@@ -38,7 +38,7 @@ def render_initiative(paths: Paths, district: str, plan, target_year: str = "", 
     plan = parse_plan(plan)
     year = resolve_year(paths.warehouse, school_year)
     pseudonym, name = crosswalk.find(paths.crosswalk, district)
-    target = "" if not str(target_year).strip() else school_year_label(parse_school_year(target_year))
+    target = "" if not str(target_year).strip() else school_year_label(target_year_of(year, target_year, DEFAULT_YEARS_AHEAD))
     return render_one("initiative", paths, paths.reports / year, district_stem("initiative", pseudonym),
                       {"warehouse": str(paths.warehouse), "school_year": year, "district": pseudonym,
                        "plan": plan, "target_year": target},

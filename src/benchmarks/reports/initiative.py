@@ -14,7 +14,7 @@ from benchmarks.formats import amount_text, display_value, figure_text, rough_do
 from benchmarks.privacy.disclosure import BAND, CENTRE, NONE, GroupFigures, group_figures
 from benchmarks.registry.groups import PEER_GROUPS
 from benchmarks.registry.metrics import METRIC_BY_NAME, goals_sentence
-from benchmarks.registry.years import parse_school_year, school_year_label, year_start
+from benchmarks.registry.years import school_year_label, target_year_of, year_start
 from benchmarks.reports.district.data import DistrictReport, load_district_report, reference_row, rows_by_metric
 from benchmarks.reports.district.sections import footer_html as district_footer
 from benchmarks.reports.html import tagged
@@ -80,10 +80,7 @@ def load_initiative_check(warehouse: str | Path = "", district: str = "", plan=N
     DEFAULT_YEARS_AHEAD after the report's school year."""
     plan = parse_plan(DEFAULT_PLAN if plan is None else plan)
     rep = load_district_report(warehouse, district, school_year, county, min_peers=min_peers)
-    now = int(year_start([rep.school_year])[0])
-    target = now + DEFAULT_YEARS_AHEAD if str(target_year).strip() == "" else parse_school_year(target_year)
-    if target < now:
-        raise ValueError(f"target year {school_year_label(target)} is before the report's year {rep.school_year}")
+    target = target_year_of(rep.school_year, target_year, DEFAULT_YEARS_AHEAD)
     rep.parameters.update(plan=", ".join(f"{k}={v:g}" for k, v in plan.items()),
                           target_year=school_year_label(target))
     check = InitiativeCheck(rep, plan, target)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import time
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
 import pandas as pd
 
-from benchmarks.files import lock_down, private_folder
+from benchmarks.files import lock_down, private_folder, write_atomic
 from benchmarks.registry.metrics import MEASURE_FIELDS, METRICS
 
 _MEASURE_COLUMNS = ",\n    ".join(
@@ -132,23 +137,146 @@ def database_files(path: Path) -> list[Path]:
     return [path, path.with_name(path.name + ".wal")]
 
 
+#: Seconds a command waits for a warehouse another command has open before saying which one holds it.
+LOCK_WAIT_ENV = "BENCHMARKS_LOCK_WAIT"
+DEFAULT_LOCK_WAIT = 5.0
+#: What the warehouse is opened by, for the in-use note beside it (the CLI names its command here).
+_opened_by = {"command": ""}
+
+
+class WarehouseProblem(Exception):
+    """The warehouse cannot be opened as it is: in use by another command, or damaged. The message says which
+    and what to do, in one sentence."""
+
+
+class WarehouseInUse(WarehouseProblem):
+    """Another command (or program) holds the warehouse open for writing, or reading while this one writes."""
+
+
+class WarehouseDamaged(WarehouseProblem):
+    """The warehouse file is truncated, empty or not a DuckDB file at all."""
+
+
+def opened_by(command: str) -> None:
+    """Name what opens the warehouse from now on (e.g. "benchmarks ingest"), for the in-use note."""
+    _opened_by["command"] = command
+
+
+def in_use_note(path: Path) -> Path:
+    """The small note beside a warehouse opened for writing: which command has it, its pid, since when."""
+    path = Path(path)
+    return path.with_name(path.name + ".in-use")
+
+
+def lock_wait() -> float:
+    """Seconds to wait for a warehouse in use ($BENCHMARKS_LOCK_WAIT, default 5)."""
+    try:
+        return max(0.0, float(os.environ.get(LOCK_WAIT_ENV, DEFAULT_LOCK_WAIT)))
+    except ValueError:
+        return DEFAULT_LOCK_WAIT
+
+
+_DAMAGE = ("not a valid duckdb database", "could not read enough bytes", "corrupt", "checksum",
+           "failed to read database header", "invalid database")
+
+
+def is_damage(err: BaseException) -> bool:
+    """Whether a DuckDB error means the warehouse file itself is damaged (truncated, empty, overwritten)."""
+    text = str(err).lower()
+    return isinstance(err, (duckdb.IOException, duckdb.SerializationException, duckdb.InternalException,
+                            duckdb.InvalidInputException)) and any(d in text for d in _DAMAGE)
+
+
+def damaged(path: Path, err: BaseException | None = None) -> WarehouseDamaged:
+    text = str(err or "").lower()
+    why = ("it is empty or not a DuckDB file" if "not a valid" in text or "header" in text
+           else "it ends too early (truncated)" if "enough bytes" in text else "it cannot be read")
+    return WarehouseDamaged(f"the warehouse {path} is damaged: {why}; run `benchmarks rebuild` to recreate it "
+                            "from the raw files kept in data/raw/")
+
+
+def holder(path: Path, err: BaseException) -> str:
+    """Who holds the warehouse: the in-use note's command when its pid is the one DuckDB names, else the
+    program DuckDB names."""
+    found = re.search(r"held in (.*?) \(PID (\d+)\)", str(err))
+    pid = int(found.group(2)) if found else None
+    try:
+        note = json.loads(in_use_note(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        note = {}
+    if note.get("command") and (pid is None or note.get("pid") == pid):
+        since = str(note.get("since", ""))[11:16]
+        return f"`{note['command']}` (pid {note.get('pid')}{', since ' + since if since else ''})"
+    if found:
+        return f"another program ({Path(found.group(1)).name}, pid {pid})"
+    return "another program"
+
+
+def _open(path: Path, read_only: bool, wait: float | None) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect, waiting up to `wait` seconds while another process holds the file; a WarehouseProblem
+    in one sentence when it stays in use or is damaged."""
+    wait = lock_wait() if wait is None else wait
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as err:
+            if "could not set lock" in str(err).lower():
+                if time.monotonic() < deadline:
+                    time.sleep(min(0.2, max(deadline - time.monotonic(), 0.01)))
+                    continue
+                raise WarehouseInUse(f"the warehouse {path} is in use by {holder(path, err)}, still after waiting "
+                                     f"{wait:g} seconds: let it finish, then run this again") from None
+            if is_damage(err):
+                raise damaged(path, err) from None
+            raise
+        if _cut_short(con, path):
+            con.close()
+            raise damaged(path, "could not read enough bytes")
+        return con
+
+
+def _cut_short(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
+    """Whether the file is shorter than the blocks DuckDB's header says it holds (truncated: a copy cut short, a
+    full disk), found before anything reads, or writes into, the missing part. Without a write-ahead log only
+    (replaying one may add blocks the file does not have yet)."""
+    if not path.exists() or database_files(path)[1].exists():
+        return False
+    block_size, blocks = con.execute("SELECT block_size, total_blocks FROM pragma_database_size()").fetchone()
+    return path.stat().st_size < int(block_size) * int(blocks)
+
+
 @contextmanager
-def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(path: Path, read_only: bool = False, wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse (creating it and its tables unless read-only). Opened for writing, its folder and
-    files are owner-only: DuckDB creates its files (and the .wal) with the process's umask."""
+    files are owner-only: DuckDB creates its files (and the .wal) with the process's umask, and a note beside
+    it says which command has it (benchmarks.warehouse.store.in_use_note). While another process has it, waits
+    up to `wait` seconds (default $BENCHMARKS_LOCK_WAIT, 5) before WarehouseInUse; a damaged file is
+    WarehouseDamaged."""
     if read_only and not Path(path).exists():
         raise FileNotFoundError(f"no warehouse at {path}: run `benchmarks ingest` first")
     if not read_only:
         private_folder(Path(path).parent)
-    con = duckdb.connect(str(path), read_only=read_only)
+    con = _open(Path(path), read_only, wait)
+    note = in_use_note(path)
     try:
         if not read_only:
+            write_atomic(note, json.dumps({"command": _opened_by["command"] or "a Python program",
+                                           "pid": os.getpid(),
+                                           "since": datetime.now().isoformat(timespec="seconds")}).encode(),
+                         private=True)
             lock_down(*database_files(path))
-            con.execute(SCHEMA)
+            try:
+                con.execute(SCHEMA)
+            except duckdb.Error as err:
+                if is_damage(err):
+                    raise damaged(path, err) from None
+                raise
         yield con
     finally:
         con.close()
         if not read_only:
+            note.unlink(missing_ok=True)
             lock_down(*database_files(path))
 
 

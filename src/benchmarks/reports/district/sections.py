@@ -120,15 +120,40 @@ BAND_MARK_TEXT = ("a vertical bar on a median's line: a year whose median is sho
 def trend_note(report: DistrictReport, lines: pd.DataFrame) -> str:
     """Whose median the trend panels follow when the report compares with a custom group: that group has
     only this year's figures, so the trends follow the stored group the report would otherwise use. "" for a
-    report without a custom group."""
+    report without a custom group. A district on record in another county some year is told so first
+    (county_moves)."""
+    moved = county_moves(report)
     if not report.custom_named:
-        return ""
+        return moved
     kinds = [k for k in FALLBACK_ORDER if k in set(lines.loc[lines["series"] == "reference", "group_kind"])]
     kinds = kinds or ["state"]
     whose = " or ".join(f"{PEER_GROUPS[k].phrase}" for k in kinds)
-    return (f"Trend: the median of {whose}"
+    return (f"{moved} " if moved else "") + (f"Trend: the median of {whose}"
             + (" (the first of them with figures for each measure)" if len(kinds) > 1 else "")
             + "; the custom group has no history, only this year's figures.")
+
+
+def county_moves(report: DistrictReport) -> str:
+    """The sentence for a district whose county changed over the school years on record (a resubmission that moved
+    it): which county each year's county median is of, since each year compares with that year's own county.
+    "" when the county stayed the same."""
+    h = report.history
+    if h.empty or "group_label" not in h.columns:
+        return ""
+    county = (h.loc[h["group_kind"] == "county", ["school_year", "group_label"]].drop_duplicates("school_year")
+              .sort_values("school_year"))
+    if county["group_label"].nunique() < 2:
+        return ""
+    runs: list[tuple[str, list[str]]] = []
+    for year, label in zip(county["school_year"], county["group_label"]):
+        if runs and runs[-1][0] == label:
+            runs[-1][1].append(year)
+        else:
+            runs.append((label, [year]))
+    said = "; ".join(f"{label} in {years[0]}" + (f" to {years[-1]}" if len(years) > 1 else "")
+                     for label, years in runs)
+    return (f"Your district is on record in more than one county ({said}): each year's county median is that "
+            "year's own county's.")
 
 
 def purchasing_html(report: DistrictReport) -> str:

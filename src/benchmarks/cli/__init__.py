@@ -3,40 +3,22 @@
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from benchmarks.config import DEFAULT_MIN_PEERS, key_file, paths
+from benchmarks.cli.plain import PlainFaults as _Benchmarks
+from benchmarks.cli.plain import batch_options
+from benchmarks.cli.plain import finish as _finish
+from benchmarks.cli.plain import key as _key
+from benchmarks.cli.plain import not_on_record as _not_on_record
+from benchmarks.cli.plain import school_year_option as _school_year_option
+from benchmarks.cli.plain import told_plainly as _told_plainly
+from benchmarks.cli.plain import writable as _writable
+from benchmarks.config import DEFAULT_MIN_PEERS, paths
 
 
-@contextmanager
-def _told_plainly(*errors: type[Exception]):
-    """Errors the user can mend (a bad key, an unknown district, a malformed plan): click prints the
-    message and exits 1, without a traceback."""
-    try:
-        yield
-    except errors as err:
-        raise click.ClickException(str(err)) from None
-
-
-def _not_on_record():
-    """An empty warehouse, or a school year, county, district or report it does not hold: one plain line."""
-    from benchmarks.warehouse.queries import NotOnRecord
-
-    return _told_plainly(NotOnRecord)
-
-
-def _key() -> bytes:
-    """The pseudonym key, or a plain message saying what is wrong with it."""
-    from benchmarks.privacy.keys import KeyProblem, load_key
-
-    with _told_plainly(KeyProblem):
-        return load_key(key_file())
-
-
-@click.group()
+@click.group(cls=_Benchmarks)
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Project folder, any folder, empty to start (default: $BENCHMARKS_HOME, else this checkout, else "
                    "the current folder). Its data/ and reports/ live there; the package's notebooks are used unless "
@@ -44,6 +26,9 @@ def _key() -> bytes:
 @click.pass_context
 def main(ctx: click.Context, root: Path | None) -> None:
     """District technology benchmarks: ingest submissions, compute peer statistics, render reports."""
+    from benchmarks.warehouse.store import opened_by
+
+    opened_by(f"benchmarks {ctx.invoked_subcommand}" if ctx.invoked_subcommand else "benchmarks")
     ctx.obj = paths(root)
 
 
@@ -56,28 +41,6 @@ def demo_data(p, seed: int | None) -> None:
 
     for path in write_demo(p.demo, seed if seed is not None else DEMO_SEED):
         click.echo(path)
-
-
-def batch_options(command):
-    """Options shared by the commands that render a batch of reports."""
-    for option in reversed([
-        click.option("--workers", type=click.IntRange(min=1), default=None,
-                     help="Reports rendered at once on this machine (default: one per core)."),
-        click.option("--scheduler", metavar="ADDRESS", default=None,
-                     help="Render on a Dask cluster instead, e.g. tcp://scheduler:8786 (shared filesystem)."),
-        click.option("--force", is_flag=True, help="Re-render reports whose inputs did not change."),
-    ]):
-        command = option(command)
-    return command
-
-
-def _finish(result) -> None:
-    """Print the run summary and the index page last; exit 1 when a report failed."""
-    for line in result.summary():
-        click.echo(line)
-    click.echo(result.index)
-    if not result.ok:
-        sys.exit(1)
 
 
 @main.command()
@@ -123,10 +86,11 @@ def ingest(p, files: tuple[Path, ...], min_peers: int, **limits) -> None:
     file was refused for a limit (nothing of that file is stored; the other files are).
     """
     from benchmarks.intake.limits import Limits
-    from benchmarks.pipeline.ingest import ingest_files
+    from benchmarks.pipeline.ingest import IngestConflict, ingest_files
     from benchmarks.privacy.keys import KeyProblem
 
-    with _told_plainly(KeyProblem):  # e.g. a different key than the warehouse was built with
+    # a different key than the warehouse was built with; one district-year in two of the files
+    with _told_plainly(KeyProblem, IngestConflict):
         results = ingest_files(list(files), p, _key(), min_peers=min_peers, limits=Limits(**limits))
     for r in results:
         click.echo("\n".join(r.lines()))
@@ -179,13 +143,32 @@ def import_bandwidth(p, file: Path, funding_year: int | None, school_year: str |
 @click.argument("district_id")
 @click.pass_obj
 def history(p, district_id: str) -> None:
-    """List every submission received from one district and which one counts in the benchmarks."""
+    """List every submission received from one district, which one counts in the benchmarks, and what each changed
+    of the district's county, name or state."""
     from benchmarks.intake.submissions import submission_history
+    from benchmarks.privacy.keys import KeyProblem
 
-    frame = submission_history(p, _key(), district_id)
+    with _told_plainly(KeyProblem, FileNotFoundError):  # no warehouse yet; a missing or different key
+        frame = submission_history(p, _key(create=False), district_id)
     if frame.empty:
         raise click.ClickException(f"no accepted submission from district {district_id!r}")
     click.echo(frame.to_string(index=False))
+
+
+@main.command()
+@click.option("--min-peers", type=int, default=None,
+              help="Other districts needed before a group statistic is shown (default: the old warehouse's, when it "
+                   "can still be read, else 5).")
+@click.pass_obj
+def rebuild(p, min_peers: int | None) -> None:
+    """Recreate the warehouse from the raw files kept in data/raw/, in the order they were first ingested (a
+    truncated or damaged warehouse, or one deleted); the one it replaces is kept beside it."""
+    from benchmarks.pipeline.rebuild import NothingToRebuild, rebuild_warehouse
+    from benchmarks.privacy.keys import KeyProblem
+
+    with _told_plainly(KeyProblem, NothingToRebuild):
+        result = rebuild_warehouse(p, _key(create=False), min_peers=min_peers)
+    click.echo("\n".join(result.lines()))
 
 
 @main.command("intake-timing")
@@ -205,7 +188,8 @@ def intake_timing(p, naive_sample: int, rows: int | None, previous: bool) -> Non
 
 
 @main.command()
-@click.option("--year", "school_year", default=None, help="School year, e.g. 2025-26 (default: the latest).")
+@click.option("--year", "school_year", default=None, callback=_school_year_option,
+              help="School year, e.g. 2025-26 (default: the latest).")
 @click.option("--county", default=None, help="Render only this county's district reports (case and spacing aside: "
               "\"Kane County\" finds KANE COUNTY).")
 @batch_options
@@ -215,6 +199,7 @@ def render(p, school_year: str | None, county: str | None, workers: int | None, 
     """Render the year's reports and index.html, only those whose inputs changed; prints the index page last."""
     from benchmarks.render.batch import render_batch
 
+    _writable(p, school_year)
     try:
         with _not_on_record():
             result = render_batch(p, school_year=school_year, county=county, workers=workers, scheduler=scheduler,
@@ -242,14 +227,17 @@ def bench(p, sample: int, workers: int | None) -> None:
               "aside; a name two districts share is refused: give the ID).")
 @click.option("--plan", "plan", multiple=True, required=True, metavar="METRIC=VALUE",
               help="A planned value, e.g. devices_per_student=1.0; repeat for more metrics.")
-@click.option("--target-year", default="", help="School year the plan should be in place, e.g. 2027-28 "
-                                                "(default: two years after the data's year).")
-@click.option("--year", "school_year", default="", help="School year of the data (default: the latest).")
+@click.option("--target-year", default="", callback=_school_year_option,
+              help="School year the plan should be in place, e.g. 2027-28 (default: two years after the data's "
+                   "year; at most 10 years after it).")
+@click.option("--year", "school_year", default="", callback=_school_year_option,
+              help="School year of the data (default: the latest).")
 @click.pass_obj
 def initiative(p, district: str, plan: tuple[str, ...], target_year: str, school_year: str) -> None:
     """Check a district's planned values against its peers today and in the target year; prints the page."""
     from benchmarks.render.on_request import render_initiative
 
+    _writable(p, school_year)
     with _told_plainly(ValueError, LookupError):
         click.echo(render_initiative(p, district=district, plan=list(plan), target_year=target_year,
                                      school_year=school_year))
@@ -261,13 +249,15 @@ def initiative(p, district: str, plan: tuple[str, ...], target_year: str, school
 @click.option("--peers", "custom_peers", multiple=True, metavar="DISTRICT",
               help="A participating district of a custom comparison group (ID or pseudonym); repeat, at least "
                    "--min-peers. The list is recorded privately and refused if it could be differenced.")
-@click.option("--year", "school_year", default="", help="School year (default: the latest).")
+@click.option("--year", "school_year", default="", callback=_school_year_option,
+              help="School year (default: the latest).")
 @click.option("--min-peers", type=int, default=DEFAULT_MIN_PEERS, show_default=True)
 @click.pass_obj
 def report(p, district: str, custom_peers: tuple[str, ...], school_year: str, min_peers: int) -> None:
     """Render one district's report, optionally with a custom peer group; prints the page."""
     from benchmarks.render.on_request import render_district
 
+    _writable(p, school_year)
     with _told_plainly(ValueError, LookupError):
         click.echo(render_district(p, district=district, custom_peers=list(custom_peers), school_year=school_year,
                                    min_peers=min_peers))
@@ -285,7 +275,8 @@ def bench_stats(p, national: Path | None) -> None:
 
 
 @main.command()
-@click.option("--year", "school_year", default=None, help="School year, e.g. 2025-26 (default: the latest).")
+@click.option("--year", "school_year", default=None, callback=_school_year_option,
+              help="School year, e.g. 2025-26 (default: the latest).")
 @click.option("--county", default=None, help="Only this county's districts (default: every district; case and "
               "spacing aside).")
 @click.option("--district", default=None, help="Only this district: its ID, name or pseudonym (as in its report's "
@@ -297,6 +288,7 @@ def export(p, school_year: str | None, county: str | None, district: str | None,
     disclosure rules as the reports; prints the files written."""
     from benchmarks.reports.export import export_tables
 
+    _writable(p, school_year)
     with _not_on_record():
         written = export_tables(p, school_year=school_year, county=county, district=district, board=board)
     for path in written:
@@ -304,7 +296,8 @@ def export(p, school_year: str | None, county: str | None, district: str | None,
 
 
 @main.command()
-@click.option("--year", "school_year", default=None, help="School year, e.g. 2025-26 (default: the latest).")
+@click.option("--year", "school_year", default=None, callback=_school_year_option,
+              help="School year, e.g. 2025-26 (default: the latest).")
 @click.pass_obj
 def audit(p, school_year: str | None) -> None:
     """Attack the rendered files before sending them: as each district, try to learn other districts' figures
@@ -324,7 +317,7 @@ def audit(p, school_year: str | None) -> None:
                    "district with its identity, enrollment, bandwidth and monthly cost, for each district to confirm "
                    "and complete. The files name districts: they are the analyst's, written owner-only to "
                    "data/private/prefilled/<year>/, to be sent to each district (best one file each: --split).")
-@click.option("--school-year", default=None,
+@click.option("--school-year", default=None, callback=_school_year_option,
               help="School year of the rows, e.g. 2015-16, from the public data of its E-rate funding year (2015: "
                    "July 2015 to June 2016). Default: the latest imported.")
 @click.option("--state", default=None, help="Only this state's districts, e.g. IL (default: every state imported).")
@@ -354,7 +347,3 @@ def template(p, prefill: bool, school_year: str | None, state: str | None, out: 
     else:
         for path in written.files:
             click.echo(path)
-
-
-if __name__ == "__main__":
-    main()
