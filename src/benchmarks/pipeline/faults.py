@@ -56,14 +56,19 @@ def plain_fault(err: BaseException) -> str | None:
 
 
 def check_reports_writable(paths, school_year: str | None = None) -> None:
-    """Before a render: the school year's reports folder can be written (a probe file made and removed), else the
-    OSError that plain_fault tells in one sentence, before any worker starts. NotOnRecord for a year the
-    warehouse does not hold."""
+    """Before a render: the school year's reports folder can be written (a probe file made and removed in it, or
+    in the nearest folder above it that exists: a refused request leaves no folder behind), else the OSError
+    that plain_fault tells in one sentence, before any worker starts. NotOnRecord for a year the warehouse
+    does not hold."""
     from benchmarks.warehouse.queries import resolve_year
 
-    folder = Path(paths.reports) / resolve_year(paths.warehouse, school_year)
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-check-", suffix=".tmp")
+    target = folder = Path(paths.reports) / resolve_year(paths.warehouse, school_year)
+    while not folder.is_dir() and folder.parent != folder:
+        folder = folder.parent
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-check-", suffix=".tmp")
+    except OSError as err:  # said of the folder the reports go to
+        raise OSError(err.errno, err.strerror, str(target)) from err
     os.close(fd)
     os.unlink(probe)
 
