@@ -26,6 +26,31 @@ def comparable(page: str) -> str:
     return _VOLATILE.sub("", page)
 
 
+#: The environment a test's command runs in: the public demo key.
+DEMO_ENV = {"BENCHMARKS_KEY": DEMO_KEY.decode() if isinstance(DEMO_KEY, bytes) else DEMO_KEY}
+
+
+def run_cli(root: Path, *args, env: dict | None = None) -> tuple[int, str]:
+    """A command as the analyst types it, in the project at root with the demo key (env adds to or replaces
+    it): (exit status, everything it printed); never a traceback."""
+    from click.testing import CliRunner
+
+    from benchmarks.cli import main
+
+    result = CliRunner().invoke(main, ["--root", str(root), *map(str, args)], env={**DEMO_ENV, **(env or {})})
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result.exit_code, result.output
+
+
+def rows_counted(out: str) -> tuple[int, int, int]:
+    """(read, accepted, quarantined) from a file's line of intake output; read = accepted + quarantined always."""
+    read, accepted, quarantined = map(int, re.search(r"(\d+) rows read = (\d+) accepted \+ (\d+) quarantined",
+                                                     out).groups())
+    assert read == accepted + quarantined, out
+    return read, accepted, quarantined
+
+
 def make_project(root: Path) -> Paths:
     """A project folder with its own copy of the package's notebooks (tests change them), the repository's demo
     data, and nothing generated yet."""

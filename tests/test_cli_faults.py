@@ -17,10 +17,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from click.testing import CliRunner
-from conftest import REPO, csv_text, make_project, row
+from conftest import REPO, csv_text, make_project, row, run_cli
 
-from benchmarks.cli import main
 from benchmarks.config import key_file
 from benchmarks.privacy.keys import DEMO_KEY, key_fingerprint, pseudonym
 from benchmarks.warehouse.store import LOCK_WAIT_ENV, in_use_note
@@ -37,12 +35,10 @@ def _id(n: int) -> str:
     return f"99{n:05d}"
 
 
+
 def run(root: Path, *args, env: dict | None = None) -> tuple[int, str]:
-    """A command as the analyst types it: (exit status, everything it printed); never a traceback."""
-    result = CliRunner().invoke(main, ["--root", str(root), *map(str, args)], env={**ENV, **(env or {})})
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result.exit_code, result.output
+    """run_cli with this module's key and a short wait for a warehouse in use."""
+    return run_cli(root, *args, env={**ENV, **(env or {})})
 
 
 def refused(root: Path, *args, env: dict | None = None) -> str:

@@ -13,17 +13,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import REPO, csv_text, make_project, row
+from conftest import REPO, csv_text, make_project, row, run_cli as run, DEMO_ENV
 
-from benchmarks.cli import main
 from benchmarks.pipeline.ingest import ingest_files
 from benchmarks.privacy.keys import DEMO_KEY
 from benchmarks.render.kernel import TCP_WARNING, QuietAboutLocalTcp
 from benchmarks.warehouse.queries import NotOnRecord, counties_named, county_key
 from benchmarks.warehouse.store import connect
 
-ENV = {"BENCHMARKS_KEY": DEMO_KEY.decode() if isinstance(DEMO_KEY, bytes) else DEMO_KEY}
 YEAR = "2025-26"
 KANE = range(1, 8)  # seven districts in KANE COUNTY, written in capitals as the public file writes it
 LAKE = range(8, 14)  # six in Lake County; n=8 and n=9 share a name
@@ -33,13 +30,6 @@ NAMES = {1: "SD U-46", 8: "Central SD 1", 9: "Central SD 1"}
 def _id(n: int) -> str:
     return f"99{n:05d}"
 
-
-def run(root: Path, *args) -> tuple[int, str]:
-    """A command as the analyst types it: (exit status, everything it printed); never a traceback."""
-    result = CliRunner().invoke(main, ["--root", str(root), *map(str, args)], env=ENV)
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result.exit_code, result.output
 
 
 def _refused(root: Path, *args) -> str:
@@ -165,7 +155,7 @@ def test_the_kernel_filter_drops_the_tcp_warning_only():
 
 def test_a_report_on_request_prints_no_kernel_warning(kane):
     """`benchmarks report` starts a Jupyter kernel: its stderr carries no TCP warning (nor anything else)."""
-    env = {**os.environ, **ENV, "PYTHONPATH": os.pathsep.join([str(REPO.root / "src"), os.environ.get(
+    env = {**os.environ, **DEMO_ENV, "PYTHONPATH": os.pathsep.join([str(REPO.root / "src"), os.environ.get(
         "PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, "-m", "benchmarks.cli", "--root", str(kane.root), "report",
                            "--district", "SD U-46"], check=False, capture_output=True, text=True, env=env,

@@ -5,39 +5,21 @@ a year far from those on record are quarantined naming what is wrong, and no dis
 from __future__ import annotations
 
 import csv
-import re
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
-from click.testing import CliRunner
-from conftest import GOOD_ROW, csv_text, make_project, row
+from conftest import GOOD_ROW, csv_text, make_project, row, run_cli as run, rows_counted as counted
 
-from benchmarks.cli import main
 from benchmarks.intake.identifiers import YearsOnRecord, describe_character, normalize_text, year_window
 from benchmarks.pipeline.ingest import ingest_files
 from benchmarks.privacy.keys import DEMO_KEY, pseudonym
 
-ENV = {"BENCHMARKS_KEY": DEMO_KEY.decode() if isinstance(DEMO_KEY, bytes) else DEMO_KEY}
 YEAR = "2025-26"
 LAKE_DUNMORE = "9918270"  # one of the nine districts of the demo's Kestrel County
 
 
-def run(root: Path, *args) -> tuple[int, str]:
-    """A command as the analyst types it: (exit status, everything it printed); never a traceback."""
-    result = CliRunner().invoke(main, ["--root", str(root), *map(str, args)], env=ENV)
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result.exit_code, result.output
-
-
-def counted(out: str) -> tuple[int, int, int]:
-    """(read, accepted, quarantined) from the file's line; read = accepted + quarantined always holds."""
-    read, accepted, quarantined = map(int, re.search(r"(\d+) rows read = (\d+) accepted \+ (\d+) quarantined",
-                                                     out).groups())
-    assert read == accepted + quarantined, out
-    return read, accepted, quarantined
 
 
 @pytest.fixture(scope="module")

@@ -9,22 +9,12 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-from click.testing import CliRunner
-from conftest import GOOD_ROW, csv_text, make_project, row
+from conftest import GOOD_ROW, csv_text, make_project, row, run_cli as run
 
-from benchmarks.cli import main
 from benchmarks.intake.limits import Limits, get_column_letter
 from benchmarks.intake.validate import check_file
-from benchmarks.privacy.keys import DEMO_KEY
-
-ENV = {"BENCHMARKS_KEY": DEMO_KEY.decode()}
 
 
-def run(root: Path, *args) -> tuple[int, str]:
-    result = CliRunner().invoke(main, ["--root", str(root), *map(str, args)], env=ENV)
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result.exit_code, result.output
 
 
 def _rows(first: int = 1, count: int = 9, **changes) -> list[dict]:

@@ -6,38 +6,20 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from pathlib import Path
 
 import duckdb
 import openpyxl
 import pytest
-from click.testing import CliRunner
-from conftest import GOOD_ROW, make_project, row
+from conftest import GOOD_ROW, make_project, row, run_cli as run, rows_counted as counted
 
-from benchmarks.cli import main
 from benchmarks.intake.reader import read_submission
 from benchmarks.intake.template import Filled, submission_workbook
 from benchmarks.intake.workbook import SHEET_ROWS
-from benchmarks.privacy.keys import DEMO_KEY
 
-ENV = {"BENCHMARKS_KEY": DEMO_KEY.decode() if isinstance(DEMO_KEY, bytes) else DEMO_KEY}
 HEADER = list(GOOD_ROW)
 
 
-def run(root: Path, *args) -> tuple[int, str]:
-    """A command as the analyst types it: (exit status, everything it printed); never a traceback."""
-    result = CliRunner().invoke(main, ["--root", str(root), *map(str, args)], env=ENV)
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result.exit_code, result.output
-
-
-def counted(out: str) -> tuple[int, int, int]:
-    read, accepted, quarantined = map(int, re.search(r"(\d+) rows read = (\d+) accepted \+ (\d+) quarantined",
-                                                     out).groups())
-    assert read == accepted + quarantined, out
-    return read, accepted, quarantined
 
 
 def workbook(path: Path, sheets: dict[str, list[dict]], hidden=(), merged: dict[str, str] | None = None) -> Path:
