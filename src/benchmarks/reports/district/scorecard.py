@@ -88,9 +88,13 @@ def goal_text(m: Metric, value: float) -> str:
     parts = []
     for goal in m.goals:
         name = f"FCC {goal.label}" if goal.source.startswith("FCC") else goal.label
-        met = bool(meets_goal(m, goal, [value])[0])
-        parts.append(f"{name}: " + ("met" if met else f"{amount_text(m, goal_gap(m, goal, [value])[0])} short"))
+        parts.append(f"{name}: " + goal_reach(m, bool(meets_goal(m, goal, [value])[0]), goal_gap(m, goal, [value])[0]))
     return "; ".join(parts)
+
+
+def goal_reach(m: Metric, meets: bool, gap: float) -> str:
+    """A goal met, or how far short of it: "met", "46 kbps short"."""
+    return "met" if meets else f"{amount_text(m, gap)} short"
 
 
 def detail_sentence(report: DistrictReport, m: Metric, ref) -> str:
@@ -115,7 +119,7 @@ def detail_sentence(report: DistrictReport, m: Metric, ref) -> str:
             r = by_goal.iloc[0]
             if not np.isfinite(r["gap"]):
                 continue
-            where = "met" if r["meets"] else f"{amount_text(m, r['gap'])} short"
+            where = goal_reach(m, bool(r["meets"]), r["gap"])
             # the share of the first group, along the report's order, that may show one (see goals.py)
             shares = dict(zip(by_goal["group_kind"], by_goal["share_meeting"].to_numpy(dtype="float64")))
             kind = first_shown({k: np.isfinite(v) for k, v in shares.items()})
