@@ -68,6 +68,12 @@ def _group_columns(rec: dict, kind: str, fig: GroupFigures, m: Metric, value: fl
     rec[f"{kind}_rough"] = fig.status in (CENTRE, BAND)
 
 
+def whole_data_figure(text: str, metric: str, stat: str, school_year: str, **goal: str) -> str:
+    """A figure of all districts in the data, tagged as the board tags it (the whole group, no state named), so
+    the audit checks it against every district of the year."""
+    return tagged(text, metric, "state", stat, tag="span", css="", members="all", year=school_year, state="", **goal)
+
+
 def has_nation(report: DistrictReport) -> bool:
     """Whether the data holds more than one state, so the page shows all its districts beside the peers."""
     return report.nation_stats is not None and not report.nation_stats.empty
@@ -152,9 +158,8 @@ def _standing_cell(report: DistrictReport, r, kind: str, rough_in_head: bool) ->
     css = "num glance" + (" ref" if kind == r["reference"] else "")
     if r[f"{kind}_stat"] == "none":
         return f"<td class='{css}'>–</td>"
-    if kind == NATION:  # a whole-data figure, tagged as the board tags it
-        median = tagged(r[f"{kind}_text"], r["metric"], "state", r[f"{kind}_stat"], tag="span", css="",
-                        members="all", year=report.school_year, state="")
+    if kind == NATION:
+        median = whole_data_figure(r[f"{kind}_text"], r["metric"], r[f"{kind}_stat"], report.school_year)
     else:
         median = tagged(r[f"{kind}_text"], r["metric"], kind, r[f"{kind}_stat"], tag="span", css="")
     verdict = r[f"{kind}_verdict"]

@@ -12,7 +12,7 @@ from benchmarks.privacy.disclosure import QUARTILES, displayable, gate_group_goa
 from benchmarks.registry.groups import FALLBACK_ORDER, PEER_GROUPS
 from benchmarks.registry.metrics import AREA_TITLES, AREAS, METRIC_BY_NAME, METRICS, area_metrics
 from benchmarks.reports.district.data import DistrictReport, peer_groups, reference_row, rows_by_metric
-from benchmarks.reports.district.scorecard import scorecard, unshown_html
+from benchmarks.reports.district.scorecard import scorecard, unshown_html, whole_data_figure
 from benchmarks.reports.html import footer_html as provenance_footer
 from benchmarks.reports.html import tagged
 from benchmarks.reports.plots import figure_html, peer_band_figure
@@ -254,8 +254,7 @@ def nation_html(report: DistrictReport, names: list[str]) -> str:
             continue
 
         def tag(text: str, stat: str, **goal: str) -> str:
-            return tagged(text, n, "state", stat, tag="span", css="", members="all", year=report.school_year,
-                          state="", **goal)
+            return whole_data_figure(text, n, stat, report.school_year, **goal)
 
         label = METRIC_BY_NAME[n].label
         text = f"{html.escape(label[0].lower() + label[1:])}: median {tag(fig.centre_text, fig.stat)}"
