@@ -11,6 +11,7 @@ import getpass
 import hashlib
 import json
 import re
+import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,6 +25,7 @@ from benchmarks.files import owner_only_tree, private_folder, write_atomic
 from benchmarks.intake.quarantine import write_quarantine
 from benchmarks.privacy import crosswalk
 from benchmarks.privacy.keys import key_fingerprint
+from benchmarks.warehouse.staging import cap_memory, clear_staging, staging_folder
 from benchmarks.warehouse.store import columns, connect, insert_frame, write_meta
 
 NAME_COLUMNS = ["pseudonym", "source_sha256", "district_id", "district_name"]
@@ -35,9 +37,10 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def store_raw(paths: Paths, data: bytes, sha: str, name: str) -> Path:
-    """Keep the file byte for byte under its hash (data/raw/<sha256>/<sha prefix>.csv), owner-only and read-only."""
-    target = paths.data / archived_file(sha, name)
+def store_raw(paths: Paths, data: bytes, sha: str, name: str, under: Path | None = None) -> Path:
+    """Keep the file byte for byte under its hash (data/raw/<sha256>/<sha prefix>.csv), owner-only and read-only;
+    under: another folder standing for data/ (a run's staging folder, until it commits)."""
+    target = (paths.data if under is None else under) / archived_file(sha, name)
     if not target.exists():
         private_folder(target.parent)
         write_atomic(target, data, private=True)
@@ -135,14 +138,20 @@ class IntakeRun:
     before_commit: list[Callable[[], None]] = field(default_factory=list)
     #: files written once the transaction has committed (manifests, quarantine files)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    #: raw copies new to the archive, kept in the staging folder until just before the commit: (staged, final)
+    new_copies: list[tuple[Path, Path]] = field(default_factory=list)
 
     def already_archived(self, sha: str) -> bool:
         return bool(self.con.execute("SELECT 1 FROM raw_files WHERE sha256 = ?", [sha]).fetchone())
 
     def archive(self, file: Path, data: bytes, sha: str, kind: str, rows_read: int, rows_accepted: int,
                 rows_quarantined: int, read_as: str, notes: str = "", file_problems: str = "") -> Path:
-        """Keep the raw file, record it in raw_files and write its manifest once the run commits."""
-        stored = store_raw(self.paths, data, sha, file.name)
+        """Keep the raw file (in data/raw/ once the run commits), record it in raw_files and write its manifest
+        once the run has committed."""
+        stored = self.paths.data / archived_file(sha, file.name)
+        if not stored.exists():
+            staged = store_raw(self.paths, data, sha, file.name, under=staging_folder(self.con))
+            self.new_copies.append((staged.parent, stored.parent))
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         row = {"sha256": sha, "archived_as": archived_file(sha, file.name), "size_bytes": len(data),
                "ingested_at": now, "ingested_by": getpass.getuser(), "rows_read": rows_read,
@@ -161,13 +170,16 @@ def intake_run(paths: Paths, key: bytes) -> Iterator[IntakeRun]:
 
     District names go to the crosswalk, a separate owner-only file, written just before the warehouse
     commits; each name is tied to the raw file it came in, so it is used only once that file's rows are in.
-    Manifests and quarantine files are written after the commit, so a failure halfway leaves the warehouse
-    and data/quarantine as they were (the raw copies are kept either way).
+    Raw copies wait in the staging folder and move to data/raw/ just before the commit; manifests and
+    quarantine files are written after it. So a failure halfway, or a run killed midway, leaves the warehouse,
+    data/raw and data/quarantine as they were (the next run clears what a killed one staged).
     """
     fingerprint = key_fingerprint(key)
     private_folder(paths.data)
     with connect(paths.warehouse) as con:
         crosswalk.check_key(con, paths, key, fingerprint)
+        cap_memory(con)
+        clear_staging(staging_folder(con))  # what a run killed midway staged: never committed
         run = IntakeRun(con, paths, key)
         con.execute("BEGIN TRANSACTION")
         try:
@@ -178,10 +190,17 @@ def intake_run(paths: Paths, key: bytes) -> Iterator[IntakeRun]:
             write_meta(con, {"key_fingerprint": fingerprint, **run.meta})
             names = pd.concat(run.names, ignore_index=True) if run.names else pd.DataFrame(columns=NAME_COLUMNS)
             crosswalk.record(paths.crosswalk, names, fingerprint)
+            for staged, final in run.new_copies:
+                private_folder(final.parent)
+                staged.rename(final)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
+            for _, final in run.new_copies:  # moved before a commit that failed: not part of the archive
+                shutil.rmtree(final, ignore_errors=True)
             raise
+        finally:
+            clear_staging(staging_folder(con))
     try:
         for write in run.after_commit:
             write()

@@ -18,6 +18,7 @@ from benchmarks.privacy import crosswalk
 from benchmarks.privacy.keys import key_fingerprint, pseudonym
 from benchmarks.registry.metrics import MEASURE_FIELDS
 from benchmarks.warehouse.queries import county_key, name_key
+from benchmarks.warehouse.staging import STAGE_ROWS, store_parts
 from benchmarks.warehouse.store import connect, has_table, insert_frame
 
 #: Fields that say who a district is: their values go to the crosswalk only, never to the warehouse.
@@ -113,6 +114,7 @@ def store_submission_file(run: IntakeRun, file: Path, limits: Limits | None = No
                 "; ".join(p.plain() for p in checked.table.file_problems))
     result = FileResult(str(file), sha, checked.rows_read, len(checked.accepted), len(checked.quarantined_rows),
                         checked=checked)
+    checked.release_rows()  # stored: the rest of the run (the statistics) reads them from the warehouse
     if len(quarantined):
         target = quarantine_file(run.paths, sha, file.name)
         result.quarantine_file = target
@@ -121,19 +123,30 @@ def store_submission_file(run: IntakeRun, file: Path, limits: Limits | None = No
 
 
 def _insert_accepted(con, accepted: pd.DataFrame, sha: str, key: bytes) -> pd.DataFrame:
-    """Store accepted rows under pseudonyms; returns their crosswalk rows (names stay out of the warehouse)."""
-    rows = accepted.copy()
-    rows["pseudonym"] = [pseudonym(key, d) for d in rows["district_id"]]
-    rows["source_sha256"] = sha
-    rows["source_row"] = rows.index.astype("int64")
+    """Store accepted rows under pseudonyms, a large file's through the staging file (STAGE_ROWS at a time);
+    returns their crosswalk rows (names stay out of the warehouse)."""
     cols = ["pseudonym", "school_year", "state", "county", "locale", *[f.name for f in MEASURE_FIELDS],
             "source_sha256", "source_row"]
-    con.register("_rows", rows[cols])
-    con.execute(f"INSERT INTO submissions ({', '.join(cols)}, received_seq) SELECT {', '.join(cols)}, "
-                "nextval('received_seq') FROM _rows ORDER BY source_row")
-    con.unregister("_rows")
-    return (rows[["pseudonym", "source_sha256", "district_id", "district_name"]]
-            .drop_duplicates("pseudonym", keep="last"))
+    names: list[pd.DataFrame] = []
+
+    def parts():
+        for at in range(0, len(accepted), STAGE_ROWS):
+            rows = accepted.iloc[at:at + STAGE_ROWS].copy()
+            rows["pseudonym"] = [pseudonym(key, d) for d in rows["district_id"]]
+            rows["source_sha256"] = sha
+            rows["source_row"] = rows.index.astype("int64")
+            names.append(rows[["pseudonym", "source_sha256", "district_id", "district_name"]])
+            yield {"submissions": rows[cols]}
+
+    if len(accepted) > STAGE_ROWS:
+        store_parts(con, parts(), insert=", nextval('received_seq') AS received_seq")
+    else:
+        for part in parts():
+            con.register("_rows", part["submissions"])
+            con.execute(f"INSERT INTO submissions ({', '.join(cols)}, received_seq) SELECT {', '.join(cols)}, "
+                        "nextval('received_seq') FROM _rows ORDER BY source_row")
+            con.unregister("_rows")
+    return pd.concat(names, ignore_index=True).drop_duplicates("pseudonym", keep="last")
 
 
 #: What says who a district is besides its ID: a change of any is told at ingest and shown in its history.

@@ -50,6 +50,12 @@ class Checked:
         """Over a limit (intake/limits.py): refused before its rows were built, nothing of it stored."""
         return is_refused(self.table.file_problems)
 
+    def release_rows(self) -> None:
+        """Drop the rows' cells once they are stored, keeping their row numbers (the counts), the problems and
+        the notes: a large file's cells are not held while the run goes on."""
+        self.table.frame = self.table.frame.iloc[:, :0]
+        self.accepted = self.accepted.iloc[:, :0]
+
     def summary(self) -> str:
         if self.refused:
             reason = self.table.file_problems[0].reason

@@ -19,6 +19,7 @@ from benchmarks.stats.peers import compute_peer_stats
 from benchmarks.stats.purchasing import compute_purchasing
 from benchmarks.stats.trends import add_trends
 from benchmarks.warehouse.queries import county_key, public_rows
+from benchmarks.warehouse.staging import store_parts
 from benchmarks.warehouse.store import replace_table
 
 #: The warehouse tables this module fills, in the order they are computed.
@@ -113,7 +114,7 @@ def district_tables(district_metrics: pd.DataFrame, current: pd.DataFrame | None
 #: District rows computed at once when the derived tables are rebuilt (whole states at a time): the working memory
 #: of the per-district tables grows with this (about 50 kB per row), not with the warehouse. Smaller parts cost
 #: time (100,000 national rows: 5,000-row parts 219 s, 50,000-row parts 54 s, all at once 74 s).
-PARTITION_ROWS = 50_000
+PARTITION_ROWS = 10_000
 
 
 def state_partitions(district_metrics: pd.DataFrame, max_rows: int = PARTITION_ROWS) -> list[list[str]]:
@@ -165,15 +166,6 @@ def rebuild_derived(con, rules: Rules, max_rows: int = PARTITION_ROWS) -> None:
             replace_table(con, name, frame)
         return
     states, cur_states = dm["state"].astype(str), current["state"].astype(str)
-    for i, part in enumerate(parts):
-        tables = district_tables(dm[states.isin(part).to_numpy()].reset_index(drop=True),
-                                 current[cur_states.isin(part).to_numpy()].reset_index(drop=True), group_stats,
-                                 rules)
-        for name, frame in tables.items():
-            replace_table(con, f"_part_{name}_{i}", frame)
-        del tables
-    for name in ("peer_stats", "goal_gaps", "purchasing"):  # one table per kind, types unified by name
-        union = " UNION ALL BY NAME ".join(f"SELECT * FROM _part_{name}_{i}" for i in range(len(parts)))
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS {union}")
-        for i in range(len(parts)):
-            con.execute(f"DROP TABLE _part_{name}_{i}")
+    store_parts(con, (district_tables(dm[states.isin(part).to_numpy()].reset_index(drop=True),
+                                      current[cur_states.isin(part).to_numpy()].reset_index(drop=True),
+                                      group_stats, rules) for part in parts))
