@@ -112,8 +112,8 @@ def district_tables(district_metrics: pd.DataFrame, current: pd.DataFrame | None
 
 
 #: District rows computed at once when the derived tables are rebuilt (whole states at a time): the working memory
-#: of the per-district tables grows with this (about 50 kB per row), not with the warehouse. Smaller parts cost
-#: time (100,000 national rows: 5,000-row parts 219 s, 50,000-row parts 54 s, all at once 74 s).
+#: of the per-district tables grows with this (about 40 kB per row), not with the warehouse; each part goes to the
+#: staging file (warehouse/staging.py) before the next is computed.
 PARTITION_ROWS = 10_000
 
 
@@ -156,11 +156,14 @@ def rebuild_derived(con, rules: Rules, max_rows: int = PARTITION_ROWS) -> None:
     max_rows district rows), each part stored before the next is computed."""
     current = current_rows(con.execute("SELECT * FROM current_submissions").df(), public_rows(con))
     dm = district_metrics_frame(current)
-    replace_table(con, "district_metrics", dm)
+    parts = state_partitions(dm, max_rows)
+    if len(parts) <= 1:
+        replace_table(con, "district_metrics", dm)
+    else:  # a large table: through the staging file, so the transaction does not hold it in memory
+        store_parts(con, [{"district_metrics": dm}])
     group_stats = protect_groups(compute_group_stats(dm), dm, rules)
     replace_table(con, "group_stats", group_stats)
     replace_table(con, "group_goals", gate_group_goals(compute_group_goals(dm), rules))
-    parts = state_partitions(dm, max_rows)
     if len(parts) <= 1:
         for name, frame in district_tables(dm, current, group_stats, rules).items():
             replace_table(con, name, frame)

@@ -1,6 +1,6 @@
 """Validating and ingesting one large generated file (`benchmarks intake-timing --rows 500000`): rows per second
 and peak memory of each, each run in a process of its own, as `benchmarks validate` and `ingest` run it; with
---previous, also the way before chunks (the whole file validated at once, every derived table at once)."""
+--previous, also the way before chunks (the whole file validated at once, every table stored at once, unstaged)."""
 
 from __future__ import annotations
 
@@ -50,8 +50,9 @@ from benchmarks.privacy.keys import DEMO_KEY
 step, file, root, previous = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4] == "1"
 if previous:  # the way before chunks: the whole file at once, every derived table at once
     import benchmarks.intake.chunks as chunks
+    import benchmarks.intake.submissions as submissions
     import benchmarks.pipeline.derive as derive
-    chunks.CHUNK_ROWS = derive.PARTITION_ROWS = 10**12
+    chunks.CHUNK_ROWS = derive.PARTITION_ROWS = submissions.STAGE_ROWS = 10**12
     chunks.validate_in_chunks.__defaults__ = (None, 10**12)
     derive.rebuild_derived.__defaults__ = (10**12,)
 if step == "validate":

@@ -22,7 +22,7 @@ from benchmarks.files import private_folder
 
 #: DuckDB's memory during an intake run: past it, committed data spills to a temporary folder beside the file
 #: (removed when it closes). Without a cap DuckDB takes up to 80% of the machine's memory.
-INTAKE_MEMORY_LIMIT = "1GB"
+INTAKE_MEMORY_LIMIT = "500MB"
 #: Rows put into the warehouse's transaction directly; a file with more is staged (STAGE_ROWS at a time).
 STAGE_ROWS = 50_000
 STAGING_FOLDER = "staging"
