@@ -82,7 +82,7 @@ def test_on_paper_charts_stay_whole_and_collapsed_sections_print_open(browser, e
     pdf.write_bytes(page.pdf(format="Letter", prefer_css_page_size=True))
     page.close()
     if shutil.which("pdftotext") and shutil.which("pdftoppm"):
-        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         sheets = text.split("\f")[:-1]
         assert sheets and all(f"Page {i} of {len(sheets)}" in s for i, s in enumerate(sheets, 1)), kind
         assert all(" ".join(title.split()[:3]) in s for s in sheets), (kind, title)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime
 import html
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from benchmarks._version import __version__
 
@@ -54,7 +54,7 @@ def page_html(title: str, body: str) -> str:
 
 
 def generated_at() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def footer_html(snapshot: str, parameters: Mapping[str, object], demo: bool = False) -> str:
