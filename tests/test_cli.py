@@ -6,7 +6,7 @@ import duckdb
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import REAL_DATA, csv_text, row
+from conftest import REAL_DATA, csv_text, row, run_cli
 
 from benchmarks.cli import main
 from benchmarks.registry.metrics import FIELDS
@@ -171,3 +171,12 @@ def test_intake_timing_prints_the_figures(project):
     assert result.exit_code == 0
     assert "demo state: 3 files, 2,580 rows" in result.output
     assert "ratio naive / whole-table validation:" in result.output
+
+
+def test_ingest_records_who_submitted_the_files(project, tmp_path):
+    src = tmp_path / "kane.csv"
+    src.write_text(csv_text([row(n=1)]))
+    code, out = run_cli(project.root, "ingest", "--submitted-by", "Kane County ROE", str(src))
+    assert code == 0, out
+    with duckdb.connect(str(project.warehouse), read_only=True) as con:
+        assert con.execute("SELECT ingested_by FROM raw_files").fetchall() == [("Kane County ROE",)]

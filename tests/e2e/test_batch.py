@@ -1,5 +1,6 @@
 """Batch rendering through the public command: failures isolated, re-runs incremental, Ctrl-C clean."""
 
+import hashlib
 import html
 import json
 import os
@@ -177,7 +178,16 @@ def test_index_lists_every_current_report_of_the_year(demo_project, county_pages
     assert f"href='board_summary_{YEAR}.html'" in index
     n = duckdb.connect(str(p.warehouse), read_only=True).execute(
         "SELECT count(*) FROM district_metrics WHERE school_year = ?", [YEAR]).fetchone()[0]
-    assert f"{n - 3} reports not rendered yet or out of date" in index
+    # which reports are out of date is the analyst's to know: the command says it, the board's index does not
+    assert "not rendered yet" not in index
+    assert f"{n - 3} other reports of {YEAR} are not rendered yet or out of date" in result.summary()[-1]
+    # what the board sees instead: what is here and from which data
+    with duckdb.connect(str(p.warehouse), read_only=True) as con:
+        files, last = con.execute("SELECT count(*), max(ingested_at) FROM raw_files").fetchone()
+        shas = sorted(r[0] for r in con.execute("SELECT sha256 FROM raw_files").fetchall())
+    snapshot = hashlib.sha256(",".join(shas).encode()).hexdigest()[:16]
+    assert (f"the board's pages and 3 district reports for the {YEAR} school year. Made from data snapshot "
+            f"{snapshot}: {files} submission files, the last received {last:%Y-%m-%d}.") in index
 
 
 def test_progress_in_a_log_file_is_plain_lines(demo_project, county_pages, tmp_path):

@@ -169,12 +169,14 @@ def test_windows_1252_semicolon_file_with_units_is_read_converted_and_recorded(p
 def test_manifest_says_who_when_and_which_file(project, tmp_path):
     src = tmp_path / "m.csv"
     src.write_text(csv_text([row(n=1), row(n=2, enrollment="x")]))
-    [result] = ingest_files([src], project, DEMO_KEY)
+    [result] = ingest_files([src], project, DEMO_KEY, submitted_by="Ada Lovelace, Kane County ROE")
     manifest_path = project.raw / result.sha256 / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     # the name and path the file was sent under: here, owner-only, and nowhere in the warehouse
     assert manifest["sha256"] == result.sha256 and manifest["original_name"] == "m.csv"
-    assert manifest["source_path"] == str(src.resolve()) and manifest["ingested_by"]
+    # who sent it: the name the analyst gave at ingest, not the account that ran the command
+    assert manifest["source_path"] == str(src.resolve())
+    assert manifest["ingested_by"] == "Ada Lovelace, Kane County ROE"
     assert manifest["archived_as"] == f"raw/{result.sha256}/{result.sha256[:12]}.csv"
     assert (manifest["rows_read"], manifest["rows_accepted"], manifest["rows_quarantined"]) == (2, 1, 1)
     assert stat.S_IMODE(manifest_path.stat().st_mode) == 0o400

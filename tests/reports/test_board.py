@@ -55,11 +55,13 @@ def test_median_changes_are_the_difference_of_the_shown_medians(board):
     assert changes.at["bandwidth_kbps_per_student", "verdict"] == "improved"
     assert re.search(r"data-metric='bandwidth_kbps_per_student' data-group='state' data-stat='change' "
                      r"data-members='all' data-year='2025-26' data-since='2024-25' data-state='PS'>"
-                     + re.escape(f"+{now - before:,.0f} kbps") + "</td><td class='verdict'>▲ improved</td>", page)
+                     + re.escape(f"+{now - before:,.0f} kbps") + "</td><td class='verdict'>improved</td>"
+                     "<td class='direction'>▲ up</td>", page)
     # cost per Mbps: lower is better, so a fall is an improvement, shown with a down arrow
     before, now = (shown_median(dm, "cost_per_mbps_usd", y) for y in (PREV, YEAR))
     assert now < before and changes.at["cost_per_mbps_usd", "change"] == pytest.approx(now - before)
-    assert f"−${before - now:.2f}/Mbps</td><td class='verdict'>▼ improved</td>" in page
+    assert (f"−${before - now:.2f}/Mbps</td><td class='verdict'>improved</td><td class='direction'>▼ down</td>"
+            in page)
     # Wi-Fi 6 share: a percentage, so its change is in points
     before, now = (shown_median(dm, "wifi6_share", y) for y in (PREV, YEAR))
     assert f">+{now - before:.1f} points</td>" in page

@@ -89,7 +89,7 @@ def test_a_state_median_shown_as_a_band_renders_in_every_section(small_states):
     # 4.0 years on the band grid of 1 year: from 4 to one step above
     assert re.search(r"data-stat='band' data-members='all' data-year='2024-25' data-state='PS'>4–5 years</td>",
                      row_of)
-    assert row_of.endswith("<td class='num'>–</td><td>–</td>")
+    assert row_of.endswith("<td class='num'>–</td><td>–</td><td>–</td>")  # no change, reading or direction
     shares_row = re.search(r"<tr><th scope='row'>Share of fleet replaced this year</th>(.*?)</tr>", page).group(1)
     assert "data-year='2024-25' data-state='PS'>25–26%</td>" in shares_row  # 25.0% on the grid of 1 point
     for section in (overview_html, state_table_html, goals_html, state_trend_html, participation_html):

@@ -114,3 +114,36 @@ def test_rendered_with_the_reports_offline_and_linked_from_the_index(county_page
     assert "load_quality_report" not in text  # code hidden
     assert "3 submission files: 2,580 rows read = 2,580 accepted + 0 quarantined" in text
     assert f"href='{page.name}'" in county_pages.index.read_text()
+
+
+def test_coverage_lists_only_gaps_pools_small_counties_and_names_the_submitter(project, tmp_path):
+    """Big County (6 districts, one without Wi-Fi 6 figures or help-desk hours) is listed; Full County (5,
+    complete) is not; Tiny A (1, no Wi-Fi 6 figure) and Tiny B (2, complete) are pooled under min_peers 5."""
+    rows = ([row(n=i, county="Big County") for i in range(1, 6)]
+            + [row(n=6, county="Big County", wifi6_access_points="", median_resolution_hours="")]
+            + [row(n=10 + i, county="Full County") for i in range(5)]
+            + [row(n=20, county="Tiny A", wifi6_access_points="")]
+            + [row(n=30 + i, county="Tiny B") for i in range(2)])
+    src = tmp_path / "counties.csv"
+    src.write_text(csv_text(rows))
+    ingest_files([src], project, DEMO_KEY, submitted_by="  Kane  County ROE ")
+    q = quality.load_quality_report(project.warehouse)
+    gaps = quality.county_gaps(q)
+    assert gaps.to_dict("records") == [
+        {"county": "Big County", "districts": 6, "missing metric values": 2,
+         "metrics with gaps": "Access points on Wi-Fi 6 or newer, Median hours to resolve a ticket"},
+        {"county": "2 counties with fewer than 5 districts", "districts": 3, "missing metric values": 1,
+         "metrics with gaps": "Access points on Wi-Fi 6 or newer"}]
+    page = quality.coverage_html(q)
+    assert "Full County" not in page and "Tiny A" not in page and "Tiny B" not in page
+    assert "10 of 12 metrics" in page  # the two with gaps are the table's only rows
+    assert page.count("<tr>") == 1 + 2 + 1 + 2  # header and two metrics, header and two county rows
+    files = quality.files_html(q)
+    assert "<td>Kane County ROE</td>" in files and "root" not in files
+
+
+def test_a_file_ingested_without_a_name_says_so(project, tmp_path):
+    src = tmp_path / "one.csv"
+    src.write_text(csv_text([row(n=1)]))
+    ingest_files([src], project, DEMO_KEY)
+    assert "<td>not given</td>" in quality.files_html(quality.load_quality_report(project.warehouse))

@@ -77,9 +77,11 @@ _FILES = click.argument("files", nargs=-1, required=True,
 @main.command()
 @_FILES
 @click.option("--min-peers", type=int, default=DEFAULT_MIN_PEERS, show_default=True)
+@click.option("--submitted-by", metavar="NAME", help="Who sent these files (a person or district office), "
+              "recorded with each file and shown on the data-quality page.")
 @limit_options
 @click.pass_obj
-def ingest(p, files: tuple[Path, ...], min_peers: int, **limits) -> None:
+def ingest(p, files: tuple[Path, ...], min_peers: int, submitted_by: str | None, **limits) -> None:
     """Ingest submission files (CSV or XLSX): raw files kept, good rows stored, bad rows quarantined with reasons.
 
     Prints, per file, rows read = accepted + quarantined; exits with status 1 when any row was quarantined or a
@@ -91,7 +93,8 @@ def ingest(p, files: tuple[Path, ...], min_peers: int, **limits) -> None:
 
     # a different key than the warehouse was built with; one district-year in two of the files
     with _told_plainly(KeyProblem, IngestConflict):
-        results = ingest_files(list(files), p, _key(), min_peers=min_peers, limits=Limits(**limits))
+        results = ingest_files(list(files), p, _key(), min_peers=min_peers, limits=Limits(**limits),
+                               submitted_by=submitted_by)
     for r in results:
         click.echo("\n".join(r.lines()))
     if any(r.problems for r in results):

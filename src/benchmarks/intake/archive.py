@@ -7,7 +7,6 @@ archived, hash-named copy; the name it was sent under is only in the archive's m
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import re
@@ -140,6 +139,8 @@ class IntakeRun:
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     #: raw copies new to the archive, kept in the staging folder until just before the commit: (staged, final)
     new_copies: list[tuple[Path, Path]] = field(default_factory=list)
+    #: who submitted this run's files, as the analyst names them at ingest (--submitted-by); None: not said
+    submitted_by: str | None = None
 
     def already_archived(self, sha: str) -> bool:
         return bool(self.con.execute("SELECT 1 FROM raw_files WHERE sha256 = ?", [sha]).fetchone())
@@ -154,7 +155,7 @@ class IntakeRun:
             self.new_copies.append((staged.parent, stored.parent))
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         row = {"sha256": sha, "archived_as": archived_file(sha, file.name), "size_bytes": len(data),
-               "ingested_at": now, "ingested_by": getpass.getuser(), "rows_read": rows_read,
+               "ingested_at": now, "ingested_by": self.submitted_by, "rows_read": rows_read,
                "rows_accepted": rows_accepted, "rows_quarantined": rows_quarantined, "kind": kind,
                "read_as": read_as, "notes": notes, "file_problems": file_problems}
         insert_frame(self.con, "raw_files", pd.DataFrame([row]))
@@ -165,7 +166,7 @@ class IntakeRun:
 
 
 @contextmanager
-def intake_run(paths: Paths, key: bytes) -> Iterator[IntakeRun]:
+def intake_run(paths: Paths, key: bytes, submitted_by: str | None = None) -> Iterator[IntakeRun]:
     """One transaction over the warehouse for a whole intake run: everything or nothing is stored.
 
     District names go to the crosswalk, a separate owner-only file, written just before the warehouse
@@ -180,7 +181,7 @@ def intake_run(paths: Paths, key: bytes) -> Iterator[IntakeRun]:
         crosswalk.check_key(con, paths, key, fingerprint)
         cap_memory(con)
         clear_staging(staging_folder(con))  # what a run killed midway staged: never committed
-        run = IntakeRun(con, paths, key)
+        run = IntakeRun(con, paths, key, submitted_by=" ".join((submitted_by or "").split()) or None)
         con.execute("BEGIN TRANSACTION")
         try:
             forget_names(run)

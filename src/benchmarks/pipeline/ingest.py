@@ -17,12 +17,13 @@ from benchmarks.privacy.rules import Rules, rules_of
 
 
 def ingest_files(files: list[Path], paths: Paths, key: bytes, min_peers: int = DEFAULT_MIN_PEERS,
-                 limits: Limits | None = None) -> list[FileResult]:
+                 limits: Limits | None = None, submitted_by: str | None = None) -> list[FileResult]:
     """Ingest submission files (CSV or XLSX) in one transaction and rebuild the derived tables with the
     disclosure rules for min_peers (stored with the warehouse). A file over a limit (limits, default:
-    intake/limits.py) is refused and nothing of it stored; the other files of the batch are ingested."""
+    intake/limits.py) is refused and nothing of it stored; the other files of the batch are ingested.
+    submitted_by: who sent the files, recorded with each (the data-quality page shows it)."""
     rules = Rules.for_min_peers(min_peers)
-    with intake_run(paths, key) as run:
+    with intake_run(paths, key, submitted_by) as run:
         run.names.append(move_legacy_crosswalk(run.con))
         results = [store_submission_file(run, Path(file), limits) for file in files]
         refuse_two_files_one_year(run, results)

@@ -26,7 +26,7 @@ from benchmarks.privacy.rules import rules_of
 from benchmarks.progress import progress as make_progress
 from benchmarks.render.delivery import select_districts, write_delivery_list
 from benchmarks.render.executors import executor as make_executor
-from benchmarks.render.index import write_index
+from benchmarks.render.index import provenance, write_index
 from benchmarks.render.manifest import (
     LEGACY_NAME,
     Manifest,
@@ -40,7 +40,7 @@ from benchmarks.render.worker import DEFAULT_TIMEOUT
 from benchmarks.reports.board import load_board_summary
 from benchmarks.reports.export import board_stem, board_table, write_table
 from benchmarks.reports.kinds import INDEX_SECTIONS, REPORT_KINDS, ReportKind
-from benchmarks.warehouse.queries import NotOnRecord, counties_named, resolve_year
+from benchmarks.warehouse.queries import NotOnRecord, counties_named, data_snapshot, resolve_year
 from benchmarks.warehouse.store import connect
 
 #: How often (seconds) the manifest is saved while a batch runs, so an interrupted run keeps its work.
@@ -134,6 +134,9 @@ class BatchResult:
     unchanged: int
     seconds: float
     where: str = ""
+    #: Reports of the year neither up to date nor failed (e.g. other counties' after --county): the analyst's
+    #: to know, so the command says it, not the board's index.
+    not_current: int = 0
 
     @property
     def pages(self) -> list[Path]:
@@ -152,6 +155,9 @@ class BatchResult:
                  f"{self.unchanged} unchanged · {len(self.failed)} failed · {self.seconds:.1f} s{rate}"]
         for task, outcome in self.failed:
             lines.append(f"FAILED {task.label} ({task.stem}): {outcome.describe()}")
+        if self.not_current:
+            lines.append(f"{self.not_current} other reports of {self.year} are not rendered yet or out of date "
+                         "(run `benchmarks render` without --county or other selection to bring them up to date).")
         return lines
 
 
@@ -275,14 +281,18 @@ def render_batch(paths: Paths, school_year: str | None = None, county: str | Non
     board_files = write_table(board_table(load_board_summary(paths.warehouse, year)), board_stem(out_dir, year))
     write_delivery_list(paths, year, out_dir, all_districts[all_districts["pseudonym"].isin(chosen)])
     with connect(paths.warehouse, read_only=True) as con:
-        rules = rules_of(con)
-    index = _write_index(out_dir, year, every, all_districts, manifest, rules, board_files)
-    return BatchResult(index, year, tasks, rendered, failed, len(tasks) - len(todo), time.monotonic() - start, where)
+        rules, source, snapshot = rules_of(con), provenance(con), data_snapshot(con)
+    index, not_current = _write_index(out_dir, year, every, all_districts, manifest, rules, board_files,
+                                      source, snapshot)
+    return BatchResult(index, year, tasks, rendered, failed, len(tasks) - len(todo), time.monotonic() - start, where,
+                       not_current)
 
 
 def _write_index(out_dir: Path, year: str, every: list[ReportTask], districts: pd.DataFrame,
-                 manifest: Manifest, rules, board_files: list[Path] = ()) -> Path:
-    """index.html over every report of the year that is up to date, plus the ones that failed."""
+                 manifest: Manifest, rules, board_files: list[Path] = (), source: str = "",
+                 snapshot: str = "") -> tuple[Path, int]:
+    """index.html over every report of the year that is up to date, plus the ones that failed; and how many
+    reports are neither."""
     links: dict[str, list[tuple[str, str]]] = {}
     district_rows, failures = [], []
     names = districts.set_index("pseudonym")
@@ -317,4 +327,4 @@ def _write_index(out_dir: Path, year: str, every: list[ReportTask], districts: p
     shown = {r["page"] for r in district_rows} | {p for pages in links.values() for _, p in pages}
     not_current = sum(1 for t in every if t.page.name not in shown) - len(failures)
     table = pd.DataFrame(district_rows, columns=["pseudonym", "county", "district_name", "page"])
-    return write_index(out_dir, year, links, table, rules, failures, not_current)
+    return write_index(out_dir, year, links, table, rules, failures, source, snapshot), not_current

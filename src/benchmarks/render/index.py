@@ -28,15 +28,27 @@ def county_rows(districts: pd.DataFrame, year: str, rules: Rules) -> list[str]:
     return rows
 
 
+def provenance(con) -> str:
+    """From which data the pages were made, in the board's words: the snapshot and what it holds."""
+    files = con.execute("SELECT kind, count(*), max(ingested_at) FROM raw_files GROUP BY kind").fetchall()
+    held = {kind: (n, when) for kind, n, when in files}
+    parts = [f"{n} {'public data file' if kind == 'public' else 'submission file'}{'s' if n != 1 else ''}"
+             for kind, (n, _) in sorted(held.items(), key=lambda kv: kv[0] != "submission")]
+    latest = max((when for _, when in held.values()), default=None)
+    last = f", the last received {latest:%Y-%m-%d}" if latest is not None else ""
+    return f"{' and '.join(parts) or 'no files'}{last}"
+
+
 def write_index(out_dir: Path, year: str, links: dict[str, list[tuple[str, str]]], districts: pd.DataFrame,
-                rules: Rules, failures: list[tuple[str, str]] = (), not_current: int = 0) -> Path:
+                rules: Rules, failures: list[tuple[str, str]] = (), source: str = "", snapshot: str = "") -> Path:
     """index.html: failed reports (if any) first, then each section of INDEX_SECTIONS.
 
     It names no district and links no district's page: a district may receive this page, and each district's
     report goes to that district alone (the analyst's delivery list in data/private/ says which file is whose).
     links: section heading -> (title, file name) of the year-wide reports; districts: one row per up-to-date
     district report (column county); rules: the warehouse's disclosure rules; failures: (report, what went
-    wrong); not_current: reports neither up to date nor failed.
+    wrong); source and snapshot: from which data (provenance(), warehouse.queries.data_snapshot). Which reports
+    are out of date is the analyst's business: `benchmarks render` prints it (BatchResult.summary).
     """
     groups = [f"<p>{len(districts)} district reports are up to date for {e(year)}. Each district receives only its "
               "own report and tables, so this page lists none by name.</p>"
@@ -57,11 +69,10 @@ def write_index(out_dir: Path, year: str, links: dict[str, list[tuple[str, str]]
                   "<p>These reports could not be rendered; their previous versions were removed. The executed "
                   "notebooks with the full error are the analyst's, in data/private/executed/ (*.failed.ipynb)."
                   f"</p><ul>{items}</ul></section>")
-    pending = (f" · {not_current} reports not rendered yet or out of date (run <code>benchmarks render</code>)"
-               if not_current else "")
+    made = f"Made from data snapshot {e(snapshot)}: {e(source)}. " if snapshot else ""
     body_html = (f"<p class='kicker'>District technology benchmarks</p><h1>Reports for {e(year)}</h1>"
-                 f"<p class='meta'>Generated {generated_at()} · "
-                 f"{len(districts)} district reports{pending}</p>{failed}{''.join(body)}")
+                 f"<p class='meta'>What is here: the board's pages and {len(districts)} district reports for the "
+                 f"{e(year)} school year. {made}Generated {generated_at()}.</p>{failed}{''.join(body)}")
     index = Path(out_dir) / INDEX_PAGE
     write_atomic(index, page_html(f"Technology benchmarks {year}", body_html).encode("utf-8"))
     return index

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime
 import html
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from benchmarks._version import __version__
 
@@ -36,7 +36,15 @@ def page_head(title: str) -> str:
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
             '<meta name="generator" content="district-benchmarks">\n'
-            f"<title>{escape(title, quote=False)}</title>\n<style>\n{STYLESHEET.read_text()}</style>\n</head>")
+            f"<title>{escape(title, quote=False)}</title>\n<style>\n{STYLESHEET.read_text()}"
+            f"@page {{ @top-left {{ content: {css_string(title)}; font-size: 8pt; color: #5f5f5f; }} }}\n"
+            "</style>\n</head>")
+
+
+def css_string(text: str) -> str:
+    """Text as a quoted CSS string: every character but letters, digits and spaces as a CSS escape, so a
+    district's name can neither end the string nor the <style> element."""
+    return '"' + "".join(c if c.isalnum() and c.isascii() or c == " " else f"\\{ord(c):x} " for c in text) + '"'
 
 
 def page_html(title: str, body: str) -> str:
@@ -46,7 +54,7 @@ def page_html(title: str, body: str) -> str:
 
 
 def generated_at() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def footer_html(snapshot: str, parameters: Mapping[str, object], demo: bool = False) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from benchmarks.config import resolve_warehouse
+from benchmarks.privacy.rules import Rules, pool_small, rules_of
 from benchmarks.registry.metrics import METRICS
 from benchmarks.reports.html import footer_html as provenance_footer
 from benchmarks.warehouse.queries import data_snapshot, year_or_latest
@@ -27,6 +28,8 @@ class QualityReport:
     snapshot: str
     #: Accepted values outside their metric's usual range: file, row, columns and which metric, never the value.
     flags: pd.DataFrame = None
+    #: The warehouse's disclosure rules: counties under min_peers are pooled here as on the board's pages.
+    rules: Rules = field(default_factory=Rules)
 
 
 def load_quality_report(warehouse: str | Path = "", school_year: str = "") -> QualityReport:
@@ -68,7 +71,9 @@ def load_quality_report(warehouse: str | Path = "", school_year: str = "") -> Qu
             FROM flags f JOIN raw_files r ON r.sha256 = f.source_sha256
             ORDER BY r.ingested_at, file, "row", "columns" """).df() if has_table(con, "flags") else None
         snapshot = data_snapshot(con)
-    return QualityReport(school_year, files, reasons, conversions, coverage, resubmitted, public, snapshot, flags)
+        rules = rules_of(con)
+    return QualityReport(school_year, files, reasons, conversions, coverage, resubmitted, public, snapshot, flags,
+                         rules)
 
 
 def _table(frame: pd.DataFrame, numeric: set[str], caption: str = "") -> str:
@@ -102,14 +107,16 @@ def files_html(q: QualityReport) -> str:
     f = q.files.copy()
     f["ingested_at"] = pd.to_datetime(f["ingested_at"]).dt.strftime("%Y-%m-%d %H:%M")
     f["read_as"] = [f"{r}; {n}" if n else r for r, n in zip(f["read_as"], f["notes"])]
+    f["ingested_by"] = f["ingested_by"].where(f["ingested_by"].notna() & (f["ingested_by"] != ""), "not given")
     f = f[["file", "ingested_at", "ingested_by", "read_as", "rows_read", "rows_accepted", "rows_quarantined",
            "file_problems"]].rename(columns={
-        "ingested_at": "received (UTC)", "ingested_by": "by", "read_as": "how it was read", "rows_read": "rows read",
+        "ingested_at": "received (UTC)", "ingested_by": "submitted by", "read_as": "how it was read", "rows_read": "rows read",
         "rows_accepted": "accepted", "rows_quarantined": "quarantined", "file_problems": "whole-file problems"})
     return ("<section><h2>Files received</h2>"
             + _table(f, {"rows read", "accepted", "quarantined"},
                      "Each file is kept unchanged in data/raw/<sha256>/ and named here by its hash (the name it was "
-                     "sent under is in the manifest beside it); rows read = accepted + quarantined.")
+                     "sent under is in the manifest beside it); rows read = accepted + quarantined; submitted by: "
+                     "the name given at ingest (benchmarks ingest --submitted-by NAME).")
             + "</section>")
 
 
@@ -148,20 +155,46 @@ def coverage_html(q: QualityReport) -> str:
     by_metric = pd.DataFrame({"metric": [labels[m.name] for m in METRICS],
                               "districts with a value": [int(totals[m.name]) for m in METRICS],
                               "without": [int(totals["districts"] - totals[m.name]) for m in METRICS]})
+    whole = by_metric.loc[by_metric["without"] == 0, "metric"].tolist()
+    by_metric = by_metric[by_metric["without"] > 0]
+    year = html.escape(q.school_year)
+    complete = ("<p>Every district with a current submission has a value for every metric.</p>"
+                if len(whole) == len(METRICS) else
+                f"<p>Every district with a current submission has a value for {len(whole)} of {len(METRICS)} "
+                f"metrics: {html.escape(', '.join(whole))}.</p>" if whole else "")
+    metric_part = (_table(by_metric, {"districts with a value", "without"},
+                          "A metric is missing where an optional input was left empty or its denominator is zero.")
+                   if len(by_metric) else "")
+    counties = county_gaps(q)
+    county_part = ("<p>No county has a district missing a metric.</p>" if counties.empty else _table(
+        counties, {"districts", "missing metric values"},
+        f"Only the counties where some district lacks a metric; counties with fewer than {q.rules.min_peers} "
+        "districts are pooled, as on the board's pages, so none can be singled out."))
+    return (f"<section><h2>Coverage by metric, {year}</h2>{complete}{metric_part}"
+            f"<h2>Coverage by county, {year}</h2>{county_part}</section>")
+
+
+def county_gaps(q: QualityReport) -> pd.DataFrame:
+    """The counties with a missing metric value, largest first, and the small counties (privacy.rules.pool_small)
+    as one pooled row: districts, missing values and which metrics lack some."""
+    labels = {m.name: m.label for m in METRICS}
     names = [m.name for m in METRICS]
-    gaps = q.coverage[names].rsub(q.coverage["districts"], axis=0)
-    by_county = pd.DataFrame({
-        "county": q.coverage["county"], "districts": q.coverage["districts"],
-        "missing metric values": gaps.sum(axis=1),
-        "metrics with gaps": [", ".join(labels[n] for n in names if row[n] > 0) or "none"
-                              for _, row in gaps.iterrows()]})
-    return (f"<section><h2>Coverage by metric, {html.escape(q.school_year)}</h2>"
-            + _table(by_metric, {"districts with a value", "without"},
-                     "A metric is missing where an optional input was left empty or its denominator is zero.")
-            + f"<h2>Coverage by county, {html.escape(q.school_year)}</h2>"
-            + _table(by_county, {"districts", "missing metric values"},
-                     "Districts with a current submission, and the metrics some of them lack.")
-            + "</section>")
+    cov = q.coverage.set_index("county")
+    named, small, _ = pool_small(cov["districts"].to_dict(), q.rules)
+    shown = [c for c, _ in named]
+    groups = [(c, cov.loc[[c]]) for c in shown]
+    if small:
+        rest = cov.drop(index=shown)
+        groups.append((f"{small} count{'y' if small == 1 else 'ies'} with fewer than {q.rules.min_peers} districts",
+                       rest))
+    rows = []
+    for label, part in groups:
+        missing = part[names].rsub(part["districts"], axis=0).sum()
+        if missing.sum() > 0:
+            rows.append({"county": label, "districts": int(part["districts"].sum()),
+                         "missing metric values": int(missing.sum()),
+                         "metrics with gaps": ", ".join(labels[n] for n in names if missing[n] > 0)})
+    return pd.DataFrame(rows, columns=["county", "districts", "missing metric values", "metrics with gaps"])
 
 
 def history_html(q: QualityReport) -> str:

@@ -155,6 +155,15 @@ def change_verdict(direction: str, movement: str) -> str:
     return "little change" if movement == "little" else CHANGE_VERDICTS[(direction, movement)]
 
 
+#: Which way a figure moved, in words beside its symbol: the board's Direction column, apart from its Reading.
+DIRECTION_WORDS = {"up": "up", "down": "down", "little": "little change"}
+
+
+def direction_text(movement: str) -> str:
+    """A move as the Direction column shows it: "▲ up", "▼ down", "● little change" ("–" when none)."""
+    return f"{CHANGE_SYMBOLS[movement]} {DIRECTION_WORDS[movement]}" if movement else "–"
+
+
 def symbols_legend() -> str:
     """The key to the movement symbols: "▲ up, ▼ down, ● little change"."""
     s = CHANGE_SYMBOLS

@@ -26,7 +26,7 @@ from benchmarks.reports.board.data import (
 from benchmarks.reports.html import footer_html as provenance_footer
 from benchmarks.reports.html import tagged
 from benchmarks.reports.plots import figure_html, state_trend_figure
-from benchmarks.reports.wording import CHANGE_SYMBOLS, GOAL_READINGS, symbols_legend
+from benchmarks.reports.wording import GOAL_READINGS, direction_text
 
 
 def _whole_state(summary: BoardSummary, stat: str, metric: str, text: str, tag: str = "span", css: str = "",
@@ -42,7 +42,11 @@ def _nation_words(summary: BoardSummary) -> str:
 
 
 def _reading(movement: str, verdict: str) -> str:
-    return f"<td class='verdict'>{CHANGE_SYMBOLS[movement]} {html.escape(verdict)}</td>" if movement else "<td>–</td>"
+    """Two cells: what the move means in words (Reading) and which way the figure went (Direction)."""
+    if not movement:
+        return "<td>–</td><td>–</td>"
+    words = "neither better nor worse" if verdict in ("up", "down") else verdict
+    return f"<td class='verdict'>{html.escape(words)}</td><td class='direction'>{direction_text(movement)}</td>"
 
 
 def _change_cell(summary: BoardSummary, text: str, metric: str, movement: str, **goal: str) -> str:
@@ -146,7 +150,7 @@ def _changes_lead(summary: BoardSummary, changes) -> str:
     return (f"<p>The state's median district in {e(prev)} and in {e(summary.school_year)}. Of the {len(judged)} "
             f"measures where higher or lower is better, {counts.get('improved', 0)} improved, "
             f"{counts.get('worsened', 0)} worsened and {counts.get('little change', 0)} changed little (by less "
-            f"than {LITTLE_CHANGE:.0%} of the {e(prev)} median).{e(neutral_text)} {symbols_legend()}.</p>")
+            f"than {LITTLE_CHANGE:.0%} of the {e(prev)} median).{e(neutral_text)} Reading says what a move means; Direction, which way the figure went.</p>")
 
 
 def changes_html(summary: BoardSummary) -> str:
@@ -168,7 +172,8 @@ def changes_html(summary: BoardSummary) -> str:
                     + _change_cell(summary, change_text(m, r.change), m.name, r.movement)
                     + _reading(r.movement, r.verdict) + "</tr>")
     head = (f"<thead><tr><th scope='col'>Median of the state</th><th scope='col' class='num'>{e(prev)}</th>"
-            f"<th scope='col' class='num'>{e(year)}</th><th scope='col' class='num'>Change</th><th scope='col'>Reading</th></tr></thead>")
+            f"<th scope='col' class='num'>{e(year)}</th><th scope='col' class='num'>Change</th><th scope='col'>Reading</th>"
+            "<th scope='col'>Direction</th></tr></thead>")
     return (f"<section><h2>{e(changes_title(summary, changes))}</h2>{_changes_lead(summary, changes)}"
             f"<table class='scorecard-table'>{head}<tbody>{''.join(body)}</tbody></table></section>")
 
@@ -187,7 +192,8 @@ def goals_html(summary: BoardSummary) -> str:
     if nation is not None:
         head += f"<th scope='col' class='num'>{e(_nation_words(summary))}, {e(summary.school_year)}</th>"
     if len(changes):
-        head += f"<th scope='col' class='num'>Change since {e(prev)}</th><th scope='col'>Reading</th>"
+        head += (f"<th scope='col' class='num'>Change since {e(prev)}</th><th scope='col'>Reading</th>"
+                 "<th scope='col'>Direction</th>")
     body = []
     for (metric, goal), rows in g.groupby(["metric", "goal"], sort=False):
         m = METRIC_BY_NAME[metric]
@@ -206,7 +212,7 @@ def goals_html(summary: BoardSummary) -> str:
             cells += (_change_cell(summary, points_text(c["change_points"]), metric, c["movement"], goal=f"{goal:g}")
                       + _reading(c["movement"], GOAL_READINGS.get(c["movement"], "")))
         elif len(changes):
-            cells += "<td class='num'>–</td><td></td>"
+            cells += "<td class='num'>–</td><td></td><td></td>"
         label = rows["goal_label"].iloc[0]
         body.append(f"<tr><th scope='row'>{e(m.label)}: {e(label)}</th>{cells}</tr>")
     moved = changes[changes["movement"] != ""] if len(changes) else changes  # goals with both shares shown

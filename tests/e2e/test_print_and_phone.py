@@ -1,0 +1,89 @@
+"""Every page kind as a board member meets it: on a phone (390 px), on a desktop (1280 px) and printed on Letter
+paper (Debian's Chromium driven by Playwright). Screenshots of all three go to build/screenshots/."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from benchmarks.render.on_request import render_initiative
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+# Letter paper less the stylesheet's @page margins (0.6in top, 0.7in bottom, 0.55in each side), in CSS px
+PRINT_WIDTH, PRINT_HEIGHT = round((8.5 - 1.1) * 96), round((11 - 1.3) * 96)
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+if not Path(CHROMIUM).exists():
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def every_kind(demo_project, county_pages) -> dict[str, Path]:
+    """One page of each kind: the index, the board summary, a district report, the data-quality page and an
+    initiative check."""
+    district = next(p for p in county_pages.pages if p.name.startswith("district_"))
+    initiative = render_initiative(demo_project, district.stem.removeprefix("district_"),
+                                   {"devices_per_student": 1.0, "bandwidth_kbps_per_student": 1000})
+    pick = {"index": county_pages.index, "district": district, "initiative": initiative,
+            "board": next(p for p in county_pages.pages if p.name.startswith("board_summary")),
+            "quality": next(p for p in county_pages.pages if p.name.startswith("data_quality"))}
+    return pick
+
+
+KINDS = ["index", "board", "district", "quality", "initiative"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_page_kind_scrolls_sideways_on_a_phone(browser, every_kind, kind):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for width in (390, 1280):
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(every_kind[kind].as_uri(), wait_until="load")
+        assert page.evaluate("document.querySelector('meta[name=viewport]')?.content") == \
+            "width=device-width, initial-scale=1.0"
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, (kind, width)
+        page.screenshot(path=str(SCREENSHOTS / f"{kind}_{width}px.png"), full_page=True)
+        page.close()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_on_paper_charts_stay_whole_and_collapsed_sections_print_open(browser, every_kind, kind):
+    """In print layout every chart fits inside one page box and may not be broken, so Chromium moves it whole;
+    every <details> lays its content out; each sheet carries the page's title and number."""
+    page = browser.new_page(viewport={"width": PRINT_WIDTH, "height": PRINT_HEIGHT})
+    page.goto(every_kind[kind].as_uri(), wait_until="load")
+    page.emulate_media(media="print")
+    charts = page.eval_on_selector_all("img", """els => els.map(e => {
+        const box = e.getBoundingClientRect(), holder = e.closest('figure') || e;
+        return {w: box.width, h: box.height, breaks: getComputedStyle(holder).breakInside}; })""")
+    for chart in charts:
+        assert 0 < chart["h"] <= PRINT_HEIGHT and chart["w"] <= PRINT_WIDTH, (kind, chart)
+        assert chart["breaks"] == "avoid", (kind, chart)
+    unprinted = page.eval_on_selector_all("details", """els => els.flatMap(d =>
+        [...d.children].filter(c => c.tagName !== 'SUMMARY' && c.getClientRects().length === 0)
+                       .map(c => d.querySelector('summary')?.textContent))""")
+    assert unprinted == [], kind
+    title = page.title()
+    pdf = SCREENSHOTS / f"{kind}_print.pdf"
+    pdf.write_bytes(page.pdf(format="Letter", prefer_css_page_size=True))
+    page.close()
+    if shutil.which("pdftotext") and shutil.which("pdftoppm"):
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        sheets = text.split("\f")[:-1]
+        assert sheets and all(f"Page {i} of {len(sheets)}" in s for i, s in enumerate(sheets, 1)), kind
+        assert all(" ".join(title.split()[:3]) in s for s in sheets), (kind, title)
+        subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(SCREENSHOTS / f"{kind}_print")], check=True)
