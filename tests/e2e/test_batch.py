@@ -29,7 +29,10 @@ pytestmark = pytest.mark.slow
 COUNTY = "Kestrel County"
 YEAR = "2025-26"
 #: The reports of the whole year (board summary, data quality, ...) that every batch renders besides districts.
-YEAR_WIDE = sorted(f"{k.stem or k.name}_{YEAR}" for k in REPORT_KINDS.values() if k.scope == "year")
+#: A county's batch renders its round-table page too (its members meet over it beside their own reports), so
+#: Kestrel's batch counts one page per county kind as well.
+YEAR_WIDE = sorted([f"{k.stem or k.name}_{YEAR}" for k in REPORT_KINDS.values() if k.scope == "year"]
+                   + [f"{k.stem or k.name}_kestrel-county" for k in REPORT_KINDS.values() if k.scope == "county"])
 
 
 def copy_project(demo_project, root) -> Paths:
