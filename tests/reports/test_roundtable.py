@@ -3,6 +3,7 @@ data/demo, the audit acting as every member, and a county too small for the rule
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 
@@ -121,3 +122,28 @@ def test_every_member_figure_is_of_the_whole_county(kestrel):
     assert county and all(f.get("members") == "all" and f.get("county") == COUNTY for f in county)
     assert not [f for f in a.figures if f.get("group") in ("own",)]
     assert np.all([f.get("group") in ("county", "state") for f in a.figures])
+
+
+def test_members_reporting_only_one_of_the_two_are_left_out_and_said(kestrel):
+    """Two members report bandwidth without its cost: the combined internet counts the seven that reported both
+    (one member set for every internet total, so no two totals subtract to the two), and the page says so."""
+    rt, _ = kestrel
+    vol = rt.volumes.copy()
+    dropped = vol.index[:2]
+    vol.loc[dropped, "internet_monthly_cost_usd"] = np.nan
+    partial = dataclasses.replace(rt, volumes=vol)
+    p = roundtable.purchase(partial, "internet")
+    kept = vol.drop(index=dropped)
+    assert (p.members, p.counted, p.only_one) == (9, 7, 2)
+    assert p.volume == pytest.approx(kept["bandwidth_mbps"].sum())
+    assert p.spend == pytest.approx(kept["internet_monthly_cost_usd"].sum())
+    text = words(roundtable.header_html(partial))
+    assert (f"Their internet: {kept['bandwidth_mbps'].sum():,.0f} Mbps for "
+            f"${float(f'{kept.internet_monthly_cost_usd.sum():.3g}'):,.0f} a month") in text
+    assert ("These figures count the 7 members that reported both; 2 did not report their bandwidth or its monthly "
+            "cost; 2 of them reported only one of the two.") in text
+    # with four left that report both, every member could not see five others: no combined internet at all
+    vol.loc[vol.index[:5], "internet_monthly_cost_usd"] = np.nan
+    few = dataclasses.replace(rt, volumes=vol)
+    assert not roundtable.purchase(few, "internet").shown
+    assert "fewer than 6 members reported both the volume and its cost" in words(roundtable.header_html(few))

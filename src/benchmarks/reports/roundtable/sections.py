@@ -128,8 +128,15 @@ def _missing(p: Purchase, what: str) -> str:
 
 
 def _not_shown(rt: RoundTable, p: Purchase, what: str) -> str:
-    return (f"The members' combined {what} are not shown: too few reported them, or two of the members hold "
-            f"more than {rt.rules.dominance:.0%} of the total.")
+    """Why the combined figures are missing, in the one reason that holds: nobody reported, too few reported
+    both volumes for every member to see min_peers others, or two members dominate the total."""
+    if p.counted == 0:
+        return f"No member reported its {what} for {e(rt.school_year)}, so there is nothing to add up."
+    if not rt.rules.may_meet(p.counted):
+        return (f"The members' combined {what} are not shown: fewer than {rt.rules.min_peers + 1} members reported "
+                "both the volume and its cost.")
+    return (f"The members' combined {what} are not shown: two of the members hold more than "
+            f"{rt.rules.dominance:.0%} of the total, so it would tell each of them the other's figure.")
 
 
 def _price_fig(rt: RoundTable, kind: str) -> GroupFigures:
