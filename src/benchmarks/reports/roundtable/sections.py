@@ -18,8 +18,9 @@ from benchmarks.reports.wording import CHANGE_SYMBOLS, change_verdict
 
 e = html.escape
 #: The handout prints on two pages: the sentences and the purchasing on the first, the detail on the second.
-PRINT_STYLE = ("<style>@media print{.roundtable-detail{break-before:page}.roundtable table{font-size:9pt}"
-               ".roundtable section{break-inside:avoid}}</style>")
+PRINT_STYLE = ("<style>.roundtable-detail th[scope=row]{min-width:13em}"
+               "@media print{.roundtable-detail{break-before:page}.roundtable table{font-size:8.5pt}"
+               ".roundtable-detail td,.roundtable-detail th{padding-top:2px;padding-bottom:2px}}</style>")
 
 
 def _county(rt: RoundTable, text: str, metric: str, stat: str, tag: str = "span", css: str = "", **data) -> str:
@@ -59,10 +60,8 @@ def standing_sentence(rt: RoundTable, row) -> str:
 def header_html(rt: RoundTable) -> str:
     """The title and the meeting's main sentences: devices and internet bought together, the biggest differences."""
     n = _county(rt, str(len(rt.members)), "districts", "count")
+    # the purchasing first: what the meeting can act on together; the differences follow under Topics
     lines = [_devices_sentence(rt, purchase(rt, "devices")), _internet_sentence(rt, purchase(rt, "internet"))]
-    s = standing(rt).set_index("metric")
-    lines += [standing_sentence(rt, s.loc[name].to_dict() | {"metric": name})
-              for name in topics(rt)["metric"] if name not in (PURCHASES["devices"][0], PURCHASES["internet"][0])]
     said = "".join(f"<li>{line}</li>" for line in lines if line)
     return (f"{PRINT_STYLE}<header class='report-header roundtable'><p class='kicker'>District technology benchmarks · "
             f"{e(rt.school_year)} · for the members' meeting</p><h1>{e(rt.county)} round-table</h1>"
@@ -210,15 +209,25 @@ def detail_html(rt: RoundTable) -> str:
             change = "<td class='num'>–</td><td></td>"
         goals = goal_text(m, centre(county)) if county.status != NONE else ""
         body.append(f"<tr><th scope='row'>{e(m.label)}</th>{_centre(rt, county, tag='td', css='num')}"
-                    f"{_state(rt, row['state'], tag='td', css='num')}{change}<td>{e(goals) or '–'}</td></tr>")
-    sentences = "".join(f"<li>{standing_sentence(rt, r)}</li>" for r in s.to_dict("records"))
+                    f"{_state(rt, row['state'], tag='td', css='num')}<td>{_against(row)}</td>{change}"
+                    f"<td>{e(goals) or '–'}</td></tr>")
     return (f"<section class='roundtable roundtable-detail'><h2>The county against the state, metric by metric</h2>"
-            f"<ul>{sentences}</ul><table class='scorecard-table'><thead><tr><th scope='col'>Metric</th>"
+            f"<p>Each row sets {e(rt.county)}'s typical district (the smoothed median of its members, or a band where "
+            "a figure would sit too close to one member's) beside the state's, with the change since last year and "
+            f"the goals. Within {rt.rules.tolerance:.0%} of the state's figure counts as about the same.</p>"
+            "<table class='scorecard-table'><thead><tr><th scope='col'>Metric</th>"
             f"<th scope='col' class='num'>{e(rt.county)}: typical district</th>"
-            "<th scope='col' class='num'>State: typical district</th>"
+            "<th scope='col' class='num'>State: typical district</th><th scope='col'>Against the state</th>"
             f"<th scope='col' class='num'>Change since {e(rt.previous_year)}</th><th scope='col'>Reading</th>"
             f"<th scope='col'>Goals (typical district)</th></tr></thead><tbody>{''.join(body)}</tbody></table>"
             "</section>")
+
+
+def _against(row) -> str:
+    """The county's side of the state's figure in a word or two, from the shown figures (GroupFigures.place)."""
+    if row["against"] in ("none", "missing") or row["county"].status == NONE:
+        return "–"
+    return {"above": "higher", "below": "lower"}.get(row["side"], "about the same")
 
 
 def footer_html(rt: RoundTable) -> str:
