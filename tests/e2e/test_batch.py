@@ -178,9 +178,13 @@ def test_index_lists_every_current_report_of_the_year(demo_project, county_pages
     assert ("1 county with fewer than 5 reports</th><td class='num' data-metric='districts' data-group='pooled' "
             "data-stat='count' data-members='all' data-year='2025-26'>3</td>") in index
     assert f"href='board_summary_{YEAR}.html'" in index
-    n = duckdb.connect(str(p.warehouse), read_only=True).execute(
-        "SELECT count(*) FROM district_metrics WHERE school_year = ?", [YEAR]).fetchone()[0]
-    assert f"{n - 3} reports not rendered yet or out of date" in index
+    con = duckdb.connect(str(p.warehouse), read_only=True)
+    n = con.execute("SELECT count(*) FROM district_metrics WHERE school_year = ?", [YEAR]).fetchone()[0]
+    # and the round-table pages of every county with at least min_peers + 1 districts but Kestrel's (rendered)
+    meets = con.execute("SELECT count(*) FROM (SELECT county FROM district_metrics WHERE school_year = ? "
+                        "GROUP BY county HAVING count(*) >= 6)", [YEAR]).fetchone()[0]
+    assert f"{n - 3 + meets - 1} reports not rendered yet or out of date" in index
+    assert f"href='roundtable_kestrel-county.html'" in index
 
 
 def test_progress_in_a_log_file_is_plain_lines(demo_project, county_pages, tmp_path):

@@ -147,3 +147,12 @@ def test_members_reporting_only_one_of_the_two_are_left_out_and_said(kestrel):
     few = dataclasses.replace(rt, volumes=vol)
     assert not roundtable.purchase(few, "internet").shown
     assert "fewer than 6 members reported both the volume and its cost" in words(roundtable.header_html(few))
+
+
+def test_the_index_says_why_small_counties_get_no_page(county_pages, submitted):
+    index = words(county_pages.index.read_text())
+    small = int((submitted.groupby("county").size() < 6).sum())
+    assert small > 1
+    assert (f"{small} counties have fewer than 6 reporting districts and no round-table page: each member, setting "
+            "its own figures aside, must still see 5 others.") in index
+    assert "For the county round-tables" in index and "Kestrel County round-table 2025-26" in index

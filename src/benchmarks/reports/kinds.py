@@ -36,7 +36,7 @@ REPORT_KINDS = {
     "district": ReportKind("district", "district_report.ipynb", "District report", scope="district"),
     # rendered on request with a plan (benchmarks initiative), not in the batch
     "initiative": ReportKind("initiative", "initiative_check.ipynb", "Initiative check", scope="on_request"),
-    "roundtable": ReportKind("roundtable", "roundtable.ipynb", "County round-table", scope="county",
+    "roundtable": ReportKind("roundtable", "roundtable.ipynb", "Round-table", scope="county",
                              section=ROUNDTABLE_SECTION),
     "quality": ReportKind("quality", "data_quality.ipynb", "Data quality", stem="data_quality",
                           section="For the analyst"),
