@@ -20,7 +20,7 @@ YEAR = "2015-16"
 
 
 def words(page: str) -> str:
-    page = re.sub(r"<(svg|style|script).*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r"<(svg|style|script).*?</\1>", " ", page, flags=re.DOTALL)
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))).replace(" )", ")").replace("( ", "(")
 
 

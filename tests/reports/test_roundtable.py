@@ -20,7 +20,7 @@ YEAR, COUNTY = "2025-26", "Kestrel County"
 
 
 def words(page: str) -> str:
-    page = re.sub(r"<(svg|style|script).*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r"<(svg|style|script).*?</\1>", " ", page, flags=re.DOTALL)
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))).replace(" )", ")").replace("( ", "(")
 
 
@@ -37,7 +37,7 @@ def submitted():
 
 
 def test_combined_device_spend_and_the_saving_at_the_state_25th_percentile(kestrel, submitted):
-    rt, page = kestrel
+    _rt, page = kestrel
     k = submitted[(submitted["county"] == COUNTY)]
     bought = k[k["devices_replaced"].fillna(0) > 0].dropna(subset=["device_spend_usd"])
     devices, spend = int(bought["devices_replaced"].sum()), float(bought["device_spend_usd"].sum())

@@ -14,12 +14,24 @@ import pandas as pd
 
 from benchmarks.config import resolve_warehouse
 from benchmarks.formats import decimals, display_value, scale
-from benchmarks.privacy.disclosure import BAND, NONE, GroupFigures, group_figures, summarize, total
+from benchmarks.privacy.disclosure import (
+    BAND,
+    NONE,
+    GroupFigures,
+    group_figures,
+    summarize,
+    total,
+)
 from benchmarks.privacy.keys import is_demo_key
 from benchmarks.privacy.rules import Rules, rules_of
 from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS, Metric
 from benchmarks.registry.years import previous_year
-from benchmarks.warehouse.queries import NotOnRecord, counties_named, data_snapshot, school_year_of
+from benchmarks.warehouse.queries import (
+    NotOnRecord,
+    counties_named,
+    data_snapshot,
+    school_year_of,
+)
 from benchmarks.warehouse.store import connect, has_table, read_meta
 
 #: Price metric and the volumes it is a ratio of, per joint purchase (devices; internet).

@@ -12,8 +12,16 @@ from benchmarks.registry.metrics import METRIC_BY_NAME
 from benchmarks.reports.district.scorecard import goal_text
 from benchmarks.reports.html import footer_html as provenance_footer
 from benchmarks.reports.html import tagged
-from benchmarks.reports.roundtable.data import (PURCHASES, Purchase, RoundTable, centre, purchase, standing,
-                                               state_figures, topics)
+from benchmarks.reports.roundtable.data import (
+    PURCHASES,
+    Purchase,
+    RoundTable,
+    centre,
+    purchase,
+    standing,
+    state_figures,
+    topics,
+)
 from benchmarks.reports.wording import CHANGE_SYMBOLS, change_verdict
 
 e = html.escape
@@ -150,7 +158,7 @@ def purchasing_html(rt: RoundTable) -> str:
         p = purchase(rt, kind)
         if not p.shown:
             continue
-        metric, volume, spend = PURCHASES[kind]
+        _metric, volume, spend = PURCHASES[kind]
         fig = _price_fig(rt, kind)
         both = f"{volume} {spend}"
         label = "Devices replaced" if kind == "devices" else "Internet bandwidth (Mbps)"
@@ -182,8 +190,8 @@ def topics_html(rt: RoundTable) -> str:
     """Topics for the meeting: where the members as a group differ most from the state, and initiatives to compare."""
     s = standing(rt).set_index("metric")
     items = [standing_sentence(rt, s.loc[name].to_dict() | {"metric": name}) for name in topics(rt)["metric"]]
-    for name, question in (("refresh_cycle_years", "How long do members keep devices, and would a common refresh "
-                            "cycle let them buy together?"),
+    for name, question in (("refresh_cycle_years", ("How long do members keep devices, and would a common refresh "
+                            "cycle let them buy together?")),
                            ("devices_per_student", "Who is one-to-one, and what did it take?"),
                            ("wifi6_share", "Which members have moved to Wi-Fi 6, and what did they learn?")):
         fig = s.loc[name, "county"]
