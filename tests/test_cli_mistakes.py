@@ -116,7 +116,10 @@ def test_export_finds_a_county_written_in_capitals(kane):
 def test_render_finds_a_county_written_in_capitals(kane):
     code, out = run(kane.root, "render", "--county", "kane county", "--workers", "1")
     assert code == 0, out
-    assert f"{YEAR}: {len(KANE) + 2} reports" in out  # the board summary, the data-quality page, Kane's districts
+    # the board summary, the data-quality page, Kane's districts and, with 7 of them (at least min_peers + 1), the
+    # county's round-table page
+    assert f"{YEAR}: {len(KANE) + 3} reports" in out
+    assert (kane.reports / YEAR / "roundtable_kane-county.html").exists()
     assert len(list((kane.reports / YEAR).glob("district_*.html"))) == len(KANE)
     assert "no district of county 'Nowhere' submitted" in _refused(kane.root, "render", "--county", "Nowhere")
 

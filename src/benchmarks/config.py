@@ -153,6 +153,12 @@ def district_stem(name: str, pseudonym: str, custom: bool = False) -> str:
     return f"{name}_{pseudonym}" + ("_custom" if custom else "")
 
 
+def county_stem(name: str, county: str) -> str:
+    """A county's page, shared by its members: roundtable_kestrel-county (the county's name in lower case, words
+    joined by hyphens, so it is a file name on every system)."""
+    return f"{name}_" + "-".join(re.findall(r"[a-z0-9]+", county.lower()))
+
+
 def owner_of(stem: str) -> str | None:
     """The pseudonym of the district a file belongs to (its own report, tables or initiative check), or None
     for a file every district may receive."""

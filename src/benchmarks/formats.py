@@ -97,6 +97,16 @@ def rough_dollars(x: float) -> str:
     return f"${float(f'{x:.2g}'):,.0f}"
 
 
+def total_dollars(x: float) -> str:
+    """A published total in dollars, to three significant figures: "$1.66 million", "$224,000", "$29,600"; a
+    round total is as much as a meeting needs, and a member subtracting its own spend learns no exact sum."""
+    if _missing(x):
+        return "–"
+    if abs(x) >= 1e6:
+        return f"${float(f'{x / 1e6:.3g}'):,g} million"
+    return f"${float(f'{x:.3g}'):,.0f}"
+
+
 def share_text(share: float) -> str:
     """A share of districts as a whole percentage that never rounds to "all" or "none" when it is not."""
     pct = share * 100

@@ -30,7 +30,10 @@ pytestmark = pytest.mark.slow
 COUNTY = "Kestrel County"
 YEAR = "2025-26"
 #: The reports of the whole year (board summary, data quality, ...) that every batch renders besides districts.
-YEAR_WIDE = sorted(f"{k.stem or k.name}_{YEAR}" for k in REPORT_KINDS.values() if k.scope == "year")
+#: A county's batch renders its round-table page too (its members meet over it beside their own reports), so
+#: Kestrel's batch counts one page per county kind as well.
+YEAR_WIDE = sorted([f"{k.stem or k.name}_{YEAR}" for k in REPORT_KINDS.values() if k.scope == "year"]
+                   + [f"{k.stem or k.name}_kestrel-county" for k in REPORT_KINDS.values() if k.scope == "county"])
 
 
 def copy_project(demo_project, root) -> Paths:
@@ -176,11 +179,16 @@ def test_index_lists_every_current_report_of_the_year(demo_project, county_pages
     assert ("1 county with fewer than 5 reports</th><td class='num' data-metric='districts' data-group='pooled' "
             "data-stat='count' data-members='all' data-year='2025-26'>3</td>") in index
     assert f"href='board_summary_{YEAR}.html'" in index
-    n = duckdb.connect(str(p.warehouse), read_only=True).execute(
-        "SELECT count(*) FROM district_metrics WHERE school_year = ?", [YEAR]).fetchone()[0]
+    con = duckdb.connect(str(p.warehouse), read_only=True)
+    n = con.execute("SELECT count(*) FROM district_metrics WHERE school_year = ?", [YEAR]).fetchone()[0]
+    # and the round-table pages of every county with at least min_peers + 1 districts but Kestrel's (rendered)
+    meets = con.execute("SELECT count(*) FROM (SELECT county FROM district_metrics WHERE school_year = ? "
+                        "GROUP BY county HAVING count(*) >= 6)", [YEAR]).fetchone()[0]
+    con.close()
     # which reports are out of date is the analyst's to know: the command says it, the board's index does not
     assert "not rendered yet" not in index
-    assert f"{n - 3} other reports of {YEAR} are not rendered yet or out of date" in result.summary()[-1]
+    assert f"{n - 3 + meets - 1} other reports of {YEAR} are not rendered yet or out of date" in result.summary()[-1]
+    assert f"href='roundtable_kestrel-county.html'" in index
     # what the board sees instead: what is here and from which data
     with duckdb.connect(str(p.warehouse), read_only=True) as con:
         files, last = con.execute("SELECT count(*), max(ingested_at) FROM raw_files").fetchone()

@@ -125,7 +125,9 @@ def test_board_summary_names_no_district(rendered):
 def test_render_reports_for_a_county_writes_an_index_that_names_no_district(county_pages, demo_project):
     result = county_pages
     pages = {p.name for p in result.pages}
-    assert len(pages) == 11 and any("board" in p for p in pages) and "data_quality_2025-26.html" in pages
+    # board summary, data quality, 9 district reports and the county's round-table page
+    assert len(pages) == 12 and any("board" in p for p in pages) and "data_quality_2025-26.html" in pages
+    assert "roundtable_kestrel-county.html" in pages and "href='roundtable_kestrel-county.html'" in result.index.read_text()
     index = result.index.read_text()
     board = next(p for p in pages if "board" in p)
     assert f"href='{board}'" in index

@@ -42,7 +42,7 @@ def places(p) -> list[str]:
 
 def test_reports_hold_no_manifest_no_executed_notebook_no_path_and_no_id(county_pages, demo_project):
     out = demo_project.reports / YEAR
-    assert county_pages.ok and len(county_pages.pages) == 11
+    assert county_pages.ok and len(county_pages.pages) == 12  # 9 districts, board, data quality, round-table
     files = [f for f in demo_project.reports.rglob("*") if f.is_file()]
     assert not [f for f in files if f.suffix in (".json", ".ipynb")], "a manifest or a record beside the reports"
     assert not (out / "executed").exists() and not (out / "manifest.json").exists()

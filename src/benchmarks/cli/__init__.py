@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from benchmarks.cli.meeting import roundtable as _roundtable
 from benchmarks.cli.plain import PlainFaults as _Benchmarks
 from benchmarks.cli.plain import batch_options
 from benchmarks.cli.plain import finish as _finish
@@ -350,3 +351,6 @@ def template(p, prefill: bool, school_year: str | None, state: str | None, out: 
     else:
         for path in written.files:
             click.echo(path)
+
+
+main.add_command(_roundtable)

@@ -12,7 +12,7 @@ from benchmarks.privacy.disclosure import BAND, NONE, gate_goal_shares, gate_gro
 from benchmarks.privacy.rules import Rules
 from benchmarks.registry.groups import size_band
 from benchmarks.registry.metrics import compute_metrics
-from benchmarks.registry.sources import NETWORK_FIELDS
+from benchmarks.registry.sources import NETWORK_FIELDS, VOLUME_FIELDS
 from benchmarks.stats.distribution import compute_group_goals, compute_group_stats
 from benchmarks.stats.goals import compute_goal_gaps
 from benchmarks.stats.peers import compute_peer_stats
@@ -80,6 +80,15 @@ def district_metrics_frame(current: pd.DataFrame) -> pd.DataFrame:
     for col, dtype in zip(SOURCE_COLUMNS, ("string", "string", "float64")):
         base[col] = (current[col] if col in current else pd.Series(None, index=current.index)).astype(dtype)
     return pd.concat([base, metrics], axis=1).sort_values(["school_year", "pseudonym"], ignore_index=True)
+
+
+def volumes_frame(current: pd.DataFrame) -> pd.DataFrame:
+    """Each district's current volumes (VOLUME_FIELDS) as numbers, blank where not reported: the county
+    round-table's combined purchasing reads them, through the disclosure rule for totals."""
+    out = current[["pseudonym", "school_year"]].copy()
+    for f in VOLUME_FIELDS:
+        out[f] = pd.to_numeric(current[f], errors="coerce").astype("float64") if f in current else np.nan
+    return out.sort_values(["school_year", "pseudonym"], ignore_index=True)
 
 
 def derived_tables(district_metrics: pd.DataFrame, current: pd.DataFrame | None = None,
@@ -161,6 +170,7 @@ def rebuild_derived(con, rules: Rules, max_rows: int = PARTITION_ROWS) -> None:
         replace_table(con, "district_metrics", dm)
     else:  # a large table: through the staging file, so the transaction does not hold it in memory
         store_parts(con, [{"district_metrics": dm}])
+    replace_table(con, "volumes", volumes_frame(current))
     group_stats = protect_groups(compute_group_stats(dm), dm, rules)
     replace_table(con, "group_stats", group_stats)
     replace_table(con, "group_goals", gate_group_goals(compute_group_goals(dm), rules))

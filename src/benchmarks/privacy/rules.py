@@ -68,6 +68,11 @@ class Rules:
         """Whether a group of n districts (n others, for a district's own peers) may be shown or named."""
         return int(n) >= self.min_peers
 
+    def may_meet(self, n: int) -> bool:
+        """Whether n of a whole group's districts (a county's members) may be shown a figure of them all, their
+        round-table page included: each member, setting its own figures aside, must still see min_peers others."""
+        return int(n) >= self.min_peers + 1
+
     def at_least(self, min_peers: int | None) -> "Rules":
         """These rules, tightened to min_peers if that is stricter; never loosened."""
         if min_peers is None or int(min_peers) <= self.min_peers:

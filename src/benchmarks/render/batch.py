@@ -20,7 +20,8 @@ from typing import Callable
 
 import pandas as pd
 
-from benchmarks.config import EXECUTED_FOLDER, Paths, district_stem, executed_folder, render_manifest, year_stem
+from benchmarks.config import (EXECUTED_FOLDER, Paths, county_stem, district_stem, executed_folder, render_manifest,
+                               year_stem)
 from benchmarks.files import lock_down, private_folder, write_atomic
 from benchmarks.privacy.rules import rules_of
 from benchmarks.progress import progress as make_progress
@@ -39,7 +40,7 @@ from benchmarks.render.tasks import Outcome, ReportTask, temp_files
 from benchmarks.render.worker import DEFAULT_TIMEOUT
 from benchmarks.reports.board import load_board_summary
 from benchmarks.reports.export import board_stem, board_table, write_table
-from benchmarks.reports.kinds import INDEX_SECTIONS, REPORT_KINDS, ReportKind
+from benchmarks.reports.kinds import INDEX_SECTIONS, REPORT_KINDS, ROUNDTABLE_SECTION, ReportKind
 from benchmarks.warehouse.queries import NotOnRecord, counties_named, data_snapshot, resolve_year
 from benchmarks.warehouse.store import connect
 
@@ -111,6 +112,19 @@ class DistrictScope:
         return out
 
 
+class CountyScope:
+    """One page per county whose members may meet over it (Rules.may_meet), shared by those members."""
+
+    def tasks(self, kind: ReportKind, plan: Plan) -> list[ReportTask]:
+        rules = rules_of(plan.con)
+        counts = plan.districts.groupby("county").size()
+        return [plan.task(kind, county_stem(kind.file_name, county),
+                          {"warehouse": plan.warehouse, "school_year": plan.year, "county": county},
+                          f"{county} {kind.title.lower()} {plan.year}", f"{county} ({kind.title})",
+                          plan.warehouse_fingerprint())
+                for county, n in counts.items() if rules.may_meet(n)]
+
+
 class OnRequestScope:
     """Rendered by its own command with parameters a batch does not have (e.g. a district's plan)."""
 
@@ -119,7 +133,8 @@ class OnRequestScope:
 
 
 #: How each ReportKind.scope turns into tasks.
-SCOPES = {"year": YearScope(), "district": DistrictScope(), "on_request": OnRequestScope()}
+SCOPES = {"year": YearScope(), "district": DistrictScope(), "county": CountyScope(),
+          "on_request": OnRequestScope()}
 
 
 @dataclass
@@ -236,8 +251,11 @@ def render_batch(paths: Paths, school_year: str | None = None, county: str | Non
         if missing:
             raise NotOnRecord(f"no submission for {year} from district(s) {sorted(missing)[:5]}")
         chosen &= set(districts)
+    # a county's round-table page goes with its districts' reports: the meeting reads both
     tasks = [t for t in every if (kinds is None or t.kind in kinds)
-             and ("district" not in t.parameters or t.parameters["district"] in chosen)]
+             and ("district" not in t.parameters or t.parameters["district"] in chosen)
+             and ("county" not in t.parameters or (districts is None and (county is None
+                                                                          or t.parameters["county"] in county)))]
 
     manifest = Manifest.load(_move_legacy_records(paths, out_dir))
     todo = tasks if force else [t for t in tasks if not manifest.is_current(t)]
@@ -327,4 +345,8 @@ def _write_index(out_dir: Path, year: str, every: list[ReportTask], districts: p
     shown = {r["page"] for r in district_rows} | {p for pages in links.values() for _, p in pages}
     not_current = sum(1 for t in every if t.page.name not in shown) - len(failures)
     table = pd.DataFrame(district_rows, columns=["pseudonym", "county", "district_name", "page"])
-    return write_index(out_dir, year, links, table, rules, failures, source, snapshot), not_current
+    small = sum(not rules.may_meet(n) for n in districts.groupby("county").size())
+    notes = {ROUNDTABLE_SECTION: (f"{small} {'county has' if small == 1 else 'counties have'} fewer than "
+                                  f"{rules.min_peers + 1} reporting districts and no round-table page: each member, "
+                                  f"setting its own figures aside, must still see {rules.min_peers} others.")} if small else {}
+    return write_index(out_dir, year, links, table, rules, failures, source, snapshot, notes), not_current

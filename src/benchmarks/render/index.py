@@ -40,7 +40,8 @@ def provenance(con) -> str:
 
 
 def write_index(out_dir: Path, year: str, links: dict[str, list[tuple[str, str]]], districts: pd.DataFrame,
-                rules: Rules, failures: list[tuple[str, str]] = (), source: str = "", snapshot: str = "") -> Path:
+                rules: Rules, failures: list[tuple[str, str]] = (), source: str = "", snapshot: str = "",
+                notes: dict[str, str] | None = None) -> Path:
     """index.html: failed reports (if any) first, then each section of INDEX_SECTIONS.
 
     It names no district and links no district's page: a district may receive this page, and each district's
@@ -60,8 +61,10 @@ def write_index(out_dir: Path, year: str, links: dict[str, list[tuple[str, str]]
     for heading in [*INDEX_SECTIONS, *(h for h in sections if h not in INDEX_SECTIONS)]:
         if heading == DISTRICT_SECTION:
             body.append(f"<h2>{e(heading)}</h2>{''.join(groups)}")
-        elif heading in sections:
-            body.append(f"<h2>{e(heading)}</h2><ul>{sections[heading]}</ul>")
+        elif heading in sections or heading in (notes or {}):
+            note = f"<p>{e(notes[heading])}</p>" if heading in (notes or {}) else ""
+            listed = f"<ul>{sections[heading]}</ul>" if heading in sections else ""
+            body.append(f"<h2>{e(heading)}</h2>{listed}{note}")
     failed = ""
     if failures:
         items = "".join(f"<li><strong>{e(label)}</strong>: {e(_short(why))}</li>" for label, why in failures)

@@ -43,3 +43,4 @@ def render_initiative(paths: Paths, district: str, plan, target_year: str = "", 
                       {"warehouse": str(paths.warehouse), "school_year": year, "district": pseudonym,
                        "plan": plan, "target_year": target},
                       f"{name} — initiative check {year}")
+

@@ -124,6 +124,15 @@ class Audit:
                      f"{f.get('metric')} {f.get('group')}: shows {text}, true {len(values)}")
 
     def _members(self, f: dict, a: Artifact, reader: str | None, year: str) -> pd.DataFrame | None:
+        found = self._group_of(f, a, reader, year)
+        if found is None or not f.get("with"):
+            return found
+        # a total over the members that reported every field named in data-with (a round-table's combined
+        # internet counts only those with both bandwidth and cost): its members are those, not the whole group
+        fields = [c for c in f["with"].split() if c in found]
+        return found[found[fields].notna().all(axis=1)] if fields else found
+
+    def _group_of(self, f: dict, a: Artifact, reader: str | None, year: str) -> pd.DataFrame | None:
         group = f.get("group")
         if f.get("members") == "all":
             state = f.get("state") or None  # the index names no state: its county is matched by name

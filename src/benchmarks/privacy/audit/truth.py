@@ -64,6 +64,8 @@ class Truth:
         warehouse's own, which can never be looser than the floor)."""
         with connect(paths.warehouse, read_only=True) as con:
             dm = con.execute("SELECT * FROM district_metrics").df()
+            if has_table(con, "volumes"):  # what a round-table's totals add up: each member knows its own
+                dm = dm.merge(con.execute("SELECT * FROM volumes").df(), on=["pseudonym", "school_year"], how="left")
             subs = con.execute("SELECT pseudonym, source_sha256 FROM submissions").df().drop_duplicates()
             rules = rules or rules_of(con)
             slopes = con.execute("SELECT pseudonym, school_year, metric, trend_slope FROM peer_stats "
