@@ -15,6 +15,7 @@ from benchmarks.cli.plain import not_on_record as _not_on_record
 from benchmarks.cli.plain import school_year_option as _school_year_option
 from benchmarks.cli.plain import told_plainly as _told_plainly
 from benchmarks.cli.plain import writable as _writable
+from benchmarks.cli.workbench import COMMANDS as _WORKBENCH
 from benchmarks.config import DEFAULT_MIN_PEERS, paths
 
 
@@ -347,3 +348,7 @@ def template(p, prefill: bool, school_year: str | None, state: str | None, out: 
     else:
         for path in written.files:
             click.echo(path)
+
+
+for _command in _WORKBENCH:
+    main.add_command(_command)
