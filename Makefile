@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo demo-all test bench data clean real-illinois real-truth intake-scale
+.PHONY: help install demo demo-all test bench lab data clean real-illinois real-truth intake-scale
 
 help:  ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ demo-all: $(STAMP)  ## Same as demo, rendering every district of the demo state
 data: $(STAMP)  ## Regenerate the committed demo submissions, template and data dictionary
 	$(BIN)/benchmarks demo-data
 	$(BIN)/benchmarks template
+
+lab: $(STAMP)  ## JupyterLab on notebooks/ with the project's kernel and warehouse (runs the demo first if none)
+	$(BIN)/benchmarks lab
 
 bench: $(STAMP)  ## Time the naive papermill+nbconvert loop against the batch renderer (50 demo districts)
 	$(BIN)/benchmarks bench

@@ -16,6 +16,7 @@ from benchmarks.cli.plain import not_on_record as _not_on_record
 from benchmarks.cli.plain import school_year_option as _school_year_option
 from benchmarks.cli.plain import told_plainly as _told_plainly
 from benchmarks.cli.plain import writable as _writable
+from benchmarks.cli.workbench import COMMANDS as _WORKBENCH
 from benchmarks.config import DEFAULT_MIN_PEERS, paths
 
 
@@ -354,3 +355,5 @@ def template(p, prefill: bool, school_year: str | None, state: str | None, out: 
 
 
 main.add_command(_roundtable)
+for _command in _WORKBENCH:
+    main.add_command(_command)
