@@ -12,8 +12,8 @@ from benchmarks.stats.goals import meets_goal
 _KEYS = ["school_year", "group_label", "metric"]
 
 
-def _long(district_metrics: pd.DataFrame, group: PeerGroup) -> pd.DataFrame:
-    names = [m.name for m in METRICS]
+def _long(district_metrics: pd.DataFrame, group: PeerGroup, names: list[str]) -> pd.DataFrame:
+    """The metrics `names` of every district as one long column, with each row's group label."""
     wide = district_metrics[["school_year", *names]].assign(group_label=group.group_label(district_metrics).to_numpy())
     return wide.melt(["school_year", "group_label"], names, var_name="metric")
 
@@ -46,8 +46,7 @@ def compute_group_goals(district_metrics: pd.DataFrame) -> pd.DataFrame:
     by_name = {m.name: m for m in METRICS if m.goals}
     frames = []
     for kind, group in WHOLE_GROUPS.items():
-        long = _long(district_metrics, group)
-        long = long[long["metric"].isin(list(by_name))]
+        long = _long(district_metrics, group, list(by_name))  # the metrics with goals only
         for name, m in by_name.items():
             rows = long[long["metric"] == name]
             has = rows["value"].notna()
