@@ -9,6 +9,7 @@ owner-only like the rest of data/; it holds pseudonyms and figures, no names, an
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import shutil
@@ -83,3 +84,5 @@ def store_parts(con: duckdb.DuckDBPyConnection, parts: Iterable[dict[str, pd.Dat
     finally:
         file.unlink(missing_ok=True)
         Path(f"{file}.wal").unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the folder goes once empty (raw copies may wait in it for the commit)
+            folder.rmdir()
