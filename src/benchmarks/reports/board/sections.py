@@ -242,7 +242,7 @@ def state_trend_html(summary: BoardSummary) -> str:
         for m in METRICS)
     return ("<section><h2>How the state has moved</h2>"
             + figure_html(fig, alt, "Shaded band: the middle half of districts; line: the median; "
-                                    "dashed lines: goals.") + "</section>")
+                                    "dashed and dotted lines: goals, each named at its line.") + "</section>")
 
 
 def participation_title(p: dict, prev: str) -> str:
