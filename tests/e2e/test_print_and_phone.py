@@ -97,6 +97,9 @@ def test_long_pages_lead_back_to_the_index_and_list_their_sections(browser, ever
     listed = page.eval_on_selector_all("nav.contents ol a", "els => els.map(e => [e.hash.slice(1), e.textContent])")
     if len(headings) >= 4:
         assert listed == headings, kind  # every section, in the page's order
+    # a metric's label leads to its definition on the same page
+    targets = page.eval_on_selector_all("a.def-link", "els => els.map(e => !!document.getElementById(e.hash.slice(1)))")
+    assert all(targets) and (len(targets) >= 10 if kind in ("board", "district") else True), kind
     page.click("a.back-to-index")
     page.wait_for_load_state("load")
     assert page.url.endswith("/index.html") and page.inner_text("h1").startswith("Reports for")
