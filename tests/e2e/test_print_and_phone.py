@@ -87,3 +87,20 @@ def test_on_paper_charts_stay_whole_and_collapsed_sections_print_open(browser, e
         assert sheets and all(f"Page {i} of {len(sheets)}" in s for i, s in enumerate(sheets, 1)), kind
         assert all(" ".join(title.split()[:3]) in s for s in sheets), (kind, title)
         subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(SCREENSHOTS / f"{kind}_print")], check=True)
+
+
+@pytest.mark.parametrize("kind", ["board", "district", "quality", "initiative"])
+def test_long_pages_lead_back_to_the_index_and_list_their_sections(browser, every_kind, kind):
+    page = browser.new_page(viewport={"width": 390, "height": 900})
+    page.goto(every_kind[kind].as_uri(), wait_until="load")
+    headings = page.eval_on_selector_all("h2", "els => els.map(e => [e.id, e.textContent.split(': ')[0]])")
+    listed = page.eval_on_selector_all("nav.contents ol a", "els => els.map(e => [e.hash.slice(1), e.textContent])")
+    if len(headings) >= 4:
+        assert listed == headings, kind  # every section, in the page's order
+    # a metric's label leads to its definition on the same page
+    targets = page.eval_on_selector_all("a.def-link", "els => els.map(e => !!document.getElementById(e.hash.slice(1)))")
+    assert all(targets) and (len(targets) >= 10 if kind in ("board", "district") else True), kind
+    page.click("a.back-to-index")
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/index.html") and page.inner_text("h1").startswith("Reports for")
+    page.close()

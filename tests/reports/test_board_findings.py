@@ -85,3 +85,27 @@ def test_findings_follow_the_data_and_name_no_district(demo_project, slower_netw
     assert not found["demo"][1].startswith("Internet bandwidth per student")
     assert found["slower"][1].startswith("Internet bandwidth per student worsened")
     assert "1 Mbps" in " ".join(found["demo"]) and "1 Mbps" not in " ".join(found["slower"][:3])
+
+
+def test_medians_by_size_band_are_each_bands_smoothed_median(demo_project):
+    """Each size band's median as shown: the smoothed median of the band's districts, worked out again with
+    numpy, at the metric's display precision, and declared for the audit with its band."""
+    import re
+
+    from benchmarks.formats import figure_text
+    from benchmarks.registry.groups import SIZE_BANDS
+    from benchmarks.registry.metrics import METRIC_BY_NAME
+    from benchmarks.reports.board import size_band_html
+
+    dm = district_rows(demo_project.warehouse)
+    page = size_band_html(load_board_summary(demo_project.warehouse, YEAR, "PS"))
+    heads = re.findall(r"<th scope='col' class='num'>(.*?)</th>", page)
+    assert heads == [label for _, label in SIZE_BANDS]
+    for name in ("devices_per_student", "bandwidth_kbps_per_student", "cost_per_mbps_usd"):
+        m = METRIC_BY_NAME[name]
+        for band in heads:
+            values = dm.loc[(dm.school_year == YEAR) & (dm.size_band == band), name].dropna()
+            assert len(values) >= 5
+            shown = figure_text(m, smoothed(values))
+            assert (f"data-metric='{name}' data-group='size_band' data-stat='median' data-members='all' "
+                    f"data-year='{YEAR}' data-state='PS' data-size-band='{band}'>{shown}</td>") in page, (name, band)

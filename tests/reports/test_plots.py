@@ -241,3 +241,24 @@ def test_the_longest_group_label_fits_in_the_figure(demo_project):
             labels = {t.get_text(): t.get_window_extent(renderer) for t in ax.get_yticklabels()}
             assert "Custom group" in labels
             assert all(box.x0 >= 0 and box.x1 <= width for box in labels.values()), labels
+
+
+def test_board_goal_lines_are_labelled_and_told_apart_by_dash():
+    """Bandwidth has two goals on one panel (FCC 2014: 100 kbps; long term: 1 Mbps): each is drawn at its value
+    in its own dash and labelled at the line, and the legend is legible (10 pt)."""
+    import pandas as pd
+
+    from benchmarks.reports.plots import state_trend_figure
+
+    trend = pd.DataFrame({"metric": "bandwidth_kbps_per_student", "school_year": ["2024-25", "2025-26"],
+                          "p25": [500.0, 600.0], "median": [900.0, 1100.0], "p75": [1500.0, 1800.0]})
+    fig = state_trend_figure(trend, ["bandwidth_kbps_per_student"])
+    ax = fig.axes[0]
+    goals = {line.get_label(): (line.get_linestyle(), line.get_ydata()[0]) for line in ax.get_lines()
+             if line.get_label().startswith("Goal")}
+    assert goals == {"Goal: 100 kbps": ("--", 100.0), "Goal: 1 Mbps": (":", 1000.0)}
+    labels = {t.get_text().strip(): t.get_position()[1] for t in ax.texts}
+    assert labels == {"100 kbps": 100.0, "1 Mbps": 1000.0}
+    [legend] = fig.legends
+    assert {t.get_text() for t in legend.get_texts()} >= {"Goal: 100 kbps", "Goal: 1 Mbps", "Median"}
+    assert min(t.get_fontsize() for t in legend.get_texts()) >= 10

@@ -17,7 +17,7 @@ from benchmarks.config import Paths, executed_folder, executed_record, failed_re
 from benchmarks.files import private_folder, write_atomic
 from benchmarks.render.kernel import KERNEL_ARGUMENTS
 from benchmarks.render.tasks import Outcome, ReportTask
-from benchmarks.reports.html import TEMPLATES, page_head
+from benchmarks.reports.html import TEMPLATES, page_head, with_contents
 from benchmarks.reports.kinds import REPORT_KINDS
 
 KERNEL_NAME = "district-benchmarks"
@@ -147,7 +147,7 @@ def to_html(nb: nbformat.NotebookNode, title: str) -> str:
     nb = nbformat.from_dict(nb)
     nb.metadata["title"] = title
     body, _ = _exporter().from_notebook_node(nb, resources={"page_head": Markup(page_head(title))})
-    return body
+    return with_contents(body)
 
 
 def render_one(kind: str, paths: Paths, out_dir: Path, stem: str, parameters: dict, title: str,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import html
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -45,6 +46,32 @@ def css_string(text: str) -> str:
     """Text as a quoted CSS string: every character but letters, digits and spaces as a CSS escape, so a
     district's name can neither end the string nor the <style> element."""
     return '"' + "".join(c if c.isalnum() and c.isascii() or c == " " else f"\\{ord(c):x} " for c in text) + '"'
+
+
+#: A page with at least this many sections gets a contents list at its top.
+CONTENTS_FROM = 4
+_H2 = re.compile(r"<h2>(.*?)</h2>", re.S)
+
+
+def with_contents(page: str, index: str = "index.html") -> str:
+    """A rendered report with a way around it: each section heading given an anchor, and after the page's first
+    section (or its header) a link back to the year's index and (from CONTENTS_FROM sections) a contents list of the headings' first
+    words ("Network: better than..." -> "Network"). Headings keep their order, so the list is the page's."""
+    titles = _H2.findall(page)
+    if "</header>" not in page or not titles:
+        return page
+    count = iter(range(1, len(titles) + 1))
+    page = _H2.sub(lambda m: f"<h2 id='section-{next(count)}'>{m.group(1)}</h2>", page)
+    short = [re.sub(r"<[^>]+>", "", t).split(": ")[0].strip() for t in titles]
+    items = "".join(f"<li><a href='#section-{i}'>{t}</a></li>" for i, t in enumerate(short, 1))
+    contents = f"<ol>{items}</ol>" if len(titles) >= CONTENTS_FROM else ""
+    nav = (f"<nav class='contents' aria-label='Contents'><a class='back-to-index' href='{escape(index)}'>"
+           f"← All reports</a>{contents}</nav>")
+    # after the page's first section (the summary a reader came for stays on the first screen)
+    head_end = page.index("</header>")
+    first_end = page.find("</section>", head_end)
+    at = head_end + len("</header>") if first_end < 0 else first_end + len("</section>")
+    return page[:at] + nav + page[at:]
 
 
 def page_html(title: str, body: str) -> str:

@@ -48,13 +48,14 @@ def _pad_limits(span: list[float]) -> tuple[float, float]:
     return (max(0.0, lo - pad) if lo >= 0 else lo - pad), hi + pad
 
 
-def _shared_legend(fig, axes, ncol: int) -> None:
+def _shared_legend(fig, axes, ncol: int, fontsize: float = 8) -> None:
     """One legend under the figure for all panels, each label once."""
     handles: dict = {}
     for ax in axes:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(lab, h)
-    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=ncol, frameon=False, fontsize=8)
+    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=ncol, frameon=False,
+               fontsize=fontsize)
 
 
 #: How each line of a trend panel is drawn: told apart by marker and line style, not by colour alone.
@@ -282,8 +283,14 @@ def initiative_figure(lines: pd.DataFrame, target_label: str):
     return fig
 
 
+#: A metric's goal lines, in the order of its goals: each its own dash, so two goals on one panel (100 kbps and
+#: 1 Mbps) are told apart in greyscale as well as by the label at the line's end.
+GOAL_DASHES = ("--", ":", "-.")
+
+
 def state_trend_figure(trend: pd.DataFrame, metrics: list[str]):
-    """State quartile band per school year for each metric (trend: metric, school_year, p25, median, p75)."""
+    """State quartile band per school year for each metric (trend: metric, school_year, p25, median, p75); each
+    goal line in its own dash and labelled at its end."""
     cols = 3
     rows_n = int(np.ceil(len(metrics) / cols))
     fig = Figure(figsize=(10, 2.5 * rows_n))
@@ -295,18 +302,21 @@ def state_trend_figure(trend: pd.DataFrame, metrics: list[str]):
         ax.fill_between(x, display_value(m, t["p25"]), display_value(m, t["p75"]), color=PALETTE["band"], alpha=0.5,
                         label="Middle half of districts")
         ax.plot(x, display_value(m, t["median"]), color=PALETTE["median"], marker="o", linewidth=2, label="Median")
-        for goal in m.goals:
-            ax.axhline(display_value(m, goal.value), color=PALETTE["goal"], linestyle="--", linewidth=1.2,
-                       label=f"Goal: {goal.label}")
+        for goal, dash in zip(m.goals, GOAL_DASHES):
+            gv = display_value(m, goal.value)
+            ax.axhline(gv, color=PALETTE["goal"], linestyle=dash, linewidth=1.6, label=f"Goal: {goal.label}")
+            ax.text(1.0, gv, f"{goal.label} ", color=PALETTE["goal"], fontsize=9, ha="right", va="bottom",
+                    transform=ax.get_yaxis_transform(), parse_math=False)
         ax.set_xticks(x, t["school_year"])
-        ax.set_title(f"{m.label} ({m.unit})", loc="left", fontsize=9, parse_math=False)
+        ax.tick_params(labelsize=9)
+        ax.set_title(f"{m.label} ({m.unit})", loc="left", fontsize=10, parse_math=False)
         ax.set_ylim(bottom=0)
         _style(ax)
         ax.grid(axis="y", color="#e5e5e5")
     for ax in list(axes.flat)[len(metrics):]:
         ax.set_visible(False)
-    _shared_legend(fig, axes.flat, ncol=3)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    _shared_legend(fig, axes.flat, ncol=3, fontsize=10)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
 

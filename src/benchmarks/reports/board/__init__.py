@@ -3,7 +3,8 @@
 from benchmarks.reports.board.data import (LITTLE_CHANGE, BoardSummary, goal_changes, goal_shares, judged_changes,
                                            load_board_summary, participation_by_band, participation_by_county,
                                            participation_years, state_changes, state_figures, state_quartiles)
-from benchmarks.reports.board.findings import findings_html, key_findings
+from benchmarks.reports.definitions import definitions_html
+from benchmarks.reports.board.findings import findings_html, key_findings, size_band_html
 from benchmarks.reports.board.sections import (changes_html, changes_title, footer_html, goals_html, overview_html,
                                                participation_html, participation_title, state_table_html,
                                                state_trend_html)
@@ -12,4 +13,4 @@ __all__ = ["BoardSummary", "load_board_summary", "state_quartiles", "state_figur
            "goal_changes", "judged_changes", "participation_years", "participation_by_band",
            "participation_by_county", "LITTLE_CHANGE", "overview_html", "state_table_html", "changes_title",
            "changes_html", "goals_html", "state_trend_html", "participation_title", "participation_html",
-           "footer_html", "key_findings", "findings_html"]
+           "footer_html", "key_findings", "findings_html", "definitions_html", "size_band_html"]

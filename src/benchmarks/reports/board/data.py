@@ -44,6 +44,8 @@ class BoardSummary:
     states: int = 1
     nation_stats: pd.DataFrame = None
     nation_goals: pd.DataFrame = None
+    #: Stored group_stats rows of the state's size bands for school_year (gated at ingest like the state's).
+    band_stats: pd.DataFrame = None
 
     @property
     def previous_year(self) -> str:
@@ -65,13 +67,15 @@ def load_board_summary(warehouse: str | Path = "", school_year: str = "", state:
         stored = {t: con.execute(f"SELECT * FROM {t} WHERE group_kind = 'state' AND group_label = ? "
                                  "AND school_year <= ? ORDER BY school_year", [state, school_year]).df()
                   for t in ("group_stats", "group_goals")}
+        bands = con.execute("SELECT * FROM group_stats WHERE group_kind = 'size_band' AND school_year = ? "
+                            "AND group_label LIKE '%, ' || ?", [school_year, state]).df()
         states = states_in(con, school_year)
         nation = nation_of(con, school_year)
         snapshot = data_snapshot(con)
         rules = rules_of(con).at_least(min_peers)
         demo = is_demo_key(read_meta(con).get("key_fingerprint", ""))
     return BoardSummary(school_year, state, frame, rules.min_peers, snapshot, stored["group_stats"],
-                        stored["group_goals"], rules, demo, states, *nation)
+                        stored["group_goals"], rules, demo, states, *nation, band_stats=bands)
 
 
 def state_quartiles(summary: BoardSummary, nation: bool = False) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""What the board should know: three to five findings worked out from the summary's shown figures, no district named."""
+"""What the board should know: findings worked out from the summary's shown figures (no district named), and
+the medians by size band."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.formats import change_text, figure_text, points_text, share_text
-from benchmarks.privacy.disclosure import CENTRE, QUARTILES
-from benchmarks.registry.metrics import METRIC_BY_NAME
+from benchmarks.privacy.disclosure import CENTRE, NONE, QUARTILES, group_figures
+from benchmarks.registry.groups import SIZE_BANDS
+from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS
 from benchmarks.reports.board.data import (
     BoardSummary,
     goal_changes,
@@ -19,6 +21,7 @@ from benchmarks.reports.board.data import (
     state_figures,
     state_quartiles,
 )
+from benchmarks.reports.definitions import metric_link
 from benchmarks.reports.html import tagged
 
 MAX_FINDINGS = 5
@@ -140,3 +143,36 @@ def findings_html(summary: BoardSummary) -> str:
     return ("<section class='findings'><h2>What the board should know</h2>"
             f"<ul>{items}</ul><p class='note'>Worked out from the state's medians and goal shares below; "
             "no district's own figures.</p></section>")
+
+
+def size_band_html(summary: BoardSummary) -> str:
+    """The state's median of each metric by size band, from the stored, gated figures of each band (a band of
+    too few districts shows "–", one shown only as a range shows the range)."""
+    stats = summary.band_stats
+    if stats is None or stats.empty:
+        return ""
+    e = html.escape
+    suffix = f", {summary.state}"
+    bands = [label for label in dict.fromkeys(stats["group_label"]) if label.endswith(suffix)]
+    order = {label: i for i, label in enumerate(b for _, b in SIZE_BANDS)}
+    bands.sort(key=lambda label: order.get(label.removesuffix(suffix), len(order)))
+    by = stats.set_index(["metric", "group_label"])
+    body = []
+    for m in METRICS:
+        cells = []
+        for label in bands:
+            band = label.removesuffix(suffix)
+            if (m.name, label) not in by.index:
+                cells.append("<td class='num'>–</td>")
+                continue
+            fig = group_figures(by.loc[(m.name, label)], summary.rules, m.name)
+            cells.append("<td class='num'>–</td>" if fig.status == NONE else tagged(
+                fig.centre_text, m.name, "size_band", fig.stat, members="all", year=summary.school_year,
+                state=summary.state, size_band=band))
+        body.append(f"<tr><th scope='row'>{metric_link(m.name, e(m.label))}</th>{''.join(cells)}</tr>")
+    head = "".join(f"<th scope='col' class='num'>{e(label.removesuffix(suffix))}</th>" for label in bands)
+    return ("<section><h2>By district size: the median of each size band</h2><p>Districts of similar enrollment "
+            f"compared with each other; a band shows a figure only when at least {summary.min_peers} of its "
+            "districts reported it.</p><div class='table-scroll'><table class='scorecard-table'><thead><tr>"
+            f"<th scope='col'>Median of districts</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            "</div></section>")

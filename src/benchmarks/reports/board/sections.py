@@ -23,6 +23,7 @@ from benchmarks.reports.board.data import (
     state_figures,
     state_quartiles,
 )
+from benchmarks.reports.definitions import metric_link
 from benchmarks.reports.html import footer_html as provenance_footer
 from benchmarks.reports.html import tagged
 from benchmarks.reports.plots import figure_html, state_trend_figure
@@ -112,7 +113,7 @@ def state_table_html(summary: BoardSummary) -> str:
             cells = _whole_state(summary, fig.stat, m.name, fig.centre_text, tag="td", css="num", colspan=3)
         if nation is not None:
             cells += _nation_median(summary, nation.loc[m.name], m.name)
-        body.append(f"<tr><th scope='row'>{html.escape(m.label)}</th>"
+        body.append(f"<tr><th scope='row'>{metric_link(m.name, html.escape(m.label))}</th>"
                     + _whole_state(summary, "count", m.name, str(int(r["n"])), tag="td", css="num")
                     + f"{cells}</tr>")
     beside = (f"<th scope='col' class='num'>{html.escape(_nation_words(summary))}: median</th>"
@@ -242,7 +243,7 @@ def state_trend_html(summary: BoardSummary) -> str:
         for m in METRICS)
     return ("<section><h2>How the state has moved</h2>"
             + figure_html(fig, alt, "Shaded band: the middle half of districts; line: the median; "
-                                    "dashed lines: goals.") + "</section>")
+                                    "dashed and dotted lines: goals, each named at its line.") + "</section>")
 
 
 def participation_title(p: dict, prev: str) -> str:

@@ -13,6 +13,7 @@ from benchmarks.registry.groups import ALL_DISTRICTS, PEER_GROUPS, SCORECARD_GRO
 from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS, Metric
 from benchmarks.registry.sources import PUBLIC_SOURCE
 from benchmarks.registry.years import previous_year
+from benchmarks.reports.definitions import metric_link
 from benchmarks.reports.district.data import DistrictReport, peer_groups, reference_row, rows_by_metric
 from benchmarks.reports.html import tagged
 from benchmarks.reports.wording import VERDICTS, standing_of, takeaway
@@ -187,7 +188,7 @@ def scorecard_html(report: DistrictReport) -> str:
         cells = "".join(_standing_cell(report, r, k, bool(in_head[k])) for k in kinds)
         goal = (tagged(r["goal_text"], r["metric"], "own", "goal", css="goal") if r["goal_text"]
                 else "<td class='goal'>–</td>")
-        body.append(f"<tr><th scope='row'>{e(r['label'])}</th>"
+        body.append(f"<tr><th scope='row'>{metric_link(r['metric'], e(r['label']))}</th>"
                     f"{tagged(r['value_text'], r['metric'], 'own', 'value', css='num own')}{cells}{goal}</tr>")
     groups = peer_groups(report).set_index("group_kind")
     n = int(groups.at[first, "n_max"]) if first in groups.index else 0

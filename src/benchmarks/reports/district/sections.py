@@ -234,8 +234,10 @@ def area_section_html(report: DistrictReport, area: str) -> str:
     extra = purchasing_html(report) if area == "devices" and "device_price_usd" in names else ""
     table = trend_table_html(lines, names) if several_years else ""
     return (f"<section class='area area-{area}'><h2>{html.escape(title)}</h2>"
-            f"<ul>{items}</ul>{nation_html(report, names)}{unshown}{extra}"
-            f"{figure_html(fig, alt.strip(), caption=_caption(area, several_years, bands, note))}{table}</section>")
+            f"<ul>{items}</ul>{nation_html(report, names)}{unshown}"
+            # purchasing after the area's chart and figures, so its heading does not seem to own them
+            f"{figure_html(fig, alt.strip(), caption=_caption(area, several_years, bands, note))}{table}{extra}"
+            "</section>")
 
 
 def nation_html(report: DistrictReport, names: list[str]) -> str:
