@@ -44,4 +44,4 @@ REPORT_KINDS = {
 #: The index's sections in order; district reports are counted by county under DISTRICT_SECTION.
 DISTRICT_SECTION = "District reports"
 # The board summary and the data-quality report come first; the district reports are only counted.
-INDEX_SECTIONS = ("For the board", ROUNDTABLE_SECTION, "For the analyst", DISTRICT_SECTION)
+INDEX_SECTIONS = ("For the board", "For the analyst", ROUNDTABLE_SECTION, DISTRICT_SECTION)

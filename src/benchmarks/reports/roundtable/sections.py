@@ -26,7 +26,7 @@ from benchmarks.reports.wording import CHANGE_SYMBOLS, change_verdict
 
 e = html.escape
 #: The handout prints on two pages: the sentences and the purchasing on the first, the detail on the second.
-PRINT_STYLE = ("<style>.roundtable-detail th[scope=row]{min-width:13em}"
+PRINT_STYLE = ("<style>.roundtable table{font-size:.85em}.roundtable-detail th[scope=row]{min-width:12em}"
                "@media print{.roundtable-detail{break-before:page}.roundtable table{font-size:8.5pt}"
                ".roundtable-detail td,.roundtable-detail th{padding-top:2px;padding-bottom:2px}}</style>")
 
@@ -226,7 +226,7 @@ def detail_html(rt: RoundTable) -> str:
             "<table class='scorecard-table'><thead><tr><th scope='col'>Metric</th>"
             f"<th scope='col' class='num'>{e(rt.county)}: typical district</th>"
             "<th scope='col' class='num'>State: typical district</th><th scope='col'>Against the state</th>"
-            f"<th scope='col' class='num'>Change since {e(rt.previous_year)}</th><th scope='col'>Reading</th>"
+            f"<th scope='col' class='num'>Since {e(rt.previous_year)}</th><th scope='col'>Reading</th>"
             f"<th scope='col'>Goals (typical district)</th></tr></thead><tbody>{''.join(body)}</tbody></table>"
             "</section>")
 
