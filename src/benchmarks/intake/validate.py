@@ -14,7 +14,7 @@ from benchmarks.intake.chunks import validate_in_chunks
 from benchmarks.intake.limits import TEXT_LIMITED, Limits, OverLimit, check_size, is_refused
 from benchmarks.intake.plausibility import changed_from_last_year, unusual_values
 from benchmarks.intake.reader import SourceTable, read_submission
-from benchmarks.intake.schema import CONVERSION_COLUMNS, Problem, validate_rows
+from benchmarks.intake.schema import CONFIRM_COLUMN, CONFIRM_WORDS, CONVERSION_COLUMNS, Problem, validate_rows
 from benchmarks.intake.identifiers import YearsOnRecord
 from benchmarks.warehouse.store import WarehouseProblem, connect, has_table
 
@@ -30,6 +30,8 @@ class Checked:
     conversions: pd.DataFrame
     #: Accepted values to confirm with the district (unusual, not impossible).
     flags: list[Problem] = field(default_factory=list)
+    #: Flagged values the district confirmed as sent (a confirmation sheet's `confirmed` column): no longer flags.
+    confirmed: list[Problem] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
@@ -71,6 +73,8 @@ class Checked:
             rules = self.conversions["rule"].value_counts()
             out.append(f"{self.file}: note: {len(self.conversions)} values converted on reading ("
                        + ", ".join(f"{rule}: {n}" for rule, n in rules.items()) + ")")
+        if self.confirmed:
+            out.append(f"{self.file}: note: {len(self.confirmed)} flagged values confirmed by the district as sent")
         for items, what in ((self.problems, "problems"), (self.flags, "values to confirm")):
             shown = items if limit is None else items[:limit]
             prefix = "" if what == "problems" else "to confirm: "
@@ -95,10 +99,20 @@ def check_file(data: bytes, file: str, school_years: YearsOnRecord | None = None
     problems = _placed(table, sorted(table.problems + result.problems, key=lambda p: p.row or 0))
     previous = earlier(result.accepted) if earlier is not None and len(result.accepted) else None
     flags = _placed(table, unusual_values(result.accepted, table.frame, file, previous))
-    checked = Checked(file, table, result.accepted, problems, result.conversions, flags)
+    flags, confirmed = _confirmed(table, flags)
+    checked = Checked(file, table, result.accepted, problems, result.conversions, flags, confirmed)
     if checked.rows_read != len(checked.accepted) + len(checked.quarantined_rows):
         raise AssertionError(f"{file}: rows read != accepted + quarantined")  # an invariant, not bad input
     return checked
+
+
+def _confirmed(table: SourceTable, flags: list[Problem]) -> tuple[list[Problem], list[Problem]]:
+    """The flags split into those still to confirm and those of rows the district marked confirmed."""
+    if CONFIRM_COLUMN not in table.frame or not flags:
+        return flags, []
+    said = table.frame[CONFIRM_COLUMN].astype(str).str.strip().str.lower().isin(CONFIRM_WORDS)
+    rows = set(table.frame.index[said.to_numpy()])
+    return [f for f in flags if f.row not in rows], [f for f in flags if f.row in rows]
 
 
 _ROWS_NAMED = re.compile(r"in row ([0-9]+(?:, [0-9]+)*)\)$")
@@ -166,7 +180,8 @@ def validate_files(files: list[Path], limits: Limits | None = None, warehouse: P
         for r in results:
             if len(r.accepted):
                 more = changed_from_last_year(r.accepted, r.table.frame, r.file, pool[pool["_file"] != r.file])
-                r.flags = sorted(r.flags + _placed(r.table, more), key=lambda p: p.row)
+                flags, confirmed = _confirmed(r.table, _placed(r.table, more))
+                r.flags, r.confirmed = sorted(r.flags + flags, key=lambda p: p.row), r.confirmed + confirmed
     return results
 
 
