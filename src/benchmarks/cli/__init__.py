@@ -12,6 +12,7 @@ from benchmarks.cli.plain import PlainFaults as _Benchmarks
 from benchmarks.cli.plain import batch_options
 from benchmarks.cli.plain import finish as _finish
 from benchmarks.cli.plain import key as _key
+from benchmarks.cli.plain import key_if_any as _key_if_any
 from benchmarks.cli.plain import not_on_record as _not_on_record
 from benchmarks.cli.plain import school_year_option as _school_year_option
 from benchmarks.cli.plain import told_plainly as _told_plainly
@@ -116,7 +117,7 @@ def validate(p, files: tuple[Path, ...], **limits) -> None:
     """
     from benchmarks.intake.validate import Limits, validate_files, validation_report
 
-    results = validate_files(list(files), Limits(**limits), warehouse=p.warehouse)
+    results = validate_files(list(files), Limits(**limits), warehouse=p.warehouse, key=_key_if_any())
     click.echo("\n".join(validation_report(results, p.data / "validate")))
     sys.exit(0 if all(r.ok for r in results) else 1)
 

@@ -45,6 +45,16 @@ def key(create: bool = True) -> bytes:
         return load_key(key_file(), create=create, project=click.get_current_context().obj.root)
 
 
+def key_if_any() -> bytes | None:
+    """The pseudonym key when there is one (none is made): validate then also compares with the warehouse."""
+    from benchmarks.privacy.keys import KeyProblem, load_key
+
+    try:
+        return load_key(key_file(), create=False, project=click.get_current_context().obj.root)
+    except KeyProblem:
+        return None
+
+
 class PlainFaults(click.Group):
     """A fault the analyst can mend (a warehouse in use or damaged, a folder that cannot be written) ends in one
     sentence and exit status 1, never a traceback."""

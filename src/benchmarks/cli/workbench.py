@@ -6,6 +6,9 @@ import sys
 
 import click
 
+from benchmarks.cli.plain import not_on_record as _not_on_record
+from benchmarks.cli.plain import school_year_option as _school_year_option
+
 
 @click.command()
 @click.option("--port", type=click.IntRange(1, 65535), default=8888, show_default=True,
@@ -20,4 +23,20 @@ def lab(p, port: int, token: str | None, browser: bool) -> None:
     sys.exit(start_lab(p, port=port, token=token, browser=browser, echo=click.echo))
 
 
-COMMANDS = (lab,)
+@click.command()
+@click.option("--year", "school_year", default=None, callback=_school_year_option, help="School year, e.g. 2025-26 (default: the latest).")
+@click.pass_obj
+def confirmations(p, school_year: str | None) -> None:
+    """Write, for each district with flagged values, a workbook in the template's format with only its own row,
+    its flagged values and why, and a column to confirm them; corrected or confirmed, it is re-submitted as is.
+    Prints the files written (data/private/confirmations/<year>/, owner-only: they name districts)."""
+    from benchmarks.intake.confirmations import write_confirmations
+
+    with _not_on_record():
+        written = write_confirmations(p, school_year=school_year)
+    for path in written:
+        click.echo(path)
+    click.echo(f"{len(written)} districts with values to confirm")
+
+
+COMMANDS = (lab, confirmations)

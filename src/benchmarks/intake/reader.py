@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 import pandas as pd
 
 from benchmarks.intake import limits as intake_limits
-from benchmarks.intake.schema import FIRST_DATA_ROW, Problem, header_aliases, missing_columns, normalize_header
+from benchmarks.intake.schema import CONFIRM_COLUMN, FIRST_DATA_ROW, Problem, header_aliases, missing_columns, normalize_header
 from benchmarks.intake.units import Context
 from benchmarks.intake.workbook import SHEET_ROWS, merged_ranges, sheet_and_row
 
@@ -328,7 +328,7 @@ def _table(records: list[list[str]], file: str, first_row: int) -> SourceTable:
         elif col in seen:
             problems.append(Problem(file, None, col, "", f"each column once in the header row (it appears as "
                                     f"column {seen[col] + 1} and column {i + 1})", "column appears twice"))
-        elif col not in aliases.values():
+        elif col not in aliases.values() and col != CONFIRM_COLUMN:
             plain[len(notes)] = f"column {i + 1} is not part of the template and was ignored"
             notes.append(f"column {str(raw).strip()!r} is not part of the template and was ignored")
         seen.setdefault(col, i)

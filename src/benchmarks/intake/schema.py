@@ -30,6 +30,8 @@ FIRST_DATA_ROW = 2
 NCES_ID_DIGITS = 7
 _YEAR = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 KEY = ["district_id", "school_year"]
+#: A confirmation sheet's column (benchmarks confirmations) and the words in it that confirm a row's flagged values
+CONFIRM_COLUMN, CONFIRM_WORDS = "confirmed", ("yes", "y", "x", "confirmed", "true")
 
 
 @dataclass(frozen=True)

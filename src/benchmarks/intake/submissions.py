@@ -13,7 +13,7 @@ from benchmarks.intake.identifiers import normalize_text
 from benchmarks.intake.limits import Limits
 from benchmarks.intake.quarantine import plain_reasons, quarantine_rows, store_quarantine, write_quarantine
 from benchmarks.intake.schema import NCES_ID_DIGITS, Problem, plain_column
-from benchmarks.intake.validate import Checked, check_file, read_bytes, unreadable, years_on_record
+from benchmarks.intake.validate import Checked, check_file, earlier_rows, read_bytes, unreadable, years_on_record
 from benchmarks.privacy import crosswalk
 from benchmarks.privacy.keys import key_fingerprint, pseudonym
 from benchmarks.registry.metrics import MEASURE_FIELDS
@@ -85,7 +85,7 @@ def store_submission_file(run: IntakeRun, file: Path, limits: Limits | None = No
         return FileResult(str(file), sha, 0, 0, 0, already_ingested=True)
     con = run.con
     # district_metrics is rebuilt just before the commit: it holds the years on record when this run began
-    checked = check_file(data, str(file), years_on_record(con), limits)
+    checked = check_file(data, str(file), years_on_record(con), limits, earlier_rows(con, run.key))
     if checked.refused:
         return FileResult(str(file), sha, 0, 0, 0, checked=checked, refused=True)
     quarantined = quarantine_rows(checked)

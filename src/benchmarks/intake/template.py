@@ -13,7 +13,7 @@ import pandas as pd
 
 from benchmarks.files import write_atomic
 from benchmarks.intake.reader import ENTRY_SHEET
-from benchmarks.intake.schema import expectations
+from benchmarks.intake.schema import CONFIRM_COLUMN, expectations
 from benchmarks.privacy.sheets import csv_bytes
 from benchmarks.registry.metrics import CHOICES, FIELDS, data_dictionary
 
@@ -93,6 +93,8 @@ class Filled:
     column_notes: dict[str, str] = field(default_factory=dict)
     #: a note on one cell, by (position of the row in rows, field name): why it was left blank
     cell_notes: dict[tuple[int, str], str] = field(default_factory=dict)
+    #: the note on an extra last column where the district confirms its flagged values (a confirmation sheet)
+    confirm_note: str = ""
 
 
 def _value(value):
@@ -160,6 +162,12 @@ def submission_workbook(filled: Filled | None = None) -> bytes:
     _entry_validations(entry, max(ENTRY_ROWS, rows))
     if filled:
         _fill(entry, filled)
+    if filled and filled.confirm_note:
+        from openpyxl.comments import Comment
+
+        cell = entry.cell(1, len(FIELDS) + 1, CONFIRM_COLUMN)
+        cell.font = Font(bold=True)
+        cell.comment = Comment(filled.confirm_note, "district-benchmarks", width=360, height=150)
 
     dictionary = wb.create_sheet("Data dictionary")
     table = data_dictionary()

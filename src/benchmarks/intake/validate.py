@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -12,9 +12,9 @@ import pandas as pd
 
 from benchmarks.intake.chunks import validate_in_chunks
 from benchmarks.intake.limits import TEXT_LIMITED, Limits, OverLimit, check_size, is_refused
-from benchmarks.intake.plausibility import unusual_values
+from benchmarks.intake.plausibility import changed_from_last_year, unusual_values
 from benchmarks.intake.reader import SourceTable, read_submission
-from benchmarks.intake.schema import CONVERSION_COLUMNS, Problem, validate_rows
+from benchmarks.intake.schema import CONFIRM_COLUMN, CONFIRM_WORDS, CONVERSION_COLUMNS, Problem, validate_rows
 from benchmarks.intake.identifiers import YearsOnRecord
 from benchmarks.warehouse.store import WarehouseProblem, connect, has_table
 
@@ -30,6 +30,8 @@ class Checked:
     conversions: pd.DataFrame
     #: Accepted values to confirm with the district (unusual, not impossible).
     flags: list[Problem] = field(default_factory=list)
+    #: Flagged values the district confirmed as sent (a confirmation sheet's `confirmed` column): no longer flags.
+    confirmed: list[Problem] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
@@ -77,6 +79,8 @@ class Checked:
             rules = self.conversions["rule"].value_counts()
             out.append(f"{self.file}: note: {len(self.conversions)} values converted on reading ("
                        + ", ".join(f"{rule}: {n}" for rule, n in rules.items()) + ")")
+        if self.confirmed:
+            out.append(f"{self.file}: note: {len(self.confirmed)} flagged values confirmed by the district as sent")
         for items, what in ((self.problems, "problems"), (self.flags, "values to confirm")):
             shown = items if limit is None else items[:limit]
             prefix = "" if what == "problems" else "to confirm: "
@@ -87,10 +91,11 @@ class Checked:
 
 
 def check_file(data: bytes, file: str, school_years: YearsOnRecord | None = None,
-               limits: Limits | None = None) -> Checked:
+               limits: Limits | None = None, earlier: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> Checked:
     """Read and validate one file's bytes under the limits (default: intake/limits.py); never raises on bad
     content. school_years: the years on record (a school year outside them and the one after them is
-    refused); none: any valid school year."""
+    refused); none: any valid school year. earlier: given the accepted rows, the rows on record before them
+    (district_id, school_year and the fields), for the change from last year (earlier_rows)."""
     table = read_submission(data, file, limits)
     if table.file_problems:
         return Checked(file, table, table.frame.iloc[:0], table.problems, pd.DataFrame(columns=CONVERSION_COLUMNS))
@@ -98,11 +103,22 @@ def check_file(data: bytes, file: str, school_years: YearsOnRecord | None = None
     broken = {p.row for p in table.problems}
     result = validate_in_chunks(table.frame.drop(index=list(broken)), file, table.context, school_years)
     problems = _placed(table, sorted(table.problems + result.problems, key=lambda p: p.row or 0))
-    flags = _placed(table, unusual_values(result.accepted, table.frame, file))
-    checked = Checked(file, table, result.accepted, problems, result.conversions, flags)
+    previous = earlier(result.accepted) if earlier is not None and len(result.accepted) else None
+    flags = _placed(table, unusual_values(result.accepted, table.frame, file, previous))
+    flags, confirmed = _confirmed(table, flags)
+    checked = Checked(file, table, result.accepted, problems, result.conversions, flags, confirmed)
     if checked.rows_read != len(checked.accepted) + len(checked.quarantined_rows):
         raise AssertionError(f"{file}: rows read != accepted + quarantined")  # an invariant, not bad input
     return checked
+
+
+def _confirmed(table: SourceTable, flags: list[Problem]) -> tuple[list[Problem], list[Problem]]:
+    """The flags split into those still to confirm and those of rows the district marked confirmed."""
+    if CONFIRM_COLUMN not in table.frame or not flags:
+        return flags, []
+    said = table.frame[CONFIRM_COLUMN].astype(str).str.strip().str.lower().isin(CONFIRM_WORDS)
+    rows = set(table.frame.index[said.to_numpy()])
+    return [f for f in flags if f.row not in rows], [f for f in flags if f.row in rows]
 
 
 _ROWS_NAMED = re.compile(r"in row ([0-9]+(?:, [0-9]+)*)\)$")
@@ -150,10 +166,12 @@ def unreadable(file: Path, problem: Problem) -> Checked:
     return Checked(str(file), table, pd.DataFrame(), [problem], pd.DataFrame())
 
 
-def validate_files(files: list[Path], limits: Limits | None = None, warehouse: Path | None = None) -> list[Checked]:
+def validate_files(files: list[Path], limits: Limits | None = None, warehouse: Path | None = None,
+                   key: bytes | None = None) -> list[Checked]:
     """Check every row of every file without storing anything (what a director runs before submitting), each
     under the limits (default: intake/limits.py). With the project's warehouse, school years are held to its
-    years on record as ingest holds them."""
+    years on record as ingest holds them, and (with the key) a change from last year is checked against its
+    rows as well as against the other files given."""
     school_years = years_of_warehouse(warehouse) if warehouse is not None else YearsOnRecord()
     results = []
     for file in map(Path, files):
@@ -161,8 +179,50 @@ def validate_files(files: list[Path], limits: Limits | None = None, warehouse: P
         if problem:
             results.append(unreadable(file, problem))
         else:
-            results.append(check_file(data, str(file), school_years, limits))
+            results.append(check_file(data, str(file), school_years, limits, _warehouse_rows(warehouse, key)))
+    together = [r.accepted.assign(_file=r.file) for r in results if len(r.accepted)]
+    if len(together) > 1:  # the years of one district in several files: each checked against the year before
+        pool = pd.concat(together)
+        for r in results:
+            if len(r.accepted):
+                more = changed_from_last_year(r.accepted, r.table.frame, r.file, pool[pool["_file"] != r.file])
+                flags, confirmed = _confirmed(r.table, _placed(r.table, more))
+                r.flags, r.confirmed = sorted(r.flags + flags, key=lambda p: p.row), r.confirmed + confirmed
     return results
+
+
+def earlier_rows(con, key: bytes) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """For accepted rows, the current row of each of their districts' earlier years on record in an open
+    warehouse, under the rows' own district_id (found by its pseudonym with the key)."""
+    from benchmarks.privacy.keys import pseudonym
+
+    def earlier(accepted: pd.DataFrame) -> pd.DataFrame:
+        if not has_table(con, "submissions"):
+            return pd.DataFrame(columns=["district_id", "school_year"])
+        ids = {pseudonym(key, d): d for d in accepted["district_id"].unique()}
+        rows = con.execute("""SELECT * FROM submissions WHERE list_contains(?::VARCHAR[], pseudonym)
+            QUALIFY row_number() OVER (PARTITION BY pseudonym, school_year ORDER BY received_seq DESC) = 1""",
+                           [list(ids)]).df()
+        return rows.assign(district_id=rows["pseudonym"].map(ids))
+
+    return earlier
+
+
+def _warehouse_rows(warehouse: Path | None, key: bytes | None) -> Callable[[pd.DataFrame], pd.DataFrame] | None:
+    """earlier_rows of the project's warehouse, opened only for the query (none without warehouse or key)."""
+    import duckdb
+
+    if warehouse is None or key is None or not Path(warehouse).exists():
+        return None
+
+    def earlier(accepted: pd.DataFrame) -> pd.DataFrame | None:
+        try:
+            with connect(Path(warehouse), read_only=True, wait=0) as con:
+                return earlier_rows(con, key)(accepted)
+        except (duckdb.Error, WarehouseProblem):  # held by a running ingest: ingest checks it
+            return None
+
+    return earlier
 
 
 def years_of_warehouse(warehouse: Path) -> YearsOnRecord:

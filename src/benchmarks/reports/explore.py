@@ -20,7 +20,7 @@ def metrics_long(warehouse: Path | str = "") -> pd.DataFrame:
     locale, size_band, metric (its label) and value."""
     with connect(resolve_warehouse(warehouse), read_only=True) as con:
         wide = con.execute("SELECT * FROM district_metrics").df()
-    long = wide.melt(id_vars=["pseudonym", "school_year", *[c for c in ("state", "locale", "size_band")]],
+    long = wide.melt(id_vars=["pseudonym", "school_year", "state", "locale", "size_band"],
                      value_vars=[m.name for m in METRICS if m.name in wide], var_name="metric").dropna(
         subset=["value"])
     long["metric"] = long["metric"].map({m.name: m.label for m in METRICS})
