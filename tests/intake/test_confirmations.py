@@ -4,6 +4,7 @@ stops being flagged, a corrected re-submission replaces the row (the history kee
 from __future__ import annotations
 
 import csv
+import hashlib
 
 import openpyxl
 import pytest
@@ -78,6 +79,14 @@ def test_a_confirmed_resubmission_clears_the_flag_and_keeps_the_history(flagged)
     assert [b for (b,) in bandwidth] == [float(sent), float(sent)]  # the first one kept, replaced
     status, out = run_cli(p.root, "confirmations", "--year", YEAR)
     assert f"confirm_{YEAR}_{district}.xlsx" not in out
+    # nor does the data-quality page list it any more, while it still lists the other districts' flags
+    from benchmarks.reports.quality import load_quality_report
+
+    changed = p.root / f"changed_{YEAR}.csv"
+    row = 2 + [r["district_id"] for r in csv.DictReader(changed.open())].index(district)
+    listed = load_quality_report(p.warehouse, YEAR).flags
+    mine = listed[listed["file"].str.startswith(hashlib.sha256(changed.read_bytes()).hexdigest()[:12])]
+    assert len(mine) and row not in set(mine["row"])  # the file's other flags are still listed
 
 
 def test_a_corrected_resubmission_replaces_the_value(flagged):

@@ -21,6 +21,8 @@ from benchmarks.reports.html import TEMPLATES, page_head, with_contents
 from benchmarks.reports.kinds import REPORT_KINDS
 
 KERNEL_NAME = "district-benchmarks"
+#: The tag of a notebook's markdown cells that say what the section below is: shown in JupyterLab, not on pages.
+ANALYST_TAG = "analyst"
 
 
 def ensure_kernel() -> str:
@@ -138,8 +140,13 @@ def _exporter():
     """One HTML exporter per process: its templates compile once (a forked worker inherits them warm)."""
     from nbconvert import HTMLExporter
 
-    return HTMLExporter(template_name="offline", extra_template_basedirs=[str(TEMPLATES)],
-                        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    exporter = HTMLExporter(template_name="offline", extra_template_basedirs=[str(TEMPLATES)],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    # the cells saying what each section is are for the analyst reading the notebook, not for the page
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={ANALYST_TAG}), enabled=True)
+    return exporter
 
 
 def to_html(nb: nbformat.NotebookNode, title: str) -> str:

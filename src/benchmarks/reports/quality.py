@@ -69,6 +69,10 @@ def load_quality_report(warehouse: str | Path = "", school_year: str = "") -> Qu
             SELECT coalesce(regexp_extract(r.{archived}, '[^/]+$'), left(r.sha256, 12)) AS file, f.source_row AS "row",
                    f.column_name AS "columns", f.reason
             FROM flags f JOIN raw_files r ON r.sha256 = f.source_sha256
+            -- a flag of a row since confirmed or corrected (a later submission of its year replaced it) is done
+            JOIN (SELECT source_sha256, source_row FROM submissions QUALIFY row_number() OVER (
+                      PARTITION BY pseudonym, school_year ORDER BY received_seq DESC) = 1) c
+              ON c.source_sha256 = f.source_sha256 AND c.source_row = f.source_row
             ORDER BY r.ingested_at, file, "row", "columns" """).df() if has_table(con, "flags") else None
         snapshot = data_snapshot(con)
         rules = rules_of(con)
