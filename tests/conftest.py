@@ -27,6 +27,26 @@ def comparable(page: str) -> str:
 
 
 #: The environment a test's command runs in: the public demo key.
+#: Debian's Chromium, which Playwright drives for the page tests (its own browser download does not work offline).
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+#: Where the page tests leave what they saw, to look at: screenshots at each width and printed PDF pages.
+SCREENSHOTS = REPO.root / "build" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for one test module, started with the flags this closed network needs."""
+    api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
 DEMO_ENV = {"BENCHMARKS_KEY": DEMO_KEY.decode() if isinstance(DEMO_KEY, bytes) else DEMO_KEY}
 
 

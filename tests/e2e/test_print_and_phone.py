@@ -11,24 +11,12 @@ import pytest
 
 from benchmarks.render.on_request import render_initiative
 
+from conftest import SCREENSHOTS
+
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 # Letter paper less the stylesheet's @page margins (0.6in top, 0.7in bottom, 0.55in each side), in CSS px
 PRINT_WIDTH, PRINT_HEIGHT = round((8.5 - 1.1) * 96), round((11 - 1.3) * 96)
-
-playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

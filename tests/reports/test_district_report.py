@@ -343,3 +343,16 @@ def test_a_custom_report_says_whose_median_the_trend_follows(kestrel):
     note = "Trend: the median of districts in your county; the custom group has no history, only this year&#x27;s figures."
     assert note in re.search(r"<figcaption>(.*?)</figcaption>", page).group(1)
     assert note in re.search(r'alt="([^"]*)"', page).group(1)
+
+
+def test_the_trend_is_said_in_words_and_its_method_once(kestrel):
+    """A board member reads "rising 0.04 devices a year" in each sentence; how a trend is fitted is said once, in
+    How to read this report, not repeated in every metric's sentence."""
+    from benchmarks.reports.district import areas_html, methods_html
+
+    project, rows, _, _ = kestrel
+    rep = load_district_report(project.warehouse, rows[0][0], "2025-26")
+    areas = areas_html(rep)
+    assert re.search(r"is (rising|falling) [^<]* a year", areas)
+    assert "straight line" not in areas and "yearly medians)" not in areas
+    assert "the slope of a straight line fitted through the group's yearly medians" in methods_html(rep)

@@ -156,3 +156,23 @@ def test_the_index_says_why_small_counties_get_no_page(county_pages, submitted):
     assert (f"{small} counties have fewer than 6 reporting districts and no round-table page: each member, setting "
             "its own figures aside, must still see 5 others.") in index
     assert "For the county round-tables" in index and "Kestrel County round-table 2025-26" in index
+
+
+def test_a_span_of_time_is_longer_or_shorter_not_higher_or_lower(kestrel):
+    """The refresh cycle and the hours to resolve a ticket are spans of time: the county's is longer or shorter
+    than the state's. Which side is read from the two figures the page shows in that row."""
+    _, page = kestrel
+    rows = {m: re.search(rf"<tr><th[^>]*>{label}</th>(.*?)</tr>", page, flags=re.DOTALL)
+            for m, label in [("refresh", "Implied refresh cycle"), ("hours", "Median hours to resolve a ticket")]}
+    for name, row in rows.items():
+        cells = [words(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), flags=re.DOTALL)]
+        county, state, against = cells[0], cells[1], cells[2]
+        high = float(re.findall(r"[\d.]+", county)[-1])  # a range "3–4 years": its upper end
+        low = float(re.findall(r"[\d.]+", county)[0])
+        st = float(re.findall(r"[\d.]+", state)[0])
+        # a county at or below the state's figure is never called longer, at or above it never shorter
+        expected = {"about the same", "shorter"} if high <= st else {"about the same", "longer"} if low >= st else {
+            "about the same", "shorter", "longer"}
+        assert against in expected, (name, cells)
+        assert against not in ("higher", "lower")
+    assert "Refresh cycle is higher" not in words(page) and "Refresh cycle is lower" not in words(page)

@@ -139,6 +139,18 @@ def takeaway(card: pd.DataFrame) -> str:
 # --- how a figure moved since last year (the board) --------------------------------------------------------
 
 #: How a move reads, by the metric's direction: better, worse, or (neutral metrics) only which way it went.
+#: Units whose figures are spans of time: "a longer refresh cycle", not "a higher" one.
+TIME_UNITS = {"years", "hours"}
+
+
+def comparative(m: Metric, side: str) -> str:
+    """The word for a figure above or below another, as a reader says it of this metric: higher/lower, or
+    longer/shorter for a span of time (a refresh cycle, the hours to resolve a ticket)."""
+    if m.unit in TIME_UNITS:
+        return "longer" if side == "above" else "shorter"
+    return "higher" if side == "above" else "lower"
+
+
 CHANGE_VERDICTS = {("higher", "up"): "improved", ("higher", "down"): "worsened", ("lower", "up"): "worsened",
                    ("lower", "down"): "improved", ("neutral", "up"): "up", ("neutral", "down"): "down"}
 #: Which way a figure moved, in a shape as well as a word (the page never relies on colour).

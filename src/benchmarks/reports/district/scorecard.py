@@ -117,8 +117,7 @@ def detail_sentence(report: DistrictReport, m: Metric, ref) -> str:
         slope = ref["trend_slope"]
         move = "flat" if abs(slope) < 10 ** -(m.decimals + (2 if m.unit == "%" else 0)) else (
             f"{'rising' if slope > 0 else 'falling'} {amount_text(m, slope)} a year")
-        parts.append(f"the median of {PEER_GROUPS[ref['group_kind']].phrase} is {move} "
-                     f"(straight line through {int(ref['trend_years'])} yearly medians)")
+        parts.append(f"the median of {PEER_GROUPS[ref['group_kind']].phrase} is {move}")
     g = report.goals
     if len(g):
         rows = g[g["metric"] == m.name]

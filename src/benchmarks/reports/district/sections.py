@@ -337,7 +337,9 @@ def methods_html(report: DistrictReport) -> str:
         "instead. Quartile bands are drawn only for groups of at least "
         f"{report.rules.quartile_min_peers} others.</li>"
         "<li>“Over the years” shows your own figures and your peers' medians for each school year you "
-        "submitted; a year's median is over the other districts of your group that year.</li></ul></section>")
+        "submitted; a year's median is over the other districts of your group that year. “Rising” or "
+        "“falling” a year is the slope of a straight line fitted through the group's yearly medians on "
+        "record.</li></ul></section>")
 
 
 def footer_html(report: DistrictReport) -> str:

@@ -22,7 +22,7 @@ from benchmarks.reports.roundtable.data import (
     state_figures,
     topics,
 )
-from benchmarks.reports.wording import CHANGE_SYMBOLS, change_verdict
+from benchmarks.reports.wording import CHANGE_SYMBOLS, change_verdict, comparative
 
 e = html.escape
 #: The handout prints on two pages: the sentences and the purchasing on the first, the detail on the second.
@@ -61,7 +61,7 @@ def standing_sentence(rt: RoundTable, row) -> str:
     where = f"in {e(rt.county)}'s typical district"
     if row["side"] == "at":
         return f"{e(noun[0].upper() + noun[1:])} is about the same {where} as in the state's typical district {figures}."
-    more = "higher" if row["side"] == "above" else "lower"
+    more = comparative(m, row["side"])
     return f"{e(noun[0].upper() + noun[1:])} is {more} {where} than in the state's typical district {figures}."
 
 
@@ -235,7 +235,9 @@ def _against(row) -> str:
     """The county's side of the state's figure in a word or two, from the shown figures (GroupFigures.place)."""
     if row["against"] in ("none", "missing") or row["county"].status == NONE:
         return "–"
-    return {"above": "higher", "below": "lower"}.get(row["side"], "about the same")
+    if row["side"] not in ("above", "below"):
+        return "about the same"
+    return comparative(METRIC_BY_NAME[row["metric"]], row["side"])
 
 
 def footer_html(rt: RoundTable) -> str:
