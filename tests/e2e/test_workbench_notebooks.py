@@ -50,9 +50,13 @@ def test_the_page_leaves_out_the_analysts_cells():
     words.metadata["tags"] = [ANALYST_TAG]
     shown = nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output(
         "display_data", data={"text/html": "<p>the section itself</p>"})])
-    nb.cells = [words, shown]
+    table = nbformat.v4.new_code_cell("frame", outputs=[nbformat.v4.new_output(
+        "execute_result", data={"text/html": "<table class='dataframe'><td>every row as a DataFrame</td></table>"},
+        execution_count=1)])
+    table.metadata["tags"] = [ANALYST_TAG]
+    nb.cells = [words, shown, table]
     page = to_html(nb, "t")
-    assert "the section itself" in page and "for the analyst" not in page
+    assert "the section itself" in page and "for the analyst" not in page and "as a DataFrame" not in page
 
 
 @pytest.mark.slow
@@ -71,4 +75,11 @@ def test_every_notebook_runs_from_its_defaults_in_the_project_kernel(path, demo_
     assert all(c.execution_count for c in code), "a cell was not run"
     assert not [o for c in code for o in c.outputs if o.output_type == "error"]
     assert KERNEL_NAME == done.metadata["kernelspec"]["name"]
+    # the analyst's table of a report notebook shows in JupyterLab as a DataFrame, not as a finished fragment
+    views = [c for c in code if ANALYST_TAG in c.metadata.get("tags", [])]
+    if path.name in {k.notebook for k in REPORT_KINDS.values()}:
+        assert views, f"{path.name}: no table for the analyst to sort and filter"
+    for c in views:
+        shown = "".join(o.get("data", {}).get("text/html", "") for o in c.outputs if o.output_type == "execute_result")
+        assert 'class="dataframe' in shown, f"{path.name}: {c.source!r}"
     assert os.environ["BENCHMARKS_HOME"] == str(demo_project.root)
