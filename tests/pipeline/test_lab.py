@@ -64,6 +64,7 @@ def test_lab_serves_the_notebooks_with_the_project_kernel(demo_project):
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_lab_runs_benchmarks_lab():
-    out = subprocess.run(["make", "-n", "lab"], cwd=paths().root, capture_output=True, text=True,
-                         check=True).stdout
+    # run from `make test` this make is a sub-make: without --no-print-directory it adds "Leaving directory" lines
+    out = subprocess.run(["make", "--no-print-directory", "-n", "lab"], cwd=paths().root, capture_output=True,
+                         text=True, check=True).stdout
     assert out.strip().splitlines()[-1].endswith("benchmarks lab")
