@@ -87,15 +87,17 @@ def _nation(report: DistrictReport, m: Metric) -> GroupFigures:
     return group_figures(row.iloc[0].to_dict() if len(row) else {}, report.rules, m.name)
 
 
-def goal_text(m: Metric, value: float) -> str:
+def goal_text(m: Metric, value: float, amounts: bool = True) -> str:
     """Every goal of a metric against a value, e.g. "FCC 100 kbps: 46 kbps short; FCC 1 Mbps: 946 kbps short"
-    ("" without a goal or a value)."""
+    ("" without a goal or a value); amounts=False: "met" or "not met" only."""
     if not m.goals or not np.isfinite(value):
         return ""
     parts = []
     for goal in m.goals:
         name = f"FCC {goal.label}" if goal.source.startswith("FCC") else goal.label
-        parts.append(f"{name}: " + goal_reach(m, bool(meets_goal(m, goal, [value])[0]), goal_gap(m, goal, [value])[0]))
+        meets = bool(meets_goal(m, goal, [value])[0])
+        parts.append(f"{name}: " + (goal_reach(m, meets, goal_gap(m, goal, [value])[0]) if amounts else
+                                    "met" if meets else "not met"))
     return "; ".join(parts)
 
 

@@ -197,7 +197,9 @@ def purchase(rt: RoundTable, kind: str) -> Purchase:
     both = v[volume].notna() & v[spend].notna() & (v[volume] > 0)
     either = v[volume].notna() | v[spend].notna()
     counted = v[both]
-    shown = rt.rules.may_meet(len(counted))
+    # the combined price is also a mean of the members' own prices: two members' prices must not dominate it
+    prices = (counted[spend] / counted[volume]).to_numpy()
+    shown = rt.rules.may_meet(len(counted)) and total(prices, rt.rules) is not None
     state = state_figures(rt, metric)
     return Purchase(kind, len(rt.members), int(both.sum()), int((either & ~both).sum()),
                     total(counted[volume], rt.rules) if shown else None,

@@ -215,7 +215,8 @@ def detail_html(rt: RoundTable) -> str:
                       + f"<td>{CHANGE_SYMBOLS[mv]} {e(change_verdict(m.direction, mv))}</td>")
         else:
             change = "<td class='num'>–</td><td></td>"
-        goals = goal_text(m, centre(county)) if county.status != NONE else ""
+        # met or not, without the gap: a gap from a shown figure is a new number that may equal a member's own
+        goals = goal_text(m, centre(county), amounts=False) if county.status != NONE else ""
         body.append(f"<tr><th scope='row'>{e(m.label)}</th>{_centre(rt, county, tag='td', css='num')}"
                     f"{_state(rt, row['state'], tag='td', css='num')}<td>{_against(row)}</td>{change}"
                     f"<td>{e(goals) or '–'}</td></tr>")
