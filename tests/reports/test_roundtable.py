@@ -176,3 +176,23 @@ def test_a_span_of_time_is_longer_or_shorter_not_higher_or_lower(kestrel):
         assert against in expected, (name, cells)
         assert against not in ("higher", "lower")
     assert "Refresh cycle is higher" not in words(page) and "Refresh cycle is lower" not in words(page)
+
+
+def test_no_combined_price_where_two_members_own_prices_dominate_it(kestrel):
+    """The combined $/Mbps is also a mean of the members' own prices: where two members pay so much more per Mbps
+    that their prices outweigh everyone else's (the rule for totals), the page shows no combined internet, even
+    though the bandwidth and the bill, each summed, pass the rule (as Bureau and McLean counties did in the public
+    Illinois file)."""
+    rt, _ = kestrel
+    vol = rt.volumes.copy()
+    two = vol.index[:2]
+    vol.loc[two, "bandwidth_mbps"] = 1.0  # tiny lines
+    vol.loc[two, "internet_monthly_cost_usd"] = vol["internet_monthly_cost_usd"].median()  # at a typical bill
+    priced = dataclasses.replace(rt, volumes=vol)
+    counted = vol.dropna(subset=["bandwidth_mbps", "internet_monthly_cost_usd"])
+    prices = np.sort((counted["internet_monthly_cost_usd"] / counted["bandwidth_mbps"]).to_numpy())
+    assert prices[-2:].sum() > 0.85 * prices.sum()  # the two prices dominate, worked out again here
+    mbps, bill = np.sort(counted["bandwidth_mbps"]), np.sort(counted["internet_monthly_cost_usd"])
+    assert mbps[-2:].sum() <= 0.85 * mbps.sum() and bill[-2:].sum() <= 0.85 * bill.sum()  # each sum passes
+    assert not roundtable.purchase(priced, "internet").shown
+    assert "Their internet:" not in words(roundtable.header_html(priced))
