@@ -544,3 +544,43 @@ def test_audit_files_reads_the_index_and_each_districts_own_files(demo_project, 
         (INDEX_PAGE, "county breakdown below 5 districts", f"{small}: {sizes[small]}"),
         (INDEX_PAGE, "untagged figure in the index", str(sizes[big])),
         (f"*_{stranger}.*", "file for a district not in the warehouse for this year", stranger)}
+
+
+def few_in_one_locale(project, min_peers=5):
+    """The demo state with three districts in the city and every other one rural: a locale of too few
+    districts, and a locale that is the state but for those three."""
+    city = sorted(pd.read_csv(next(project.demo.glob("submissions_*.csv")), dtype=str)["district_id"])[:3]
+    files = []
+    for f in sorted(project.demo.glob("submissions_*.csv")):
+        raw = pd.read_csv(f, dtype=str, keep_default_na=False)
+        raw["locale"] = np.where(raw["district_id"].isin(city), "City", "Rural")
+        out = project.root / "relocated" / f.name
+        out.parent.mkdir(exist_ok=True)
+        raw.to_csv(out, index=False)
+        files.append(out)
+    ingest_files(files, project, DEMO_KEY, min_peers=min_peers)
+    return project
+
+
+def test_locale_medians_that_single_out_a_few_districts_are_caught(project, monkeypatch):
+    """The board's medians by locale beside the state's: a locale of three districts, or one holding all but
+    three of the state's, shows nothing under the rules; with the threshold lowered the audit finds both."""
+    import benchmarks.privacy.rules as rules_module
+    from benchmarks.reports.board import load_board_summary, locale_html
+
+    def audited(p, rules=None):
+        page = locale_html(load_board_summary(p.warehouse, YEAR, "PS"))
+        return page, Audit(Truth.load(p, rules), YEAR).run({}, [read_html("board.html", page, kind="board")])
+
+    p = few_in_one_locale(project)
+    page, findings = audited(p)
+    assert findings == [], summary(findings)
+    assert "data-locale" not in page and page.count("<td class='num'>–</td>") == 2 * len(METRICS)
+    monkeypatch.setattr(rules_module, "FLOOR_MIN_PEERS", 1)
+    p = few_in_one_locale(p, min_peers=1)
+    page, findings = audited(p, Rules())
+    assert "data-locale='City'" in page and "data-locale='Rural'" in page
+    small = [f for f in findings if f.rule == "statistic of a group with fewer than 5 others"]
+    assert len(small) == len(METRICS) and all(" locale " in f.detail and "(n=3)" in f.detail for f in small)
+    parted = [f for f in findings if f.rule == "a part of the state differs from the state by fewer than 5 districts"]
+    assert parted and all(" Rural " in f.detail and "(the state has 3 more)" in f.detail for f in parted)

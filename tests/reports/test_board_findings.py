@@ -109,3 +109,24 @@ def test_medians_by_size_band_are_each_bands_smoothed_median(demo_project):
             shown = figure_text(m, smoothed(values))
             assert (f"data-metric='{name}' data-group='size_band' data-stat='median' data-members='all' "
                     f"data-year='{YEAR}' data-state='PS' data-size-band='{band}'>{shown}</td>") in page, (name, band)
+
+
+def test_a_locale_median_is_the_smoothed_median_of_its_districts(demo_project):
+    """The town districts' median of devices per student, worked out again from their rows: the mean of
+    numpy's linear percentiles half a rank below, at and half a rank above the middle, to two decimals."""
+    import re
+
+    import numpy as np
+
+    from benchmarks.reports.board import locale_html
+
+    dm = district_rows(demo_project.warehouse)
+    values = np.sort(dm.loc[(dm.school_year == YEAR) & (dm.locale == "Town"), "devices_per_student"].dropna())
+    n = len(values)
+    assert n >= 10 and n < (dm.school_year == YEAR).sum() - 5
+    h = (n - 1) / 2
+    expected = np.mean([np.interp(x, np.arange(n), values) for x in (h - 0.5, h, h + 0.5)])
+    page = locale_html(load_board_summary(demo_project.warehouse, YEAR, "PS"))
+    assert ("data-metric='devices_per_student' data-group='locale' data-stat='median' data-members='all' "
+            f"data-year='{YEAR}' data-state='PS' data-locale='Town'>{expected:.2f} devices</td>") in page
+    assert re.findall(r"<th scope='col' class='num'>(.*?)</th>", page) == ["City", "Suburb", "Town", "Rural"]

@@ -15,27 +15,26 @@ The rules and their reasons are in docs/privacy.md. In short, for a group of n *
   one of the others, a band is shown instead, so no displayed figure matches a single neighbour.
 - the others' figures all within one band step (10 display units): a band, never a figure.
 - a share of a group meeting a goal only from quartile_min_peers districts (others, for a district).
+- the parts of a state beside it (size bands, locales): a figure only where the state's districts outside
+  the part number none or at least min_peers.
 - totals only over min_peers or more districts, and only when the two largest hold at most 85% of it;
   no means, no minimum or maximum, no single district's figure or rank.
 """
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
-from typing import Mapping
-
 import numpy as np
 import pandas as pd
 
-from benchmarks.formats import band_text, display_value, figure_text, range_parts, scale
+from benchmarks.formats import display_value, scale
+# What one group shows, as text, and its statuses; re-exported here, where every output imports the gate from.
+from benchmarks.privacy.figures import BAND, CENTRE, NONE, QUARTILES, GroupFigures, Placement, group_figures  # noqa: F401
 from benchmarks.privacy.rules import Rules, band_step, tolerance_of
 from benchmarks.registry.groups import STORED_GROUPS, WHOLE_GROUPS, group_codes
-from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS, Metric
+from benchmarks.registry.metrics import METRICS, Metric
 from benchmarks.stats.loo import QUANTILES, Others
 from benchmarks.stats.peers import custom_codes
 
-NONE, BAND, CENTRE, QUARTILES = "none", "band", "centre", "quartiles"
 #: Columns this module adds to peer_stats: the only statistics any output may show.
 SHOWN_COLUMNS = ("status", "show_p25", "show_median", "show_p75", "band_low", "band_high")
 #: The exact statistics of a group, kept in the warehouse only where the group reaches min_peers.
@@ -203,6 +202,27 @@ def protect_groups(group_stats: pd.DataFrame, district_metrics: pd.DataFrame, ru
     return _attach(group_stats, added, ["school_year", "group_kind", "group_label", "metric"])
 
 
+def gate_breakdowns(parts: pd.DataFrame, whole: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    """Whole-group rows of the parts of a state (its size bands, its locales: protect_groups' rows) as a page
+    may show them beside the state's own figures: nothing (status none) where a part has fewer than min_peers
+    districts with a value (the board may tighten the warehouse's rules), or where the state's districts with
+    a value outside the part number 1 to min_peers - 1. A part that is the state but for a few districts
+    would set its median beside the state's over groups that differ by those few: the two together say
+    where those few lie. whole: the state's rows (school_year, metric, n) of the same years."""
+    if parts.empty:
+        return parts
+    n_whole = whole.set_index(["school_year", "metric"])["n"]
+    keys = pd.MultiIndex.from_frame(parts[["school_year", "metric"]])
+    outside = n_whole.reindex(keys).to_numpy(dtype="float64") - parts["n"].to_numpy(dtype="float64")
+    n = parts["n"].to_numpy(dtype="float64")
+    withheld = (n < rules.min_peers) | ((outside > 0) & (outside < rules.min_peers)) | np.isnan(outside)
+    out = parts.assign(status=np.where(withheld, NONE, parts["status"].to_numpy(dtype=object)))
+    for c in (*SHOWN_COLUMNS[1:], *EXACT_COLUMNS):
+        if c in out:
+            out[c] = np.where(withheld, np.nan, out[c].to_numpy(dtype="float64"))
+    return out.assign(published=~withheld) if "published" in out else out
+
+
 def summarize(values, m: Metric, rules: Rules) -> dict:
     """What may be shown of a whole group (e.g. a state for the board), by the same rules as peer groups."""
     v = np.asarray(values, dtype="float64")
@@ -219,107 +239,6 @@ def total(values, rules: Rules) -> float | None:
         return None
     top_two = np.sort(v)[-2:].sum()
     return float(v.sum()) if top_two <= rules.dominance * v.sum() else None
-
-
-# --- what one group shows, as text ------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class GroupFigures:
-    """The displayable figures of one group for one metric (from a protected peer_stats row or summarize)."""
-
-    metric: Metric
-    status: str
-    n: int
-    p25: float
-    median: float
-    p75: float
-    low: float
-    high: float
-    rules: Rules
-
-    @property
-    def min_peers(self) -> int:
-        return self.rules.min_peers
-
-    @property
-    def published(self) -> bool:
-        return self.status != NONE
-
-    @property
-    def stat(self) -> str:
-        """What the centre cell shows, for data-stat: none, band or median."""
-        return {NONE: "none", BAND: "band"}.get(self.status, "median")
-
-    @property
-    def centre_text(self) -> str:
-        if self.status == NONE:
-            return f"fewer than {self.min_peers} others"
-        if self.status == BAND:
-            return band_text(self.metric, self.low, self.high)
-        return figure_text(self.metric, self.median)
-
-    def text(self, stat: str) -> str:
-        return {"p25": figure_text(self.metric, self.p25), "p75": figure_text(self.metric, self.p75),
-                "median": self.centre_text}[stat]
-
-    @property
-    def middle_text(self) -> str:
-        """The middle half as shown, "1.05–1.31 devices" ("" without quartiles)."""
-        if self.status != QUARTILES:
-            return ""
-        return "–".join(range_parts(self.metric, self.p25, self.p75))
-
-    def place(self, value: float) -> "Placement":
-        """Where a value (the reader's own, or a planned one) stands against these figures, as displayed.
-
-        A function of the shown figures and the value only, never of the others' exact values, so that any
-        number of questions (plans tried one after another, figures resubmitted) teaches nothing beyond
-        what the page shows: against the middle half when quartiles are shown, else the median or band. A
-        value within the rules' tolerance of the shown median (tolerance_of) is "at" it: about the median, as
-        close as the shown median is to the true one, so the page never puts it on the wrong side."""
-        if value is None or not np.isfinite(value):
-            return Placement("missing", "", False)
-        if self.status == NONE:
-            return Placement("none", "", False)
-        d = functools.partial(display_value, self.metric)
-        v = d(value)
-        if self.status == BAND:
-            lo, hi = d(self.low), d(self.high)
-            return Placement("band", "above" if v > hi else "below" if v < lo else "at", False)
-        med = d(self.median)
-        about = abs(v - med) <= tolerance_of(self.metric, abs(med), self.rules) + 1e-9
-        side = "at" if about else "above" if v > med else "below"
-        if self.status == QUARTILES:
-            beyond = bool(v > d(self.p75) or v < d(self.p25))
-            if beyond:  # outside the middle half is said first, however near the median
-                side = "above" if v > d(self.p75) else "below"
-            return Placement("quartiles", side, beyond)
-        return Placement("median", side, False)
-
-
-@dataclass(frozen=True)
-class Placement:
-    """A value against a group's shown figures: what they are (quartiles, median, band; "none": nothing
-    shown, "missing": no value), which side of the median (or band) it lies ("above", "below", "at"), and
-    whether it lies outside the middle half (only when quartiles are shown)."""
-
-    against: str
-    side: str
-    beyond: bool
-
-
-def group_figures(row: Mapping, rules: Rules, metric: str | None = None) -> GroupFigures:
-    """GroupFigures of a protected peer_stats row (or a summarize() result with metric given)."""
-    m = METRIC_BY_NAME[metric or row["metric"]]
-
-    def f(key):
-        v = row.get(key)
-        return float(v) if v is not None and pd.notna(v) else np.nan
-
-    status = row.get("status")
-    status = NONE if status is None or (isinstance(status, float) and np.isnan(status)) else str(status)
-    return GroupFigures(m, status, int(row.get("n", 0) or 0), f("show_p25"), f("show_median"), f("show_p75"),
-                        f("band_low"), f("band_high"), rules)
 
 
 def _shares_kept(n, rules: Rules) -> np.ndarray:

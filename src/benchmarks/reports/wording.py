@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from benchmarks.privacy.disclosure import GroupFigures, Placement
+from benchmarks.privacy.figures import GroupFigures, Placement
 from benchmarks.registry.groups import PEER_GROUPS
 from benchmarks.registry.metrics import METRIC_BY_NAME, Metric
 

@@ -25,8 +25,11 @@ RISKY_TOTALS = {"total", "sum", "mean"}
 #: Shares of a group (e.g. meeting a goal), trend projections of its median and the board's change of a shown
 #: median or share since last year: group size is what matters (in both years, for a change).
 SHARES = {"share", "projection", "change"}
-#: Whole groups a board may count districts by (members="all", the group named in data-county / data-size-band).
-BREAKDOWNS = ("county", "size_band")
+#: Whole groups a board may count districts by or show a median of (members="all", the group named in
+#: data-county / data-size-band / data-locale).
+BREAKDOWNS = ("county", "size_band", "locale")
+#: The parts of a state a board shows medians of beside the state's (disclosure.gate_breakdowns).
+STATE_PARTS = ("size_band", "locale")
 #: Words naming one district's figure, in a data-stat or a table column ("min", "county_max", "rank", ...).
 SINGLE_VALUES = ("min", "max", "rank", "value", "lowest", "highest", "top", "bottom")
 
@@ -83,6 +86,7 @@ class Audit:
                 totals.append((f, members, values))
             elif stat in STATISTICS and metric in METRIC_BY_NAME:
                 self._check_statistic(a, reader, f, METRIC_BY_NAME[metric], values, text)
+                self._check_part(a, reader, f, values, year)
             elif stat in SHARES:
                 sizes = [len(values)]
                 if f.get("since"):  # a change since an earlier year: the group that year counts too
@@ -136,10 +140,9 @@ class Audit:
         group = f.get("group")
         if f.get("members") == "all":
             state = f.get("state") or None  # the index names no state: its county is matched by name
-            if group == "county" and f.get("county"):
-                return self.truth.group("county", year, county=f["county"], state=state)
-            if group == "size_band" and f.get("size-band"):
-                return self.truth.group("size_band", year, size_band=f["size-band"], state=state)
+            named = f.get(group.replace("_", "-")) if group in BREAKDOWNS else None
+            if named:
+                return self.truth.group(group, year, state=state, **{group: named})
             if group == "pooled":
                 return None
             return self.truth.group("state", year, state=f.get("state") or None)
@@ -174,6 +177,20 @@ class Audit:
             if len(hits) == 1:
                 self.add(reader, a.name, "a small group's statistic equals one neighbour's figure",
                          f"{label} = {self.truth.name_of.get(hits[0], hits[0])}'s figure (n={n})")
+
+    def _check_part(self, a, reader, f, values, year) -> None:
+        """A statistic of a part of the state (a size band, a locale) is shown beside the state's: the state's
+        districts with a value outside the part must number none or at least min_peers, or the two figures
+        side by side single those few out (disclosure.gate_breakdowns)."""
+        group, metric = f.get("group"), f.get("metric")
+        if f.get("members") != "all" or group not in STATE_PARTS or not f.get(group.replace("_", "-")):
+            return
+        state = self.truth.group("state", year, state=f.get("state") or None)
+        outside = len(self.truth.values(state, metric)) - len(values)
+        if 0 < outside < self.rules.min_peers:
+            self.add(reader, a.name, f"a part of the state differs from the state by fewer than {self.rules.min_peers} "
+                     "districts", f"{metric} {group} {f.get(group.replace('_', '-'))} {f.get('stat')} = "
+                     f"{f.get('text', '').strip()} (the state has {outside} more)")
 
     def _check_truthful(self, a, reader, m, stat, values, nums, label) -> None:
         """A shown percentile within the rules' tolerance of the plain one of the same districts; a band that

@@ -135,11 +135,11 @@ class Truth:
         return self._by_year.get(year, self.dm.iloc[0:0])
 
     def group(self, kind: str, year: str, reader: str | None = None, county: str | None = None,
-              state: str | None = None, size_band: str | None = None) -> pd.DataFrame:
-        """Members of a reader's group (others only), or of a named county or size band / the state (everyone).
-        A named county or size band is taken within `state` when given (counties are unique by state and
-        name), else wherever the year's rows carry that name."""
-        key = (kind, year, reader, county, state, size_band)
+              state: str | None = None, size_band: str | None = None, locale: str | None = None) -> pd.DataFrame:
+        """Members of a reader's group (others only), or of a named county, size band or locale / the state
+        (everyone). A named county, size band or locale is taken within `state` when given (counties are unique
+        by state and name), else wherever the year's rows carry that name."""
+        key = (kind, year, reader, county, state, size_band, locale)
         if key not in self._groups:
             frame = self.year(year)
             if reader is not None and reader in frame.index:
@@ -154,6 +154,8 @@ class Truth:
                     frame = frame[frame["county"] == county]
                 elif size_band is not None:
                     frame = frame[frame["size_band"] == size_band]
+                elif locale is not None:
+                    frame = frame[frame["locale"] == locale]
                 out = frame
             self._groups[key] = out
         return self._groups[key]

@@ -10,11 +10,11 @@ import pandas as pd
 
 from benchmarks.config import resolve_warehouse
 from benchmarks.formats import decimals, display_value, share_points
-from benchmarks.privacy.disclosure import GroupFigures, gate_group_goals, group_figures
+from benchmarks.privacy.disclosure import GroupFigures, gate_breakdowns, gate_group_goals, group_figures
 from benchmarks.privacy.keys import is_demo_key
 from benchmarks.privacy.rules import Rules, pool_small, rules_of
 from benchmarks.registry.groups import SIZE_BANDS
-from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS
+from benchmarks.registry.metrics import LOCALES, METRIC_BY_NAME, METRICS
 from benchmarks.registry.years import previous_year
 from benchmarks.reports.wording import change_verdict
 from benchmarks.warehouse.queries import data_snapshot, nation_of, school_year_of, states_in
@@ -25,6 +25,9 @@ from benchmarks.warehouse.store import connect, read_meta
 LITTLE_CHANGE = 0.02
 CHANGE_COLUMNS = ["metric", "median_prev", "median", "change", "movement", "verdict"]
 GOAL_CHANGE_COLUMNS = ["metric", "goal", "goal_label", "share_prev", "share", "change_points", "movement"]
+#: The parts of the state the board shows a median of beside the state's own, by group kind: their labels in
+#: the order the table shows them (smallest size band first; NCES locales from city to rural).
+BREAKDOWNS: dict[str, tuple[str, ...]] = {"size_band": tuple(label for _, label in SIZE_BANDS), "locale": LOCALES}
 
 
 @dataclass
@@ -44,8 +47,9 @@ class BoardSummary:
     states: int = 1
     nation_stats: pd.DataFrame = None
     nation_goals: pd.DataFrame = None
-    #: Stored group_stats rows of the state's size bands for school_year (gated at ingest like the state's).
-    band_stats: pd.DataFrame = None
+    #: Stored group_stats rows of the state's size bands and locales (BREAKDOWNS) for school_year, gated at
+    #: ingest like the state's; breakdown_figures gates them against the state.
+    breakdown_stats: pd.DataFrame = None
 
     @property
     def previous_year(self) -> str:
@@ -67,7 +71,8 @@ def load_board_summary(warehouse: str | Path = "", school_year: str = "", state:
         stored = {t: con.execute(f"SELECT * FROM {t} WHERE group_kind = 'state' AND group_label = ? "
                                  "AND school_year <= ? ORDER BY school_year", [state, school_year]).df()
                   for t in ("group_stats", "group_goals")}
-        bands = con.execute("SELECT * FROM group_stats WHERE group_kind = 'size_band' AND school_year = ? "
+        kinds = ", ".join(f"'{k}'" for k in BREAKDOWNS)
+        parts = con.execute(f"SELECT * FROM group_stats WHERE group_kind IN ({kinds}) AND school_year = ? "
                             "AND group_label LIKE '%, ' || ?", [school_year, state]).df()
         states = states_in(con, school_year)
         nation = nation_of(con, school_year)
@@ -75,7 +80,7 @@ def load_board_summary(warehouse: str | Path = "", school_year: str = "", state:
         rules = rules_of(con).at_least(min_peers)
         demo = is_demo_key(read_meta(con).get("key_fingerprint", ""))
     return BoardSummary(school_year, state, frame, rules.min_peers, snapshot, stored["group_stats"],
-                        stored["group_goals"], rules, demo, states, *nation, band_stats=bands)
+                        stored["group_goals"], rules, demo, states, *nation, breakdown_stats=parts)
 
 
 def state_quartiles(summary: BoardSummary, nation: bool = False) -> pd.DataFrame:
@@ -94,6 +99,29 @@ def state_figures(row: pd.Series, summary: BoardSummary, metric: str) -> GroupFi
     return group_figures({"status": row["status"], "n": row["n"], "show_p25": row["p25"],
                           "show_median": row["median"], "show_p75": row["p75"], "band_low": row["band_low"],
                           "band_high": row["band_high"]}, summary.rules, metric)
+
+
+def breakdown_figures(summary: BoardSummary, kind: str) -> dict[str, dict[str, GroupFigures]]:
+    """The school year's figures of the state's parts of one kind (size bands or locales), as the page shows
+    them beside the state's: part label ("Rural") -> metric -> GroupFigures, parts in BREAKDOWNS' order (those
+    with no district left out). Gated by benchmarks.privacy.disclosure.gate_breakdowns: a part of too few
+    districts, or one the state exceeds by 1 to min_peers - 1 districts, shows nothing."""
+    stats = summary.breakdown_stats
+    if stats is None or stats.empty:
+        return {}
+    suffix = f", {summary.state}"
+    whole = summary.group_stats[summary.group_stats["school_year"] == summary.school_year]
+    mine = stats[(stats["group_kind"] == kind) & (stats["school_year"] == summary.school_year)
+                 & stats["group_label"].str.endswith(suffix)]
+    gated = gate_breakdowns(mine.reset_index(drop=True), whole, summary.rules)
+    order = {label: i for i, label in enumerate(BREAKDOWNS[kind])}
+    out: dict[str, dict[str, GroupFigures]] = {}
+    for label in sorted(dict.fromkeys(gated["group_label"]),
+                        key=lambda g: order.get(g.removesuffix(suffix), len(order))):
+        rows = gated[gated["group_label"] == label]
+        out[label.removesuffix(suffix)] = {r["metric"]: group_figures(r, summary.rules, r["metric"])
+                                           for r in rows.to_dict("records")}
+    return out
 
 
 def goal_shares(summary: BoardSummary, nation: bool = False) -> pd.DataFrame:

@@ -1,5 +1,5 @@
 """What the board should know: findings worked out from the summary's shown figures (no district named), and
-the medians by size band."""
+the medians by size band and by locale."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.formats import change_text, figure_text, points_text, share_text
-from benchmarks.privacy.disclosure import CENTRE, NONE, QUARTILES, group_figures
-from benchmarks.registry.groups import SIZE_BANDS
+from benchmarks.privacy.disclosure import CENTRE, NONE, QUARTILES
 from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS
 from benchmarks.reports.board.data import (
     BoardSummary,
+    breakdown_figures,
     goal_changes,
     goal_shares,
     judged_changes,
@@ -145,34 +145,54 @@ def findings_html(summary: BoardSummary) -> str:
             "no district's own figures.</p></section>")
 
 
-def size_band_html(summary: BoardSummary) -> str:
-    """The state's median of each metric by size band, from the stored, gated figures of each band (a band of
-    too few districts shows "–", one shown only as a range shows the range)."""
-    stats = summary.band_stats
-    if stats is None or stats.empty:
+#: Each breakdown table's heading, what its parts are, the column head and what a dash there means.
+_BREAKDOWN_WORDS = {
+    "size_band": ("By district size: the median of each size band",
+                  "Districts of similar enrollment compared with each other"),
+    "locale": ("By locale: the median of city, suburban, town and rural districts",
+               "Districts of the same NCES locale (city, suburb, town or rural) compared with each other"),
+}
+
+
+def breakdown_html(summary: BoardSummary, kind: str) -> str:
+    """The state's median of each metric by size band or by locale (data.breakdown_figures: the stored, gated
+    figures of each part, gated against the state): a part of too few districts, or one the state exceeds by
+    fewer than min_peers districts, shows "–"; one shown only as a range shows the range. Each figure is
+    declared with its part (data-size-band, data-locale), so the audit checks it against that part."""
+    parts = breakdown_figures(summary, kind)
+    if not parts:
         return ""
     e = html.escape
-    suffix = f", {summary.state}"
-    bands = [label for label in dict.fromkeys(stats["group_label"]) if label.endswith(suffix)]
-    order = {label: i for i, label in enumerate(b for _, b in SIZE_BANDS)}
-    bands.sort(key=lambda label: order.get(label.removesuffix(suffix), len(order)))
-    by = stats.set_index(["metric", "group_label"])
-    body = []
+    attr = {"size_band": "size_band", "locale": "locale"}[kind]
+    body, dashed = [], False
     for m in METRICS:
         cells = []
-        for label in bands:
-            band = label.removesuffix(suffix)
-            if (m.name, label) not in by.index:
+        for part, figures in parts.items():
+            fig = figures.get(m.name)
+            if fig is None or fig.status == NONE:
+                dashed = dashed or fig is not None and fig.n > 0
                 cells.append("<td class='num'>–</td>")
                 continue
-            fig = group_figures(by.loc[(m.name, label)], summary.rules, m.name)
-            cells.append("<td class='num'>–</td>" if fig.status == NONE else tagged(
-                fig.centre_text, m.name, "size_band", fig.stat, members="all", year=summary.school_year,
-                state=summary.state, size_band=band))
+            cells.append(tagged(fig.centre_text, m.name, kind, fig.stat, members="all", year=summary.school_year,
+                                state=summary.state, **{attr: part}))
         body.append(f"<tr><th scope='row'>{metric_link(m.name, e(m.label))}</th>{''.join(cells)}</tr>")
-    head = "".join(f"<th scope='col' class='num'>{e(label.removesuffix(suffix))}</th>" for label in bands)
-    return ("<section><h2>By district size: the median of each size band</h2><p>Districts of similar enrollment "
-            f"compared with each other; a band shows a figure only when at least {summary.min_peers} of its "
-            "districts reported it.</p><div class='table-scroll'><table class='scorecard-table'><thead><tr>"
-            f"<th scope='col'>Median of districts</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-            "</div></section>")
+    title, what = _BREAKDOWN_WORDS[kind]
+    head = "".join(f"<th scope='col' class='num'>{e(part)}</th>" for part in parts)
+    few = summary.min_peers
+    note = (f"<p class='note'>–: fewer than {few} of its districts reported the figure, or all but fewer than "
+            f"{few} of the state's did, so that the figure beside the state's would single them out.</p>"
+            if dashed else "")
+    return (f"<section><h2>{e(title)}</h2><p>{e(what)}; a figure is shown only when at least {few} of the "
+            "group's districts reported it.</p><div class='table-scroll'><table class='scorecard-table breakdown'>"
+            f"<thead><tr><th scope='col'>Median of districts</th>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
+            f"</table></div>{note}</section>")
+
+
+def size_band_html(summary: BoardSummary) -> str:
+    """The state's median of each metric by size band (breakdown_html)."""
+    return breakdown_html(summary, "size_band")
+
+
+def locale_html(summary: BoardSummary) -> str:
+    """The state's median of each metric by NCES locale (breakdown_html)."""
+    return breakdown_html(summary, "locale")
