@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from benchmarks.render.on_request import render_initiative
@@ -92,3 +93,59 @@ def test_long_pages_lead_back_to_the_index_and_list_their_sections(browser, ever
     page.wait_for_load_state("load")
     assert page.url.endswith("/index.html") and page.inner_text("h1").startswith("Reports for")
     page.close()
+
+
+#: Below this share of a sheet's printable height, a page other than the last is "mostly blank".
+MIN_FILL = 0.4
+
+
+def sheet_fills(pdf: Path, dpi: int = 40) -> list[float]:
+    """How far down its printable area (the @page margins left out, where the title and page number sit)
+    each sheet of a PDF carries ink: the last non-white pixel row over the area's height (pdftoppm, grey)."""
+    stem = pdf.with_suffix("")
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", str(pdf), str(stem) + "_fill"], check=True)
+    out = []
+    for f in sorted(pdf.parent.glob(stem.name + "_fill-*.pgm"), key=lambda f: int(f.stem.rsplit("-", 1)[1])):
+        data = f.read_bytes()
+        _, width, height, _ = data.split(maxsplit=4)[:4]
+        w, h = int(width), int(height)
+        pixels = np.frombuffer(data[-w * h:], np.uint8).reshape(h, w)
+        top, bottom = round(0.6 * dpi), h - round(0.7 * dpi)
+        inked = np.flatnonzero((pixels[top:bottom] < 200).any(axis=1))
+        out.append(float(inked.max() + 1) / (bottom - top) if len(inked) else 0.0)
+        f.unlink()
+    return out
+
+
+@pytest.mark.parametrize("kind", ["board", "district"])
+def test_no_printed_page_is_mostly_blank(browser, every_kind, kind):
+    """Printed on Letter paper, every sheet but the last is filled at least 40% of the way down: no chart or
+    long block that may not break is pushed to the next sheet after a short paragraph."""
+    if not shutil.which("pdftoppm"):
+        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    page = browser.new_page(viewport={"width": PRINT_WIDTH, "height": PRINT_HEIGHT})
+    page.goto(every_kind[kind].as_uri(), wait_until="load")
+    page.emulate_media(media="print")
+    pdf = SCREENSHOTS / f"{kind}_fill.pdf"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pdf.write_bytes(page.pdf(format="Letter", prefer_css_page_size=True))
+    page.close()
+    fills = sheet_fills(pdf)
+    assert len(fills) >= 2, (kind, fills)
+    blank = [(i, round(f, 2)) for i, f in enumerate(fills[:-1], 1) if f < MIN_FILL]
+    assert not blank, (kind, "sheets filled less than 40%", blank, [round(f, 2) for f in fills])
+
+
+def test_the_breakdown_tables_keep_each_label_on_one_line_on_paper(browser, every_kind):
+    """In print layout the first cell of each row of the board's size-band and locale tables is one line:
+    the metric's label is not broken across lines."""
+    page = browser.new_page(viewport={"width": PRINT_WIDTH, "height": PRINT_HEIGHT})
+    page.goto(every_kind["board"].as_uri(), wait_until="load")
+    page.emulate_media(media="print")
+    lines = page.eval_on_selector_all("table.breakdown tbody th[scope=row]", """els => els.map(th => {
+        const r = document.createRange(); r.selectNodeContents(th);
+        const tops = new Set([...r.getClientRects()].map(b => Math.round(b.top)));
+        return [th.textContent, tops.size, th.getBoundingClientRect().right <= innerWidth]; })""")
+    page.close()
+    assert len(lines) >= 2 * 12, lines
+    assert [x for x in lines if x[1] != 1 or not x[2]] == []
