@@ -1,4 +1,5 @@
-"""Charts draw only what disclosure allows: checked on the drawn objects (bars, lines), not on pixels."""
+"""Charts draw only what disclosure allows: checked on the drawn objects (bars, lines), not on pixels, and on
+the SVG as the audit reads it back."""
 
 import duckdb
 import numpy as np
@@ -13,12 +14,12 @@ from benchmarks.reports.plots import peer_band_figure
 
 
 def drawn_x(ax) -> list[float]:
-    """Every x position the axes draw data at: bar edges and line points."""
+    """Every x position a panel draws data at: bar edges and line points."""
     xs = []
-    for patch in ax.patches:
-        xs += [patch.get_x(), patch.get_x() + patch.get_width()]
-    for line in ax.get_lines():
-        xs += [float(x) for x in np.atleast_1d(line.get_xdata())]
+    for bar in ax.bars:
+        xs += [bar.left, bar.left + bar.width]
+    for line in ax.lines:
+        xs += line.xs
     return xs
 
 
@@ -34,7 +35,7 @@ def allowed_x(stats: pd.DataFrame, metric: str) -> set[float]:
 def undeclared(fig, stats, metrics) -> list[tuple[str, float]]:
     """Drawn positions that are not a shown figure as the text rounds it (1e-9: float noise of the drawing)."""
     out = []
-    for ax, metric in zip(fig.axes, metrics):
+    for ax, metric in zip(fig.panels, metrics):
         ok = allowed_x(stats, metric)
         out += [(metric, x) for x in drawn_x(ax) if not any(abs(x - a) < 1e-9 for a in ok)]
     return out
@@ -51,11 +52,11 @@ def test_band_chart_draws_no_peer_figure(demo_project):
     fig = peer_band_figure(shown, names)
     assert undeclared(fig, shown, names) == []
     # the county (8 others) gets no quartile bar: only its median tick or a hatched range
-    for ax, name in zip(fig.axes, names):
+    for ax, name in zip(fig.panels, names):
         status = shown.set_index(["metric", "group_kind"]).at[(name, "county"), "status"]
         county_y = len(STORED_GROUPS) - 1  # rows from the top: county first
-        bars = [p for p in ax.patches if abs(p.get_y() + p.get_height() / 2 - county_y) < 1e-9]
-        assert (len(bars) == 1 and bars[0].get_hatch() == "///") if status == "band" else bars == []
+        bars = [b for b in ax.bars if abs(b.y - county_y) < 1e-9]
+        assert (len(bars) == 1 and bars[0].hatch == "///") if status == "band" else bars == []
     # drawing the exact statistics instead would put the county's middle neighbours on the chart
     exact = rep.stats.assign(status=shown["status"].to_numpy())
     fig = peer_band_figure(exact, names)
@@ -65,7 +66,7 @@ def test_band_chart_draws_no_peer_figure(demo_project):
 def test_chart_coordinates_are_as_precise_as_the_text(demo_project, monkeypatch):
     """Reading a chart's coordinates gives the shown figures as rounded on the page, nothing finer: the
     smoothed median 1.1333… is drawn at 1.13 like the text says."""
-    import benchmarks.reports.plots as plots
+    from benchmarks.reports import plots
 
     con = duckdb.connect(str(demo_project.warehouse), read_only=True)
     districts = [r[0] for r in con.execute("SELECT pseudonym FROM district_metrics WHERE school_year = '2025-26' "
@@ -97,7 +98,7 @@ def test_trend_panels_draw_own_figures_and_shown_medians_only(demo_project):
     rep, own, lines = _trend_case(demo_project)
     names = [m.name for m in METRICS]
     fig = peer_band_figure(displayable(rep.stats), names, rep.group_kinds, lines)
-    trend_axes = fig.axes[len(names):]
+    trend_axes = fig.panels[len(names):]
     assert len(trend_axes) == len(names)
     h = rep.history
     for ax, name in zip(trend_axes, names):
@@ -112,28 +113,28 @@ def test_trend_panels_draw_own_figures_and_shown_medians_only(demo_project):
               | {display_value(m, (lo + hi) / 2) for lo, hi in zip(mine["band_low"], mine["band_high"])
                  if np.isfinite(lo)}
               | {display_value(m, g.value) for g in m.goals})
-        ys = [float(y) for line in ax.get_lines() for y in np.atleast_1d(line.get_ydata())]
+        ys = [y for line in ax.lines for y in line.ys]
         assert ys and all(any(abs(y - a) < 1e-9 for a in ok) for y in ys), name
         # the district's line has one point per year it submitted
-        you = [line for line in ax.get_lines() if line.get_label() == "Your district"]
-        assert len(you) == 1 and len(you[0].get_ydata()) == own[name].notna().sum()
+        you = [line for line in ax.lines if line.label == "Your district"]
+        assert len(you) == 1 and len(you[0].ys) == own[name].notna().sum()
 
 
 def _greyscale_signature(handle) -> tuple:
     """What is left of a legend entry on a greyscale print: lightness, line style, marker, hatch."""
-    from matplotlib.collections import LineCollection
     from matplotlib.colors import to_rgba
-    from matplotlib.lines import Line2D
 
-    def lightness(c):
-        r, g, b, a = to_rgba(c)
+    from benchmarks.reports.panels import Line, Range
+
+    def lightness(c, alpha=1.0):
+        r, g, b, a = to_rgba(c, None if c == "none" else alpha)
         return round((0.299 * r + 0.587 * g + 0.114 * b) * a + (1 - a), 1)  # on white paper
 
-    if isinstance(handle, Line2D):
-        return ("line", handle.get_linestyle(), handle.get_marker(), lightness(handle.get_color()))
-    if isinstance(handle, LineCollection):  # an error bar's entry: a vertical bar with caps
-        return ("bar", lightness(handle.get_color()[0]))
-    return ("patch", handle.get_hatch(), lightness(handle.get_facecolor()))
+    if isinstance(handle, Line):
+        return ("line", handle.linestyle, handle.marker, lightness(handle.color))
+    if isinstance(handle, Range):  # an error bar's entry: a vertical bar with caps
+        return ("bar", lightness(handle.color))
+    return ("patch", handle.hatch, lightness(handle.color, handle.alpha))
 
 
 def test_chart_legends_survive_greyscale_printing(demo_project):
@@ -142,7 +143,7 @@ def test_chart_legends_survive_greyscale_printing(demo_project):
     rep, _, lines = _trend_case(demo_project)
     names = [m.name for m in METRICS]
     fig = peer_band_figure(displayable(rep.stats), names, rep.group_kinds, lines)
-    entries = {t.get_text(): h for t, h in zip(fig.legends[0].get_texts(), fig.legends[0].legend_handles)}
+    entries = dict(fig.legend)
     assert {"Your district", "Peers' median", "State median", "County median"} <= set(entries)
 
     def kind(label):
@@ -183,64 +184,102 @@ def test_a_band_year_is_a_range_marker_on_an_unbroken_trend(demo_project):
     """Kestrel County's refresh cycle is shown only as a band in some years: the county's dashed line goes
     through every year (at a band's middle), each band year is drawn as a vertical bar from the band's low to
     its high end, and only the figure years get the line's circles."""
-    from matplotlib.container import ErrorbarContainer
-
     from benchmarks.reports.plots import BAND_MARK_LABEL
 
     rep, _, lines = _trend_case(demo_project)
     name = "refresh_cycle_years"
     names = [m.name for m in METRICS]
     fig = peer_band_figure(displayable(rep.stats), names, rep.group_kinds, lines)
-    ax = fig.axes[len(names) + names.index(name)]
+    ax = fig.panels[len(names) + names.index(name)]
     ref = lines[(lines["metric"] == name) & (lines["series"] == "reference")].sort_values("school_year")
     years = sorted(lines["school_year"].unique())
     banded = ref[ref["stat"] == "band"]
     assert len(banded) >= 2 and len(ref) == len(years)
     m = METRIC_BY_NAME[name]
     # the county's line: one point per year, a band year at the middle of its band
-    county = [line for line in ax.get_lines() if line.get_linestyle() == "--" and len(line.get_xdata()) > 0]
+    county = [line for line in ax.lines if line.linestyle == "--" and len(line.xs) > 0]
     assert len(county) == 1
     expected = [(lo + hi) / 2 if stat == "band" else v for lo, hi, v, stat in
                 zip(ref["low"], ref["high"], ref["value"], ref["stat"])]
-    assert list(county[0].get_xdata()) == list(range(len(years)))
-    assert np.allclose(county[0].get_ydata(), [display_value(m, y) for y in expected])
+    assert county[0].xs == list(range(len(years)))
+    assert np.allclose(county[0].ys, [display_value(m, y) for y in expected])
     figure_years = [i for i, stat in enumerate(ref["stat"]) if stat != "band"]
-    marks = county[0].get_markevery()
+    marks = county[0].markevery
     assert (list(range(len(years))) if marks is None else list(marks)) == figure_years
     # a vertical bar per band year, from its shown low to its shown high, in the county's colour
-    bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer) and c.get_label() == BAND_MARK_LABEL]
-    assert len(bars) == len(banded)
-    drawn = sorted(tuple(np.round(seg[:, 1], 9)) + (float(seg[0, 0]),)
-                   for c in bars for seg in c.lines[2][0].get_segments())
+    bars = [r for r in ax.ranges if r.label == BAND_MARK_LABEL]
+    assert len(bars) == len(banded) and {r.color for r in bars} == {county[0].color}
+    drawn = sorted((round(r.low, 9), round(r.high, 9), r.x) for r in bars)
     want = sorted((display_value(m, lo), display_value(m, hi), float(years.index(y)))
                   for lo, hi, y in zip(banded["low"], banded["high"], banded["school_year"]))
     assert drawn == want
-    assert BAND_MARK_LABEL in [t.get_text() for t in fig.legends[0].get_texts()]
+    assert BAND_MARK_LABEL in [label for label, _ in fig.legend]
     # before: a band year had no value, so the dashed line broke into lone points (here: none at all)
     broken = peer_band_figure(displayable(rep.stats), names, rep.group_kinds,
                               lines.assign(low=np.nan, high=np.nan))
-    ax = broken.axes[len(names) + names.index(name)]
-    assert [len(line.get_xdata()) for line in ax.get_lines() if line.get_linestyle() == "--"] \
+    ax = broken.panels[len(names) + names.index(name)]
+    assert [len(line.xs) for line in ax.lines if line.linestyle == "--"] \
         == [len(figure_years)] * bool(figure_years)
 
 
-def test_the_longest_group_label_fits_in_the_figure(demo_project):
-    """A custom report's band panels name the custom group: its tick label lies inside the figure (it was
-    drawn from left of the page, "ustom group")."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+def _svg_texts(chart) -> list[tuple[str, float, float, str, float]]:
+    """Every text the chart's SVG writes: (text, x, y, anchor, size in points), read from the file."""
+    import re
+    import xml.etree.ElementTree as ET
 
+    root = ET.fromstring(chart.svg())
+    out = []
+    for t in root.iter("{http://www.w3.org/2000/svg}text"):
+        style = dict(part.split(": ") for part in t.get("style").split("; "))
+        out.append(("".join(t.itertext()), float(t.get("x")), float(t.get("y")), style.get("text-anchor", "start"),
+                    float(re.sub("px$", "", style["font-size"]))))
+    return out
+
+
+def test_the_longest_group_label_fits_in_the_figure(demo_project):
+    """A custom report's band panels name the custom group: its label, measured with the font's own advance
+    widths (Pillow, apart from the chart's measure), lies inside the chart (it was drawn from left of the
+    page, "ustom group")."""
+    from matplotlib import font_manager
+    from PIL import ImageFont
+
+    font = font_manager.findfont("DejaVu Sans")
     rep, _, lines = _trend_case(demo_project)
     stats = displayable(rep.stats)
     custom = stats[stats["group_kind"] == "state"].assign(group_kind="custom")  # a stand-in row per metric
     names = [m.name for m in METRICS][:3]
     for trends in (None, lines):
-        fig = peer_band_figure(pd.concat([stats, custom]), names, [*rep.group_kinds, "custom"], trends)
-        renderer = FigureCanvasAgg(fig).get_renderer()
-        width = fig.bbox.width
-        for ax in fig.axes[:len(names)]:
-            labels = {t.get_text(): t.get_window_extent(renderer) for t in ax.get_yticklabels()}
-            assert "Custom group" in labels
-            assert all(box.x0 >= 0 and box.x1 <= width for box in labels.values()), labels
+        chart = peer_band_figure(pd.concat([stats, custom]), names, [*rep.group_kinds, "custom"], trends)
+        texts = _svg_texts(chart)
+        assert [t for t in texts if t[0] == "Custom group"]
+        for text, x, _, anchor, size in texts:
+            width = ImageFont.truetype(font, 100).getlength(text) * size / 100
+            left = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
+            assert 0 <= left and left + width <= chart.width, (text, left, width)
+
+
+def test_the_svg_reads_back_as_the_audit_reads_it(demo_project):
+    """What the audit decodes from the written SVG is what the chart drew: every panel's title, and from the
+    ticks' positions each band's ends and each median back to within the file's precision. An SVG the audit
+    could not read would pass every chart check unseen."""
+    from benchmarks.privacy.audit import read_svg
+
+    rep, _, lines = _trend_case(demo_project)
+    names = [m.name for m in METRICS]
+    shown = displayable(rep.stats)
+    chart = peer_band_figure(shown, names, rep.group_kinds, lines)
+    texts, marks = read_svg(chart.svg())
+    assert {f"{METRIC_BY_NAME[n].label} ({METRIC_BY_NAME[n].unit})" for n in names} <= set(texts)
+    for ax, name in zip(chart.panels, names):
+        read = [mk.value for mk in marks if mk.metric is METRIC_BY_NAME[name] and mk.axis == "x"]
+        drawn = drawn_x(ax)
+        assert drawn and read
+        assert all(any(abs(v - r) <= 1e-4 * max(1.0, abs(v)) for r in read) for v in drawn), name
+        assert all(any(abs(v - r) <= 1e-4 * max(1.0, abs(v)) for v in drawn) for r in read), name
+    for ax, name in zip(chart.panels[len(names):], names):  # trend panels: the y values, matched by row
+        read = [mk.value for mk in marks if mk.metric is METRIC_BY_NAME[name] and mk.axis == "y"]
+        drawn = [y for line in ax.lines if line.coords[1] == "data" for y in line.ys]
+        assert drawn and all(any(abs(v - r) <= 1e-4 * max(1.0, abs(v)) for r in read) for v in drawn), name
 
 
 def test_board_goal_lines_are_labelled_and_told_apart_by_dash():
