@@ -228,8 +228,8 @@ def initiative_figure(lines: pd.DataFrame, target_label: str) -> Chart:
 
     lines: initiative.plan_lines rows (metric, planned, current, p25, median, p75, projected_median).
     """
-    panel_h, gap, top, legend_h = 0.6, 0.65, 0.3, 0.75
-    height = len(lines) * (panel_h + gap) - gap + top + legend_h
+    panel_h, gap, top, ticks_h = 0.6, 0.65, 0.3, 0.35  # the legend adds its own rows below
+    height = len(lines) * (panel_h + gap) - gap + top + ticks_h
     chart = Chart(7.5, height)
     for i, (_, r) in enumerate(lines.iterrows()):
         ax = chart.add_panel(0.25 * PT, (top + i * (panel_h + gap)) * PT, 7.1 * PT, panel_h * PT, grid="x",

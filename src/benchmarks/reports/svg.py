@@ -99,6 +99,12 @@ class Chart:
             for label, mark in panel.legend_items():
                 seen.setdefault(label, mark)
         self.legend, self.legend_ncol, self.legend_size = list(seen.items()), ncol, size
+        # the chart grows to fit the legend under the lowest panel's tick labels, however many rows it has
+        lowest = max((p.y0 + p.h + TICK_LENGTH + TICK_PAD + 1.2 * p.xtick_size for p in self.panels), default=0.0)
+        self.height = max(self.height, lowest + size + self._legend_height())
+
+    def _legend_height(self) -> float:
+        return (math.ceil(len(self.legend) / self.legend_ncol) * 1.5 + 0.9) * self.legend_size if self.legend else 0.0
 
     def _id(self, kind: str) -> str:
         self._ids[kind] = self._ids.get(kind, 0) + 1
@@ -220,7 +226,7 @@ class Chart:
         handle, pad, gap, step = 2.0 * size, 0.8 * size, 2.0 * size, size * 1.5
         widths = [handle + pad + max(text_width(label, size) for label, _ in col) for col in columns]
         x = (self.width - (sum(widths) + gap * (len(widths) - 1))) / 2
-        top = self.height - 0.9 * size - rows * step
+        top = self.height - self._legend_height()
         out = ['<g id="legend_1">']
         for col, width in zip(columns, widths):
             for i, (label, mark) in enumerate(col):
