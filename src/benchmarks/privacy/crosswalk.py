@@ -100,11 +100,15 @@ def names(path: Path, submissions: pd.DataFrame) -> pd.DataFrame:
 
 def name_of(path: Path, pseudonym: str, source_sha256: str) -> str:
     """The name a district gave in the submission being reported on."""
-    row = names(path, pd.DataFrame({"pseudonym": [pseudonym], "source_sha256": [source_sha256]})).iloc[0]
-    if pd.isna(row["district_name"]):
+    # one query rather than names()'s join of a registered frame: every report asks it once
+    with connect(path, read_only=True) as con:
+        row = con.execute("SELECT district_name FROM crosswalk WHERE pseudonym = ? AND source_sha256 IN (?, '') "
+                          "ORDER BY district_name IS NULL, source_sha256 = '' LIMIT 1",
+                          [pseudonym, source_sha256]).fetchone()
+    if row is None or row[0] is None:
         raise LookupError(f"the crosswalk {path} has no name for district {pseudonym}: was it ingested with "
                           "this project's warehouse?")
-    return str(row["district_name"])
+    return str(row[0])
 
 
 def identities(path: Path) -> pd.DataFrame:

@@ -30,11 +30,11 @@ def header_html(report: DistrictReport) -> str:
             + f' students ({e(report.size_band)})</p></header>')
 
 
-def trend_groups(report: DistrictReport, metric: str) -> list[tuple[str, str]]:
-    """The (series, group kind) pairs a metric's trend draws besides the district's own line: its reference
-    group, the first *stored* group along the fallback order with something to show this year (a custom group
-    has only this year's figures, no history), and the state."""
-    ref = reference_row(rows_by_metric(report.stats).get(metric, {}), FALLBACK_ORDER)
+def trend_groups(rows: dict[str, dict]) -> list[tuple[str, str]]:
+    """The (series, group kind) pairs a metric's trend draws besides the district's own line, from its rows this
+    year (of rows_by_metric): its reference group, the first *stored* group along the fallback order with
+    something to show this year (a custom group has only this year's figures, no history), and the state."""
+    ref = reference_row(rows, FALLBACK_ORDER)
     kinds = [("state", "state")]
     if ref is not None and ref["group_kind"] != "state":
         kinds.insert(0, ("reference", ref["group_kind"]))
@@ -54,9 +54,10 @@ def trend_lines(report: DistrictReport) -> pd.DataFrame:
     if h.empty:
         return pd.DataFrame(columns=TREND_COLUMNS)
     by_year = {year: rows_by_metric(frame) for year, frame in h.groupby("school_year")}
+    current = rows_by_metric(report.stats)
     out = []
     for m in METRICS:
-        kinds = trend_groups(report, m.name)
+        kinds = trend_groups(current.get(m.name, {}))
         for year, metrics in by_year.items():
             by_kind = metrics.get(m.name)
             if not by_kind:
@@ -81,34 +82,47 @@ def trend_lines(report: DistrictReport) -> pd.DataFrame:
     return report._trends.copy()
 
 
+def _series_of(lines: pd.DataFrame) -> dict[str, list[list[dict]]]:
+    """Each metric's trend rows as plain dicts, one list per line (series and group, in the order first seen):
+    read once, as pandas lookups per cell cost more than the rest of a section."""
+    series: dict[tuple, list[dict]] = {}
+    for r in lines.to_dict("records") if len(lines) else []:
+        series.setdefault((r["metric"], r["series"], r["group_kind"]), []).append(r)
+    out: dict[str, list[list[dict]]] = {}
+    for (metric, _, _), rows in series.items():
+        out.setdefault(metric, []).append(rows)
+    return out
+
+
 def trend_table_html(lines: pd.DataFrame, names: list[str]) -> str:
     """The trend panels' figures as a table (for screen readers, and for a reader who wants the numbers)."""
     e = html.escape
     years = sorted(lines["school_year"].unique()) if len(lines) else []
     body = []
+    series = _series_of(lines)
     for name in names:
-        for (series, kind), g in lines[lines["metric"] == name].groupby(["series", "group_kind"], sort=False):
-            by_year = g.set_index("school_year")
-            group = "own" if series == "you" else kind
+        for g in series.get(name, []):
+            by_year = {r["school_year"]: r for r in g}
+            group = "own" if g[0]["series"] == "you" else g[0]["group_kind"]
             cells = "".join(
-                tagged(by_year.at[y, "text"], name, group, by_year.at[y, "stat"], year=y)
-                if y in by_year.index else "<td class='num'>–</td>" for y in years)
+                tagged(by_year[y]["text"], name, group, by_year[y]["stat"], year=y)
+                if y in by_year else "<td class='num'>–</td>" for y in years)
             body.append(f"<tr><th scope='row'>{e(METRIC_BY_NAME[name].label)}</th>"
-                        f"<td>{e(g['label'].iloc[0])}</td>{cells}</tr>")
+                        f"<td>{e(g[0]['label'])}</td>{cells}</tr>")
     head = "".join(f"<th scope='col' class='num'>{e(y)}</th>" for y in years)
     return ("<details class='trend-table'><summary>The figures over the years, as a table</summary>"
             "<table class='scorecard-table'><thead><tr><th scope='col'>Measure</th><th scope='col'>Whose</th>"
             f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table></details>")
 
 
-def _trend_alt(lines: pd.DataFrame, name: str) -> str:
-    rows = lines[lines["metric"] == name]
+def _trend_alt(series: list[list[dict]]) -> str:
+    """A metric's lines over the years in words (the chart's alt text); series: its lines (_series_of)."""
     parts = []
-    for _, g in rows.groupby(["series", "group_kind"], sort=False):
-        g = g.sort_values("school_year")
-        parts.append(f"{g['label'].iloc[0].lower()} " + ", ".join(
-            f"shown only as the range {t} ({y}, a vertical bar)" if stat == "band" else f"{t} ({y})"
-            for t, y, stat in zip(g["text"], g["school_year"], g["stat"])))
+    for g in series:
+        g = sorted(g, key=lambda r: r["school_year"])
+        parts.append(f"{g[0]['label'].lower()} " + ", ".join(
+            f"shown only as the range {r['text']} ({r['school_year']}, a vertical bar)" if r["stat"] == "band"
+            else f"{r['text']} ({r['school_year']})" for r in g))
     return ("Over the years: " + "; ".join(parts) + ".") if parts else ""
 
 
@@ -216,6 +230,7 @@ def area_section_html(report: DistrictReport, area: str) -> str:
     several_years = bool(len(lines)) and lines["school_year"].nunique() > 1
     bands = several_years and bool((lines["stat"] == "band").any())
     note = trend_note(report, lines) if several_years else ""
+    series = _series_of(lines) if several_years else {}
     fig = peer_band_figure(displayable(report.stats), names, kinds, lines if several_years else None)
     alt = (f"{AREA_TITLES[area]} chart: for each metric, the middle half and median of each peer group, "
            "with your district's value marked" + (", and beside it the figures over the years. " if several_years
@@ -225,7 +240,7 @@ def area_section_html(report: DistrictReport, area: str) -> str:
            + " ".join(
                f"{card.at[n, 'label']}: you {card.at[n, 'value_text']}; "
                + "; ".join(f"{PEER_GROUPS[k].label.lower()} median {card.at[n, f'{k}_text']}" for k in kinds)
-               + ". " + (_trend_alt(lines, n) if several_years else "") for n in names))
+               + ". " + (_trend_alt(series.get(n, [])) if several_years else "") for n in names))
     items = "".join(f"<li><strong>{html.escape(card.at[n, 'label'])}:</strong> "
                     f"{html.escape(card.at[n, 'sentence'])}"
                     + (f" <span class='detail'>{html.escape(card.at[n, 'detail'])}</span>"
