@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.config import DEFAULT_MIN_PEERS, Paths
-from benchmarks.intake.demo import DEMO_COUNTY
+from benchmarks.intake.demo import DEMO_COUNTY, DEMO_SEED, write_demo
 from benchmarks.intake.submissions import FileResult
 from benchmarks.intake.template import write_template as write_template_files
 from benchmarks.pipeline.ingest import ingest_files
@@ -25,13 +25,15 @@ def run_demo(paths: Paths, all_districts: bool = False, min_peers: int = DEFAULT
     """Ingest the committed demo submissions with the demo key and render the reports; returns the
     batch's result (result.index is index.html).
 
-    Renders the board summary and the demo county's districts, or every district with all_districts
+    Without demo submissions in the project (an empty folder as --root), they are generated first. Renders the
+    board summary and the demo county's districts, or every district with all_districts
     (render_options: workers, scheduler, force, as for benchmarks.render.batch.render_batch), exports their
     tables, and runs the audit on the result.
     """
     files = sorted(paths.demo.glob("submissions_*.csv"))
-    if not files:
-        raise FileNotFoundError(f"no demo submissions in {paths.demo}: run `benchmarks demo-data` first")
+    if not files:  # a project folder without the repository's demo files: the generator is deterministic
+        files = write_demo(paths.demo, DEMO_SEED)
+        echo(f"No demo submissions in {paths.demo}: generated them (the same files the repository ships).")
     echo("Using the demo's own pseudonym key (fictional districts only; real data uses your secret key).")
     results: list[FileResult] = ingest_files(files, paths, DEMO_KEY, min_peers=min_peers)
     for r in results:
