@@ -31,7 +31,7 @@ data: $(STAMP)  ## Regenerate the committed demo submissions, template and data 
 lab: $(STAMP)  ## JupyterLab on notebooks/ with the project's kernel and warehouse (runs the demo first if none)
 	$(BIN)/benchmarks lab
 
-bench: $(STAMP)  ## Time the naive papermill+nbconvert loop against the batch renderer (50 demo districts)
+bench: $(STAMP)  ## Time the naive papermill+nbconvert loop and the papermill API loop against the batch renderer (50 demo districts)
 	$(BIN)/benchmarks bench
 
 REAL := ../shared/data/real
