@@ -6,12 +6,16 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from benchmarks.config import PACKAGE_NOTEBOOKS, Paths, paths
 from benchmarks.pipeline.ingest import ingest_files
 from benchmarks.privacy.keys import DEMO_KEY
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 REPO = paths()
 REAL_DATA = REPO.root.parent / "shared" / "data" / "real"
@@ -116,7 +120,21 @@ def county_pages(demo_project):
     return render_batch(demo_project, "2025-26", county="Kestrel County", progress=False)
 
 
-def multi_year_metrics(seed: int = 11) -> "pd.DataFrame":
+#: The plan of the initiative check the demo county's first district asks for (conftest.initiative_page).
+DEMO_PLAN = {"devices_per_student": 1.0, "bandwidth_kbps_per_student": 1000}
+
+
+@pytest.fixture(scope="session")
+def initiative_page(demo_project, county_pages) -> Path:
+    """The initiative check the demo county's first district (by pseudonym) asks for, with DEMO_PLAN, rendered
+    once beside county_pages."""
+    from benchmarks.render.on_request import render_initiative
+
+    first = min(p.stem.removeprefix("district_") for p in county_pages.pages if p.name.startswith("district_"))
+    return render_initiative(demo_project, first, DEMO_PLAN)
+
+
+def multi_year_metrics(seed: int = 11) -> pd.DataFrame:
     """A small district_metrics frame over three school years: two states, counties of 9 and 4, a district
     missing one year, one that changes size band, missing values and ties."""
     import numpy as np

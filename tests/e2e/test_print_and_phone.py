@@ -9,10 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from benchmarks.render.on_request import render_initiative
-
 from conftest import SCREENSHOTS
+
+from benchmarks.files import write_atomic
 
 pytestmark = pytest.mark.slow
 
@@ -21,16 +20,44 @@ PRINT_WIDTH, PRINT_HEIGHT = round((8.5 - 1.1) * 96), round((11 - 1.3) * 96)
 
 
 @pytest.fixture(scope="module")
-def every_kind(demo_project, county_pages) -> dict[str, Path]:
+def every_kind(county_pages, initiative_page) -> dict[str, Path]:
     """One page of each kind: the index, the board summary, a district report, the data-quality page and an
     initiative check."""
-    district = next(p for p in county_pages.pages if p.name.startswith("district_"))
-    initiative = render_initiative(demo_project, district.stem.removeprefix("district_"),
-                                   {"devices_per_student": 1.0, "bandwidth_kbps_per_student": 1000})
-    pick = {"index": county_pages.index, "district": district, "initiative": initiative,
+    pick = {"index": county_pages.index, "initiative": initiative_page,
+            "district": next(p for p in county_pages.pages if p.name.startswith("district_")),
             "board": next(p for p in county_pages.pages if p.name.startswith("board_summary")),
             "quality": next(p for p in county_pages.pages if p.name.startswith("data_quality"))}
     return pick
+
+
+def print_layout(browser, path: Path):
+    """A page opened at the printable size of a Letter sheet and laid out as it prints."""
+    page = browser.new_page(viewport={"width": PRINT_WIDTH, "height": PRINT_HEIGHT})
+    page.goto(path.as_uri(), wait_until="load")
+    page.emulate_media(media="print")
+    return page
+
+
+@pytest.fixture(scope="module")
+def printed(browser, every_kind, tmp_path_factory):
+    """kind -> the page printed on Letter paper, once for all the tests that read it. The PDF is read from this
+    worker's tmp folder and copied whole to build/screenshots/<kind>_print.pdf: two pytest-xdist workers may
+    each print the same kind."""
+    folder = tmp_path_factory.mktemp("printed")
+    pdfs: dict[str, Path] = {}
+
+    def pdf(kind: str) -> Path:
+        if kind not in pdfs:
+            page = print_layout(browser, every_kind[kind])
+            data = page.pdf(format="Letter", prefer_css_page_size=True)
+            page.close()
+            pdfs[kind] = folder / f"{kind}_print.pdf"
+            pdfs[kind].write_bytes(data)
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            write_atomic(SCREENSHOTS / pdfs[kind].name, data)
+        return pdfs[kind]
+
+    return pdf
 
 
 KINDS = ["index", "board", "district", "quality", "initiative"]
@@ -50,12 +77,10 @@ def test_no_page_kind_scrolls_sideways_on_a_phone(browser, every_kind, kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_on_paper_charts_stay_whole_and_collapsed_sections_print_open(browser, every_kind, kind):
+def test_on_paper_charts_stay_whole_and_collapsed_sections_print_open(browser, every_kind, printed, kind):
     """In print layout every chart fits inside one page box and may not be broken, so Chromium moves it whole;
     every <details> lays its content out; each sheet carries the page's title and number."""
-    page = browser.new_page(viewport={"width": PRINT_WIDTH, "height": PRINT_HEIGHT})
-    page.goto(every_kind[kind].as_uri(), wait_until="load")
-    page.emulate_media(media="print")
+    page = print_layout(browser, every_kind[kind])
     charts = page.eval_on_selector_all("img", """els => els.map(e => {
         const box = e.getBoundingClientRect(), holder = e.closest('figure') || e;
         return {w: box.width, h: box.height, breaks: getComputedStyle(holder).breakInside}; })""")
@@ -67,9 +92,8 @@ def test_on_paper_charts_stay_whole_and_collapsed_sections_print_open(browser, e
                        .map(c => d.querySelector('summary')?.textContent))""")
     assert unprinted == [], kind
     title = page.title()
-    pdf = SCREENSHOTS / f"{kind}_print.pdf"
-    pdf.write_bytes(page.pdf(format="Letter", prefer_css_page_size=True))
     page.close()
+    pdf = printed(kind)
     if shutil.which("pdftotext") and shutil.which("pdftoppm"):
         text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         sheets = text.split("\f")[:-1]
@@ -118,19 +142,12 @@ def sheet_fills(pdf: Path, dpi: int = 40) -> list[float]:
 
 
 @pytest.mark.parametrize("kind", ["board", "district"])
-def test_no_printed_page_is_mostly_blank(browser, every_kind, kind):
+def test_no_printed_page_is_mostly_blank(printed, kind):
     """Printed on Letter paper, every sheet but the last is filled at least 40% of the way down: no chart or
     long block that may not break is pushed to the next sheet after a short paragraph."""
     if not shutil.which("pdftoppm"):
         pytest.skip("pdftoppm (poppler-utils) is not installed")
-    page = browser.new_page(viewport={"width": PRINT_WIDTH, "height": PRINT_HEIGHT})
-    page.goto(every_kind[kind].as_uri(), wait_until="load")
-    page.emulate_media(media="print")
-    pdf = SCREENSHOTS / f"{kind}_fill.pdf"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    pdf.write_bytes(page.pdf(format="Letter", prefer_css_page_size=True))
-    page.close()
-    fills = sheet_fills(pdf)
+    fills = sheet_fills(printed(kind))
     assert len(fills) >= 2, (kind, fills)
     blank = [(i, round(f, 2)) for i, f in enumerate(fills[:-1], 1) if f < MIN_FILL]
     assert not blank, (kind, "sheets filled less than 40%", blank, [round(f, 2) for f in fills])
@@ -139,9 +156,7 @@ def test_no_printed_page_is_mostly_blank(browser, every_kind, kind):
 def test_the_breakdown_tables_keep_each_label_on_one_line_on_paper(browser, every_kind):
     """In print layout the first cell of each row of the board's size-band and locale tables is one line:
     the metric's label is not broken across lines."""
-    page = browser.new_page(viewport={"width": PRINT_WIDTH, "height": PRINT_HEIGHT})
-    page.goto(every_kind["board"].as_uri(), wait_until="load")
-    page.emulate_media(media="print")
+    page = print_layout(browser, every_kind["board"])
     lines = page.eval_on_selector_all("table.breakdown tbody th[scope=row]", """els => els.map(th => {
         const r = document.createRange(); r.selectNodeContents(th);
         const tops = new Set([...r.getClientRects()].map(b => Math.round(b.top)));

@@ -1,4 +1,4 @@
-"""The benchmark command: both ways render the same sample; peak memory counts the whole process tree."""
+"""The benchmark command: all three ways render the same sample; peak memory counts the whole process tree."""
 
 import re
 import subprocess
@@ -6,16 +6,17 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-from conftest import make_project
+from conftest import comparable, make_project
 
+import benchmarks.timing.render as bench
 from benchmarks.cli import main
 from benchmarks.timing.render import PeakMemory, naive_commands, sample_districts
 
 
 def test_peak_memory_counts_child_processes():
     with PeakMemory(interval=0.01) as memory:
-        subprocess.run([sys.executable, "-c", "import time; b = bytearray(300 * 2**20); b[::4096] = b'x' * "
-                        "len(b[::4096]); time.sleep(0.5)"], check=True)
+        subprocess.run([sys.executable, "-c", ("import time; b = bytearray(300 * 2**20); b[::4096] = b'x' * "
+                        "len(b[::4096]); time.sleep(0.5)")], check=True)
     assert memory.peak > 300 * 2**20
 
 
@@ -39,14 +40,30 @@ def test_naive_way_is_the_two_command_line_tools(demo_project, tmp_path):
 
 
 @pytest.mark.slow
-def test_bench_command_prints_figures_and_the_speedup_last(tmp_path):
+def test_bench_command_prints_figures_and_the_speedup_last(tmp_path, monkeypatch):
+    pages = {}  # each way's HTML pages, read before the scratch folder goes
+
+    def keeping(way, run):
+        def wrapped(paths, year, districts, out):
+            run(paths, year, districts, out)
+            if out.name != "warm-up":
+                pages[way] = {f.name: comparable(f.read_text()) for f in out.glob("*.html")}
+        monkeypatch.setattr(bench, f"run_{way}", wrapped)
+
+    keeping("naive", bench.run_naive)
+    keeping("api", bench.run_api)
     p = make_project(tmp_path / "p")
     result = CliRunner().invoke(main, ["--root", str(p.root), "bench", "--sample", "2", "--workers", "2"])
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert re.fullmatch(r"speedup: \d+\.\dx", lines[-1])
-    assert any(re.match(r"naive .*: [\d.]+ s for 2 reports = [\d.]+ s per report, peak memory [\d.]+ GB", l)
-               for l in lines)
-    assert any(re.match(r"batch \(2 local workers\): [\d.]+ s for 2 reports", l) for l in lines)
-    assert sum("projected for the whole state (860 districts)" in l for l in lines) == 2
+    assert re.fullmatch(r"speedup vs API loop: \d+\.\dx", lines[-2])
+    figures = r": [\d.]+ s for 2 reports = [\d.]+ s per report, peak memory [\d.]+ GB"
+    for way in (r"naive \(papermill \+ nbconvert CLIs per district\)",
+                r"API loop \(papermill\.execute_notebook \+ HTMLExporter per district\)", r"batch \(2 local workers\)"):
+        assert sum(bool(re.fullmatch(way + figures, line)) for line in lines) == 1, (way, lines)
+    projected = [line for line in lines if line.startswith("projected for the whole state (860 districts)")]
+    assert [re.fullmatch(r".*\), (.+): [\d.]+ min", line).group(1) for line in projected] == ["naive", "API loop", "batch"]
+    # the API loop renders the naive loop's pages: the same two files, the same HTML
+    assert len(pages["api"]) == 2 and pages["api"] == pages["naive"]
     assert not (p.root / "reports").exists()  # the user's reports are not touched

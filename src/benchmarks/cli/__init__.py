@@ -217,12 +217,12 @@ def render(p, school_year: str | None, county: str | None, workers: int | None, 
 
 @main.command()
 @click.option("--sample", type=click.IntRange(min=1), default=50, show_default=True,
-              help="Demo districts rendered both ways.")
+              help="Demo districts rendered each way.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Workers of the batch renderer (default: one per core).")
 @click.pass_obj
 def bench(p, sample: int, workers: int | None) -> None:
-    """Time the naive per-district papermill + nbconvert loop against the batch renderer on the demo state."""
+    """Time the naive papermill + nbconvert loop and the papermill API loop against the batch renderer."""
     from benchmarks.timing.render import run_benchmark
 
     run_benchmark(p, sample=sample, workers=workers, echo=click.echo)

@@ -1,9 +1,12 @@
-"""The rendering benchmark: the naive per-district papermill + nbconvert loop against the batch renderer.
+"""The rendering benchmark: the naive per-district papermill + nbconvert loop and the papermill API loop
+against the batch renderer.
 
-Both render the same sample of demo districts in one run on this machine, into a scratch project
+All three render the same sample of demo districts in one run on this machine, into a scratch project
 (the demo state ingested afresh), so the user's own reports are never touched. The naive way is what
 a user would script: for each district, the papermill CLI, then the jupyter nbconvert CLI, one after
-the other. Peak memory is the largest total resident memory of the whole process tree seen while
+the other. The API loop is what a careful user would write in Python instead: one process, one HTML
+exporter, and per district `papermill.execute_notebook` in a fresh kernel, then the page exported in that
+same process with the CLI's options. Peak memory is the largest total resident memory of the whole process tree seen while
 each side runs (sampled every 50 ms; an upper bound for the batch, whose forked processes share pages).
 """
 
@@ -17,6 +20,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 from benchmarks.config import Paths, district_stem
 from benchmarks.pipeline.ingest import ingest_files
@@ -57,7 +61,7 @@ class PeakMemory:
         while not self._stop.wait(self.interval):
             self.peak = max(self.peak, self._total())
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> Self:
         self.peak = self._total()
         self._thread.start()
         return self
@@ -118,18 +122,57 @@ def naive_commands(paths: Paths, year: str, district: str, out: Path) -> list[li
     ]
 
 
+def nbconvert_exporter():
+    """nbconvert's HTMLExporter set as the naive loop's CLI call sets it (--template offline, the project's
+    templates, --no-input), so the API loop's pages are the naive loop's."""
+    from nbconvert import HTMLExporter
+    from nbconvert.nbconvertapp import nbconvert_flags
+
+    no_input = nbconvert_flags["no-input"][0]["TemplateExporter"]
+    return HTMLExporter(template_name="offline", extra_template_basedirs=[str(TEMPLATES)], **no_input)
+
+
+def run_api(paths: Paths, year: str, districts: list[str], out: Path) -> None:
+    """Per district, papermill.execute_notebook in a fresh kernel (the naive loop's kernel, parameters and
+    working folder), then the executed notebook exported to HTML in this process; one exporter for all."""
+    import papermill as pm
+
+    out.mkdir(parents=True, exist_ok=True)
+    notebook = paths.notebook(REPORT_KINDS["district"].notebook)
+    exporter = nbconvert_exporter()
+    for district in districts:
+        stem = district_stem("district", district)
+        nb = pm.execute_notebook(str(notebook), str(out / f"{stem}.ipynb"), kernel_name=KERNEL_NAME,
+                                 parameters={"warehouse": str(paths.warehouse), "school_year": year,
+                                             "district": district},
+                                 cwd=str(notebook.parent), progress_bar=False)
+        # the CLI names the page's resources after the notebook file; the same here
+        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": stem}})
+        (out / f"{stem}.html").write_text(body, encoding="utf-8")
+
+
 def run_naive(paths: Paths, year: str, districts: list[str], out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for district in districts:
         for command in naive_commands(paths, year, district, out):
-            done = subprocess.run(command, capture_output=True, text=True)
+            done = subprocess.run(command, check=False, capture_output=True, text=True)
             if done.returncode:
                 raise RuntimeError(f"naive render of {district} failed: {' '.join(command[:2])}\n{done.stderr[-2000:]}")
 
 
+def timed(run) -> tuple[object, float, int]:
+    """What run() returns, its seconds and the peak memory of the whole process tree while it ran."""
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        value = run()
+        seconds = time.perf_counter() - start
+    return value, seconds, memory.peak
+
+
 def run_benchmark(paths: Paths, sample: int = 50, workers: int | None = None, echo=print) -> float:
-    """Render the same sample both ways, print seconds per report, peak memory and the projection for the
-    whole state, and `speedup: <ratio>x` last; returns the ratio."""
+    """Render the same sample three ways (naive CLIs, papermill API loop, batch), print seconds per report, peak
+    memory and the projection for the whole state of each, `speedup vs API loop: <ratio>x`, and
+    `speedup: <ratio>x` (naive / batch) last; returns that ratio."""
     with tempfile.TemporaryDirectory(prefix="benchmarks-bench-") as tmp:
         root = Path(tmp)
         echo("Preparing a scratch project with the demo state ...")
@@ -138,31 +181,35 @@ def run_benchmark(paths: Paths, sample: int = 50, workers: int | None = None, ec
         districts = sample_districts(scratch, year, sample)
         ensure_kernel()
         echo(f"Sample: {len(districts)} demo districts of {year}; this machine has {default_workers()} cores.")
-        # One untimed naive render first, so both sides find the files in the OS cache.
+        # One untimed naive render first, so every way finds the files in the OS cache.
         run_naive(scratch, year, districts[:1], root / "warm-up")
 
-        naive_dir, batch_dir = root / "naive", root / "batch"
+        naive_dir, api_dir, batch_dir = root / "naive", root / "api", root / "batch"
+        n = len(districts)
         echo("Naive: papermill then jupyter nbconvert per district, one after the other ...")
-        with PeakMemory() as memory:
-            start = time.perf_counter()
-            run_naive(scratch, year, districts, naive_dir)
-            naive = Timing("naive (papermill + nbconvert CLIs per district)", time.perf_counter() - start,
-                           len(districts), memory.peak)
+        _, seconds, peak = timed(lambda: run_naive(scratch, year, districts, naive_dir))
+        naive = Timing("naive (papermill + nbconvert CLIs per district)", seconds, n, peak)
         echo(naive.line())
 
+        echo("API loop: papermill.execute_notebook then nbconvert's HTMLExporter per district, in one process ...")
+        _, seconds, peak = timed(lambda: run_api(scratch, year, districts, api_dir))
+        api = Timing("API loop (papermill.execute_notebook + HTMLExporter per district)", seconds, n, peak)
+        echo(api.line())
+
         echo("Batch: benchmarks' batch renderer ...")
-        with PeakMemory() as memory:
-            start = time.perf_counter()
-            result = render_batch(scratch, year, districts=districts, kinds=["district"], workers=workers,
-                                  force=True, progress=False, out_dir=batch_dir, echo=lambda _: None)
-            batch = Timing(f"batch ({result.where})", time.perf_counter() - start, len(districts), memory.peak)
-        if result.failed or len(list(naive_dir.glob("*.html"))) != len(districts):
-            raise RuntimeError("the two ways did not render every report of the sample: "
+        result, seconds, peak = timed(lambda: render_batch(
+            scratch, year, districts=districts, kinds=["district"], workers=workers, force=True, progress=False,
+            out_dir=batch_dir, echo=lambda _: None))
+        batch = Timing(f"batch ({result.where})", seconds, n, peak)
+        wanted = {f"{district_stem('district', d)}.html" for d in districts}
+        if result.failed or any({p.name for p in folder.glob("*.html")} != wanted for folder in (naive_dir, api_dir)):
+            raise RuntimeError("the three ways did not render every report of the sample: "
                                + "; ".join(result.summary()))
         echo(batch.line())
-        for t in (naive, batch):
-            echo(f"projected for the whole state ({STATE_DISTRICTS} districts), {t.label.split(' ')[0]}: "
+        for t in (naive, api, batch):
+            echo(f"projected for the whole state ({STATE_DISTRICTS} districts), {t.label.split(' (')[0]}: "
                  f"{t.per_report * STATE_DISTRICTS / 60:.1f} min")
+        echo(f"speedup vs API loop: {api.per_report / batch.per_report:.1f}x")
         ratio = naive.per_report / batch.per_report
         echo(f"speedup: {ratio:.1f}x")
         return ratio
