@@ -132,7 +132,7 @@ def test_a_resubmission_that_moves_and_renames_a_district_is_accepted_with_a_war
                              "'Renamed SD'")
     # the report compares each year with that year's own county, and says so
     from benchmarks.reports.district.data import load_district_report
-    from benchmarks.reports.district.sections import county_moves, trend_lines
+    from benchmarks.reports.district.trends import county_moves, trend_lines
 
     report = load_district_report(small.warehouse, pseudonym(DEMO_KEY, _id(2)), YEAR)
     assert county_moves(report) == ("Your district is on record in more than one county (Test County, PS in "
