@@ -82,9 +82,11 @@ def batch_options(command):
     """Options shared by the commands that render a batch of reports."""
     for option in reversed([
         click.option("--workers", type=click.IntRange(min=1), default=None,
-                     help="Reports rendered at once on this machine (default: one per core)."),
+                     help="Reports rendered at once on this machine (default: one per core; with --scheduler, "
+                          "the year-wide reports rendered here beside the cluster: default 1)."),
         click.option("--scheduler", metavar="ADDRESS", default=None,
-                     help="Render on a Dask cluster instead, e.g. tcp://scheduler:8786 (shared filesystem)."),
+                     help="Render the district reports on a Dask cluster, e.g. tcp://scheduler:8786 (its "
+                          "workers need only the installed package)."),
         click.option("--force", is_flag=True, help="Re-render reports whose inputs did not change."),
     ]):
         command = option(command)

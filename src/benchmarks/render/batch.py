@@ -36,6 +36,7 @@ from benchmarks.render.manifest import (
     library_fingerprint,
     warehouse_fingerprint,
 )
+from benchmarks.render.task_data import with_report_data
 from benchmarks.render.tasks import Outcome, ReportTask, temp_files
 from benchmarks.render.worker import DEFAULT_TIMEOUT
 from benchmarks.reports.board import load_board_summary
@@ -271,7 +272,7 @@ def render_batch(paths: Paths, school_year: str | None = None, county: str | Non
         bar = make_progress(len(todo), "reports", enabled=progress)
         saved = time.monotonic()
         try:
-            for outcome in runner.run(todo):
+            for outcome in runner.run(with_report_data(paths, year, todo)):
                 task = by_stem[outcome.stem]
                 manifest.record(task, outcome)
                 rendered.append(outcome)

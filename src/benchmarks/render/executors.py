@@ -8,14 +8,16 @@ same way whether on a laptop or on a cluster node.
 from __future__ import annotations
 
 import atexit
+import itertools
 import os
+import queue
 import selectors
 import threading
 import uuid
-from collections import deque
 from dataclasses import asdict
 from typing import Iterable, Iterator
 
+from benchmarks.render.detached import keep_files, portable_task, render_here
 from benchmarks.render.tasks import Outcome, ReportTask
 from benchmarks.render.worker import DEFAULT_TIMEOUT, WarmWorker, WorkerDied, outcome
 
@@ -26,6 +28,29 @@ def default_workers() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+class _Lookahead:
+    """An iterator that can say whether anything is left, without a list of it all; it takes the next item only
+    when asked (so a slow source holds up no report already handed out)."""
+
+    _END = object()
+    _UNREAD = object()
+
+    def __init__(self, items: Iterable):
+        self._items = iter(items)
+        self._next = self._UNREAD
+
+    def __bool__(self) -> bool:
+        if self._next is self._UNREAD:
+            self._next = next(self._items, self._END)
+        return self._next is not self._END
+
+    def pop(self):
+        if not self:
+            raise IndexError("nothing left")
+        item, self._next = self._next, self._UNREAD
+        return item
 
 
 class LocalExecutor:
@@ -40,10 +65,13 @@ class LocalExecutor:
         return f"{self.workers} local worker{'s' * (self.workers != 1)}"
 
     def run(self, tasks: Iterable[ReportTask]) -> Iterator[Outcome]:
-        queue = deque(tasks)
+        # taken one at a time as workers free up: a batch's tasks are filled with their data as they go
+        queue = _Lookahead(tasks)
         selector = selectors.DefaultSelector()
         try:
-            for i in range(min(self.workers, len(queue))):
+            for i in range(self.workers):
+                if not queue:
+                    break
                 self._start(selector, f"local-{i}")
             while self._pool:
                 for key, _ in selector.select():
@@ -66,7 +94,7 @@ class LocalExecutor:
                         worker.task = None
                         yield outcome(message)
                     if queue:
-                        worker.submit(queue.popleft())
+                        worker.submit(queue.pop())
                     else:
                         selector.unregister(worker)
                         self._pool.remove(worker)
@@ -97,8 +125,9 @@ def _close_dask_workers() -> None:
     _DASK_WORKERS.clear()
 
 
-def render_on_dask_worker(task: dict, timeout: float = DEFAULT_TIMEOUT) -> dict:
-    """Runs on a Dask worker: render with this thread's own warm worker, started on first use and kept."""
+def render_on_dask_worker(sent: dict, timeout: float = DEFAULT_TIMEOUT) -> dict:
+    """Runs on a Dask worker: render a sent task (render.detached) with this thread's own warm worker, started on
+    first use and kept; returns the outcome with the page and the executed notebook."""
     ident = threading.get_ident()
     with _DASK_LOCK:
         worker = _DASK_WORKERS.get(ident)
@@ -107,20 +136,28 @@ def render_on_dask_worker(task: dict, timeout: float = DEFAULT_TIMEOUT) -> dict:
                 atexit.register(_close_dask_workers)
             worker = _DASK_WORKERS[ident] = WarmWorker(timeout, name=f"dask-{ident}")
     try:
-        return asdict(worker.render(ReportTask(**task)))
+        return render_here(sent, worker.render)
     except WorkerDied as exc:
         with _DASK_LOCK:
             _DASK_WORKERS.pop(ident, None)
         worker.close(kill=True)
-        return asdict(Outcome(task["stem"], False, error=f"WorkerDied: {exc}"))
+        return asdict(Outcome(sent["task"]["stem"], False, error=f"WorkerDied: {exc}"))
 
 
 class DaskExecutor:
-    """The same tasks on a dask.distributed cluster; reports and warehouse must be on a shared filesystem."""
+    """District reports on a dask.distributed cluster whose workers need only the installed package.
 
-    def __init__(self, scheduler: str, timeout: float = DEFAULT_TIMEOUT, **_):
+    Tasks that carry their data (render.task_data) go to the cluster, a window of them at a time; the pages and
+    executed notebooks come back and are written here. The year-wide reports read the whole year's warehouse,
+    which never leaves this machine: they render here, on local warm workers, while the cluster works."""
+
+    #: Tasks in flight per cluster thread: enough to keep every worker busy, few enough to hold little memory.
+    WINDOW_PER_THREAD = 4
+
+    def __init__(self, scheduler: str, workers: int | None = None, timeout: float = DEFAULT_TIMEOUT, **_):
         self.scheduler = scheduler
         self.timeout = timeout
+        self.local = LocalExecutor(workers or 1, timeout)
         self._client = None
         self._futures: dict = {}
 
@@ -130,29 +167,73 @@ class DaskExecutor:
     def run(self, tasks: Iterable[ReportTask]) -> Iterator[Outcome]:
         from distributed import Client, as_completed
 
+        here: queue.Queue = queue.Queue()  # the tasks to render on this machine, as they turn up
+        done: queue.Queue = queue.Queue()  # what became of them
+        local = threading.Thread(target=self._render_here, args=(here, done), name="year-wide reports", daemon=True)
+        local.start()
+        carried = (t for t in tasks if t.report_data or here.put(t))
         self._client = Client(self.scheduler, set_as_default=False)
         batch = uuid.uuid4().hex[:8]
         try:
-            self._futures = {
-                self._client.submit(render_on_dask_worker, asdict(t), self.timeout, key=f"report-{t.stem}-{batch}",
-                                    pure=False): t for t in tasks}
-            for future in as_completed(list(self._futures), loop=self._client.loop):
+            window = max(1, sum(self._client.nthreads().values())) * self.WINDOW_PER_THREAD
+            pending = as_completed(loop=self._client.loop)
+            for task in itertools.islice(carried, window):
+                pending.add(self._submit(task, batch))
+            if not pending.count():
+                here.put(None)  # every task was a local one (or there were none)
+            for future in pending:
                 task = self._futures.pop(future)
                 try:
-                    yield outcome(future.result())
+                    yield outcome(keep_files(task, future.result()))
                 except Exception as exc:  # the task itself failed on the cluster (e.g. its worker was lost)
                     yield Outcome(task.stem, False, error=f"{type(exc).__name__}: {exc}")
                 future.release()
+                for nxt in itertools.islice(carried, 1):
+                    pending.add(self._submit(nxt, batch))
+                if not self._futures:
+                    here.put(None)  # the task list is used up
+                yield from _finished(done)
+            while local.is_alive() or not done.empty():
+                yield from _finished(done, wait=True)
         finally:
+            here.put(None)
             self.stop()
 
+    def _submit(self, task: ReportTask, batch: str):
+        future = self._client.submit(render_on_dask_worker, portable_task(task), self.timeout,
+                                     key=f"report-{task.stem}-{batch}", pure=False)
+        self._futures[future] = task
+        return future
+
+    def _render_here(self, here: queue.Queue, done: queue.Queue) -> None:
+        """In a thread: the tasks put on `here` (until None) rendered on local warm workers."""
+        try:
+            for result in self.local.run(iter(here.get, None)):
+                done.put(result)
+        except BaseException as exc:  # noqa: BLE001 - raised again on the batch's thread
+            done.put(exc)
+
     def stop(self) -> None:
+        self.local.stop()
         if self._client is not None:
             if self._futures:
                 self._client.cancel(list(self._futures))
                 self._futures = {}
             self._client.close()
             self._client = None
+
+
+def _finished(done: queue.Queue, wait: bool = False) -> Iterator[Outcome]:
+    """What the local reports' thread has finished; with wait, waiting a moment for the first."""
+    while True:
+        try:
+            item = done.get(timeout=0.2) if wait else done.get_nowait()
+        except queue.Empty:
+            return
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+        wait = False
 
 
 #: Executors by name; `executor()` picks Dask when given a scheduler address, else the local one.

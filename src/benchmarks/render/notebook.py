@@ -179,7 +179,7 @@ def render_task(task: ReportTask, engine: str | None = None) -> Outcome:
 
     start = time.perf_counter()
     try:
-        nb = execute(Path(task.notebook), task.record, task.parameters, engine=engine,
+        nb = execute(Path(task.notebook), task.record, task.notebook_parameters, engine=engine,
                      home=Path(task.home) if task.home else None)
         write_atomic(task.page, to_html(nb, task.title).encode("utf-8"))
         return Outcome(task.stem, True, time.perf_counter() - start)

@@ -26,6 +26,13 @@ class ReportTask:
     records: str = ""
     #: the project home: the notebook runs there, and no record of the run holds a path above it
     home: str = ""
+    #: the report's data as it carries it (reports.district.payload), so the worker needs no warehouse; the
+    #: notebook receives it as its `report_data` parameter. Empty: the notebook reads the warehouse itself.
+    report_data: str = ""
+
+    @property
+    def notebook_parameters(self) -> dict:
+        return {**self.parameters, "report_data": self.report_data} if self.report_data else dict(self.parameters)
 
     @property
     def page(self) -> Path:

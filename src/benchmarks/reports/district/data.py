@@ -14,6 +14,7 @@ from benchmarks.privacy.custom_groups import members_of, participating
 from benchmarks.privacy.disclosure import protect_custom
 from benchmarks.privacy.keys import is_demo_key
 from benchmarks.privacy.rules import Rules, check_min_peers, rules_of
+from benchmarks.reports.district.payload import from_payload
 from benchmarks.registry.groups import FALLBACK_ORDER, PEER_GROUPS, first_shown
 from benchmarks.stats.peers import custom_peer_stats
 from benchmarks.stats.purchasing import PRICE, against_group
@@ -76,14 +77,18 @@ class DistrictReport:
 
 def load_district_report(warehouse: str | Path = "", district: str = "", school_year: str = "",
                          county: str = "", custom_peers=(), min_peers: int = DEFAULT_MIN_PEERS,
-                         custom_group: int = 0) -> DistrictReport:
+                         custom_group: int = 0, report_data: str = "") -> DistrictReport:
     """One district's report data. Empty district: the first district (by pseudonym) of `county`, or of the
     state; empty school_year: the latest year on record. custom_group: the number of a custom group recorded
     for the district that year (benchmarks.privacy.custom_groups.admit, as `benchmarks report --peers` does),
     computed here from district_metrics with the stored groups' rules; the page and the parameters name it
     by number and size only. custom_peers: a list of participating districts' IDs or pseudonyms instead,
     for an analyst in Python (not recorded nor checked for differencing: send a district only what
-    `benchmarks report` renders). min_peers can tighten the warehouse's disclosure rules, never loosen them."""
+    `benchmarks report` renders). min_peers can tighten the warehouse's disclosure rules, never loosen them.
+    report_data: a render task's payload (reports.district.payload): the report is rebuilt from it, and the
+    warehouse is not opened."""
+    if report_data:
+        return DistrictReport(**from_payload(report_data))
     wh = resolve_warehouse(warehouse)
     check_min_peers(min_peers)
     with connect(wh, read_only=True) as con:
@@ -151,8 +156,9 @@ def public_in_year(con, school_year: str) -> bool:
                             "AND network_source = 'public'", [school_year]).fetchone()[0])
 
 
-def iter_district_reports(warehouse: str | Path, school_year: str, districts: list[str]) -> Iterator[DistrictReport]:
-    """Many districts' report data read in one pass (exports and audits of a whole state), as
+def iter_district_reports(warehouse: str | Path, school_year: str, districts: list[str],
+                          min_peers: int = DEFAULT_MIN_PEERS) -> Iterator[DistrictReport]:
+    """Many districts' report data read in one pass (a batch's tasks, exports and audits of a whole state), as
     load_district_report gives them without a custom group; each holds its own district's name only."""
     wh = resolve_warehouse(warehouse)
     with connect(wh, read_only=True) as con:
@@ -168,7 +174,7 @@ def iter_district_reports(warehouse: str | Path, school_year: str, districts: li
         tables["peer_stats"] = history[history["school_year"] == school_year].reset_index(drop=True)
         tables["history"] = history
         snapshot = data_snapshot(con)
-        rules = rules_of(con)
+        rules = rules_of(con).at_least(min_peers)
         demo = is_demo_key(read_meta(con).get("key_fingerprint", ""))
         public = public_in_year(con, school_year)
         nation = nation_of(con, school_year)
