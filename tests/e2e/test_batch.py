@@ -188,7 +188,7 @@ def test_index_lists_every_current_report_of_the_year(demo_project, county_pages
     # which reports are out of date is the analyst's to know: the command says it, the board's index does not
     assert "not rendered yet" not in index
     assert f"{n - 3 + meets - 1} other reports of {YEAR} are not rendered yet or out of date" in result.summary()[-1]
-    assert f"href='roundtable_kestrel-county.html'" in index
+    assert "href='roundtable_kestrel-county.html'" in index
     # what the board sees instead: what is here and from which data
     with duckdb.connect(str(p.warehouse), read_only=True) as con:
         files, last = con.execute("SELECT count(*), max(ingested_at) FROM raw_files").fetchone()

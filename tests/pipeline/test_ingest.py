@@ -286,7 +286,6 @@ def test_warehouse_that_kept_file_names_and_values_hands_them_to_private_files(p
     """A warehouse from before names left it: original file names, rows as sent and problem values move out."""
     import hashlib
 
-    from benchmarks.warehouse.store import connect
     sha = hashlib.sha256(b"old file").hexdigest()
     old_copy = project.raw / sha / "Alpha SD 1 devices.csv"
     old_copy.parent.mkdir(parents=True)

@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks.formats import display_value
 from benchmarks.registry.groups import PEER_GROUPS
-from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS
+from benchmarks.registry.metrics import METRICS
 from benchmarks.reports.district import scorecard
 from benchmarks.reports.district.data import iter_district_reports
 

@@ -14,7 +14,7 @@ from benchmarks.intake.chunks import validate_in_chunks
 from benchmarks.intake.limits import TEXT_LIMITED, Limits, OverLimit, check_size, is_refused
 from benchmarks.intake.plausibility import changed_from_last_year, unusual_values
 from benchmarks.intake.reader import SourceTable, read_submission
-from benchmarks.intake.schema import CONFIRM_COLUMN, CONFIRM_WORDS, CONVERSION_COLUMNS, Problem, validate_rows
+from benchmarks.intake.schema import CONFIRM_COLUMN, CONFIRM_WORDS, CONVERSION_COLUMNS, Problem
 from benchmarks.intake.identifiers import YearsOnRecord
 from benchmarks.warehouse.store import WarehouseProblem, connect, has_table
 

@@ -20,20 +20,19 @@ from typing import Callable
 
 import pandas as pd
 
-from benchmarks.config import (EXECUTED_FOLDER, Paths, county_stem, district_stem, executed_folder, render_manifest,
+from benchmarks.config import (Paths, county_stem, district_stem, executed_folder, render_manifest,
                                year_stem)
-from benchmarks.files import lock_down, private_folder, write_atomic
 from benchmarks.privacy.rules import rules_of
 from benchmarks.progress import progress as make_progress
 from benchmarks.render.delivery import select_districts, write_delivery_list
 from benchmarks.render.executors import executor as make_executor
 from benchmarks.render.index import provenance, write_index
 from benchmarks.render.manifest import (
-    LEGACY_NAME,
     Manifest,
     digest,
     district_fingerprints,
     library_fingerprint,
+    move_legacy_records,
     warehouse_fingerprint,
 )
 from benchmarks.render.task_data import with_report_data
@@ -187,30 +186,6 @@ def _discard(task: ReportTask) -> None:
     task.record.unlink(missing_ok=True)
 
 
-def _move_legacy_records(paths: Paths, out_dir: Path) -> Path:
-    """Earlier versions kept the manifest and the executed notebooks beside the reports: move them to their
-    owner-only places (so nothing is re-rendered for it); returns the manifest's path."""
-    target = render_manifest(paths, out_dir)
-    old = Path(out_dir) / LEGACY_NAME
-    if old.is_file():
-        if not target.exists():
-            private_folder(target.parent)
-            write_atomic(target, old.read_bytes(), private=True)
-        old.unlink()
-    old_records = Path(out_dir) / EXECUTED_FOLDER
-    if old_records.is_dir():
-        records = private_folder(executed_folder(paths, out_dir))
-        for record in old_records.glob("*.ipynb"):
-            if not (records / record.name).exists():
-                record.replace(records / record.name)
-                lock_down(records / record.name)
-            else:
-                record.unlink()
-        if not any(old_records.iterdir()):
-            old_records.rmdir()
-    return target
-
-
 def plan_tasks(paths: Paths, year: str, out_dir: Path) -> tuple[list[ReportTask], pd.DataFrame]:
     """Every report of the year, of every registered kind, with its fingerprint; and the year's districts."""
     districts = select_districts(paths, year, None)
@@ -243,6 +218,18 @@ def render_batch(paths: Paths, school_year: str | None = None, county: str | Non
         with connect(paths.warehouse, read_only=True) as con:
             county = counties_named(con, year, county)  # as a person writes it: "Kane County" finds "KANE COUNTY"
     out_dir = Path(out_dir) if out_dir else paths.reports / year
+    runner = make_executor(workers=workers, scheduler=scheduler, timeout=timeout)
+    try:
+        if force or not render_manifest(paths, out_dir).exists():
+            runner.start()  # most reports will render: the workers warm up while the tasks are planned
+        return _render_planned(paths, year, out_dir, runner, county, districts, kinds, force, progress, echo, start)
+    finally:
+        runner.stop()
+
+
+def _render_planned(paths: Paths, year: str, out_dir: Path, runner, county: list[str] | None,
+                    districts: list[str] | None, kinds: list[str] | None, force: bool, progress: bool,
+                    echo: Callable[[str], None], start: float) -> BatchResult:
     every, all_districts = plan_tasks(paths, year, out_dir)
     chosen = set(all_districts["pseudonym"])
     if county is not None:
@@ -258,13 +245,12 @@ def render_batch(paths: Paths, school_year: str | None = None, county: str | Non
              and ("county" not in t.parameters or (districts is None and (county is None
                                                                           or t.parameters["county"] in county)))]
 
-    manifest = Manifest.load(_move_legacy_records(paths, out_dir))
+    manifest = Manifest.load(move_legacy_records(paths, out_dir))
     todo = tasks if force else [t for t in tasks if not manifest.is_current(t)]
     rendered: list[Outcome] = []
     failed: list[tuple[ReportTask, Outcome]] = []
     where = ""
     if todo:
-        runner = make_executor(workers=workers, scheduler=scheduler, timeout=timeout)
         where = runner.describe()
         echo(f"Rendering {len(todo)} of {len(tasks)} reports for {year} on {where} "
              f"({len(tasks) - len(todo)} unchanged).")
@@ -296,6 +282,7 @@ def render_batch(paths: Paths, school_year: str | None = None, county: str | Non
             bar.close()
         manifest.save()
     else:
+        runner.stop()
         echo(f"Nothing to render: all {len(tasks)} reports for {year} are up to date (use --force to redo them).")
     board_files = write_table(board_table(load_board_summary(paths.warehouse, year)), board_stem(out_dir, year))
     write_delivery_list(paths, year, out_dir, all_districts[all_districts["pseudonym"].isin(chosen)])

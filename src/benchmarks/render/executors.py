@@ -60,9 +60,16 @@ class LocalExecutor:
         self.workers = max(1, workers or default_workers())
         self.timeout = timeout
         self._pool: list[WarmWorker] = []
+        self._started: list[WarmWorker] = []  # started ahead of run(), warming up
 
     def describe(self) -> str:
         return f"{self.workers} local worker{'s' * (self.workers != 1)}"
+
+    def start(self) -> None:
+        """Start the workers now: they import the libraries while the batch plans its tasks (several seconds
+        each, spent otherwise before the first report). run() takes them; stop() ends any it did not need."""
+        while len(self._started) < self.workers:
+            self._started.append(WarmWorker(self.timeout, name=f"local-{len(self._started)}"))
 
     def run(self, tasks: Iterable[ReportTask]) -> Iterator[Outcome]:
         # taken one at a time as workers free up: a batch's tasks are filled with their data as they go
@@ -73,6 +80,7 @@ class LocalExecutor:
                 if not queue:
                     break
                 self._start(selector, f"local-{i}")
+            self._close_started()  # started ahead but not needed: fewer tasks than workers
             while self._pool:
                 for key, _ in selector.select():
                     worker: WarmWorker = key.fileobj
@@ -104,11 +112,16 @@ class LocalExecutor:
             selector.close()
 
     def _start(self, selector, name: str) -> None:
-        worker = WarmWorker(self.timeout, name=name)
+        worker = self._started.pop(0) if self._started else WarmWorker(self.timeout, name=name)
         self._pool.append(worker)
         selector.register(worker, selectors.EVENT_READ)
 
+    def _close_started(self) -> None:
+        while self._started:
+            self._started.pop().close(kill=True)
+
     def stop(self) -> None:
+        self._close_started()
         while self._pool:
             self._pool.pop().close(kill=True)
 
@@ -163,6 +176,9 @@ class DaskExecutor:
 
     def describe(self) -> str:
         return f"Dask cluster at {self.scheduler}"
+
+    def start(self) -> None:
+        """Nothing to start ahead: the cluster's workers are up, and most batches send it every report."""
 
     def run(self, tasks: Iterable[ReportTask]) -> Iterator[Outcome]:
         from distributed import Client, as_completed

@@ -19,10 +19,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from benchmarks._version import __version__
-from benchmarks.files import private_folder, write_atomic
+from benchmarks.config import EXECUTED_FOLDER, Paths, executed_folder, render_manifest
+from benchmarks.files import lock_down, private_folder, write_atomic
 from benchmarks.render.tasks import Outcome, ReportTask
 
-#: What earlier versions kept beside the reports (moved to data/private by benchmarks.render.batch)
+#: What earlier versions kept beside the reports (move_legacy_records moves it to data/private)
 LEGACY_NAME = "manifest.json"
 _FORMAT = 1
 
@@ -49,14 +50,19 @@ def library_fingerprint() -> str:
     return f"{__version__}+{h.hexdigest()[:16]}"
 
 
+#: A set of rows as the count and the sum of their 64-bit hashes: it changes when any row does, whatever the
+#: order, and needs no sort or text (sorting each table's rows cast to text was most of a batch's planning).
+#: DuckDB's hash may differ between its versions: a new DuckDB then re-renders every report once.
+_ROWS = "count(*) || ':' || coalesce(sum(hash(t)::HUGEINT), 0)"
+
+
 def warehouse_fingerprint(con) -> str:
     """Every base table's content, whatever tables the warehouse holds now or later."""
     tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
                                         "WHERE table_type = 'BASE TABLE' ORDER BY table_name").fetchall()]
     parts = []
     for t in tables:
-        row = con.execute(f'SELECT count(*), sha256(coalesce(string_agg(CAST(t AS VARCHAR), chr(10) '
-                          f'ORDER BY CAST(t AS VARCHAR)), \'\')) FROM "{t}" t').fetchone()
+        row = con.execute(f'SELECT {_ROWS} FROM "{t}" t').fetchone()
         parts.append((t, *row))
     return digest(parts)
 
@@ -71,7 +77,6 @@ def _tables(con) -> dict[str, set[str]]:
     return out
 
 
-_ROWS = "sha256(string_agg(CAST(t AS VARCHAR), chr(10) ORDER BY CAST(t AS VARCHAR)))"
 _GROUP = ("school_year", "group_kind", "group_label")
 
 
@@ -104,8 +109,8 @@ def district_fingerprints(con, school_year: str) -> dict[str, str]:
                   "WHERE school_year <= $y")
         add("membership",
             f"WITH g AS ({groups}), m AS (SELECT school_year, group_kind, group_label, "
-            "sha256(string_agg(pseudonym, ',' ORDER BY pseudonym)) AS h FROM g GROUP BY ALL) "
-            "SELECT g.pseudonym, sha256(string_agg(m.h, ',' ORDER BY m.school_year, m.group_kind, m.group_label)) "
+            "sum(hash(pseudonym)::HUGEINT) AS h FROM g GROUP BY ALL) "
+            "SELECT g.pseudonym, sum(hash(m.school_year, m.group_kind, m.group_label, m.h)::HUGEINT) "
             "FROM g JOIN m USING (school_year, group_kind, group_label) GROUP BY g.pseudonym")
         for table, columns in sorted(tables.items()):
             if "pseudonym" in columns or not {"group_kind", "group_label"} <= columns:
@@ -114,7 +119,7 @@ def district_fingerprints(con, school_year: str) -> dict[str, str]:
             add(table,
                 f"WITH g AS ({groups}), h AS (SELECT {', '.join(keys)}, {_ROWS} AS h FROM \"{table}\" t "
                 f"WHERE {upto(columns)} GROUP BY ALL) "
-                f"SELECT g.pseudonym, sha256(string_agg(h.h, ',' ORDER BY {', '.join('h.' + k for k in keys)})) "
+                f"SELECT g.pseudonym, sum(hash({', '.join('h.' + k for k in keys)}, h.h)::HUGEINT) "
                 f"FROM g JOIN h USING ({', '.join(keys)}) GROUP BY g.pseudonym")
     return {d: digest(sorted(p)) for d, p in parts.items()}
 
@@ -157,3 +162,27 @@ class Manifest:
         data = {"format": _FORMAT, "reports": dict(sorted(self.reports.items()))}
         private_folder(self.path.parent)
         write_atomic(self.path, json.dumps(data, indent=1).encode("utf-8"), private=True)
+
+
+def move_legacy_records(paths: Paths, out_dir: Path) -> Path:
+    """Earlier versions kept the manifest and the executed notebooks beside the reports: move them to their
+    owner-only places (so nothing is re-rendered for it); returns the manifest's path."""
+    target = render_manifest(paths, out_dir)
+    old = Path(out_dir) / LEGACY_NAME
+    if old.is_file():
+        if not target.exists():
+            private_folder(target.parent)
+            write_atomic(target, old.read_bytes(), private=True)
+        old.unlink()
+    old_records = Path(out_dir) / EXECUTED_FOLDER
+    if old_records.is_dir():
+        records = private_folder(executed_folder(paths, out_dir))
+        for record in old_records.glob("*.ipynb"):
+            if not (records / record.name).exists():
+                record.replace(records / record.name)
+                lock_down(records / record.name)
+            else:
+                record.unlink()
+        if not any(old_records.iterdir()):
+            old_records.rmdir()
+    return target

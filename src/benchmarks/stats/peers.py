@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.registry.groups import STORED_GROUPS, group_codes
-from benchmarks.registry.metrics import METRIC_BY_NAME, METRICS
+from benchmarks.registry.metrics import METRICS
 from benchmarks.stats.loo import leave_one_out
 
 
