@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo demo-all test bench lab data clean real-illinois real-truth intake-scale
+.PHONY: help install demo demo-all test bench lab data clean real-illinois real-truth intake-scale nation
 
 help:  ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -60,3 +60,10 @@ clean:  ## Remove generated warehouse, quarantine and reports (keeps .venv)
 
 intake-scale: $(STAMP)  ## Rows per second and peak memory of validate and ingest on a generated 500,000-row file
 	$(BIN)/benchmarks intake-timing --rows 500000
+
+NATION := build/nation
+nation: $(STAMP)  ## A fictional nation (13,000 districts in 50 states) generated, ingested and rendered end to end, into build/nation
+	rm -rf $(NATION) $(NATION).key && mkdir -p $(NATION)
+	$(BIN)/benchmarks demo-data --nation 50 --out $(NATION)/submissions
+	BENCHMARKS_KEY_FILE=$(NATION).key $(BIN)/benchmarks --root $(NATION) ingest $(NATION)/submissions/*.csv
+	BENCHMARKS_KEY_FILE=$(NATION).key $(BIN)/benchmarks --root $(NATION) render

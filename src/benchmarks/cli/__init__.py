@@ -17,6 +17,7 @@ from benchmarks.cli.plain import not_on_record as _not_on_record
 from benchmarks.cli.plain import school_year_option as _school_year_option
 from benchmarks.cli.plain import told_plainly as _told_plainly
 from benchmarks.cli.plain import writable as _writable
+from benchmarks.cli.timing import COMMANDS as _TIMING
 from benchmarks.cli.workbench import COMMANDS as _WORKBENCH
 from benchmarks.config import DEFAULT_MIN_PEERS, paths
 
@@ -37,12 +38,27 @@ def main(ctx: click.Context, root: Path | None) -> None:
 
 @main.command("demo-data")
 @click.option("--seed", type=int, default=None, help="Random seed (default: the demo's fixed seed).")
+@click.option("--nation", "states", type=click.IntRange(1, 50), default=None, metavar="STATES",
+              help="A fictional nation of this many demo states instead of the Prairie State (50: national scale).")
+@click.option("--districts", type=int, default=None, help="Districts in the nation, over all its states "
+              "(default: 13,000, about as many as the United States has).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write the files here (default: data/demo/; required with --nation, so the demo stays the demo).")
 @click.pass_obj
-def demo_data(p, seed: int | None) -> None:
-    """Regenerate the demo submission files in data/demo/."""
-    from benchmarks.intake.demo import DEMO_SEED, write_demo
+def demo_data(p, seed: int | None, states: int | None, districts: int | None, out: Path | None) -> None:
+    """Regenerate the demo submission files in data/demo/, or write a demo nation's."""
+    from benchmarks.intake.demo import DEMO_SEED, NATION_DISTRICTS, generate_nation, write_demo
 
-    for path in write_demo(p.demo, seed if seed is not None else DEMO_SEED):
+    seed = seed if seed is not None else DEMO_SEED
+    frame = None
+    if states is not None or districts is not None:
+        if out is None:
+            raise click.UsageError("--nation writes a nation's files: name their folder with --out FOLDER.")
+        try:
+            frame = generate_nation(seed, states or 50, districts or NATION_DISTRICTS)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+    for path in write_demo(out or p.demo, seed, frame):
         click.echo(path)
 
 
@@ -177,22 +193,6 @@ def rebuild(p, min_peers: int | None) -> None:
     click.echo("\n".join(result.lines()))
 
 
-@main.command("intake-timing")
-@click.option("--naive-sample", type=int, default=100, show_default=True,
-              help="Rows validated one at a time to estimate the naive way.")
-@click.option("--rows", type=click.IntRange(min=1), help="Instead, a generated file of this many rows (50 states).")
-@click.option("--previous", is_flag=True, help="With --rows: also the way before chunks (far more memory).")
-@click.pass_obj
-def intake_timing(p, naive_sample: int, rows: int | None, previous: bool) -> None:
-    """Time validating and ingesting the demo state against row by row, or (--rows) a large file's rate and memory."""
-    from benchmarks.timing.intake import measure_intake
-    from benchmarks.timing.scale import measure_scale
-
-    if rows:
-        return measure_scale(rows, previous=previous, echo=click.echo) and None
-    click.echo("\n".join(measure_intake(p, naive_sample=naive_sample).lines()))
-
-
 @main.command()
 @click.option("--year", "school_year", default=None, callback=_school_year_option,
               help="School year, e.g. 2025-26 (default: the latest).")
@@ -213,19 +213,6 @@ def render(p, school_year: str | None, county: str | None, workers: int | None, 
         _finish(result)
     except KeyboardInterrupt:
         sys.exit(130)
-
-
-@main.command()
-@click.option("--sample", type=click.IntRange(min=1), default=50, show_default=True,
-              help="Demo districts rendered each way.")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Workers of the batch renderer (default: one per core).")
-@click.pass_obj
-def bench(p, sample: int, workers: int | None) -> None:
-    """Time the naive papermill + nbconvert loop and the papermill API loop against the batch renderer."""
-    from benchmarks.timing.render import run_benchmark
-
-    run_benchmark(p, sample=sample, workers=workers, echo=click.echo)
 
 
 @main.command()
@@ -267,17 +254,6 @@ def report(p, district: str, custom_peers: tuple[str, ...], school_year: str, mi
     with _told_plainly(ValueError, LookupError):
         click.echo(render_district(p, district=district, custom_peers=list(custom_peers), school_year=school_year,
                                    min_peers=min_peers))
-
-
-@main.command("bench-stats")
-@click.option("--national", "national", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="ESH-format national district CSV (default: a synthetic 13,000-district frame).")
-@click.pass_obj
-def bench_stats(p, national: Path | None) -> None:
-    """Time computing every statistics table for the demo state and a national dataset."""
-    from benchmarks.timing.stats import bench_stats as run
-
-    run(p, national=national, echo=click.echo)
 
 
 @main.command()
@@ -356,5 +332,5 @@ def template(p, prefill: bool, school_year: str | None, state: str | None, out: 
 
 
 main.add_command(_roundtable)
-for _command in _WORKBENCH:
+for _command in (*_TIMING, *_WORKBENCH):
     main.add_command(_command)

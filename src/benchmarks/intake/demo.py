@@ -1,4 +1,5 @@
-"""Fictional demo data: a deterministic "Prairie State" shaped like Illinois, written as yearly submission files."""
+"""Fictional demo data: a deterministic "Prairie State" shaped like Illinois, written as yearly submission files;
+and a nation of such states (fictional districts under the 50 states' postal codes) for runs at national scale."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.registry.metrics import FIELDS
+from benchmarks.registry.metrics import FIELDS, STATES
 
 DEMO_STATE = "PS"
 DEMO_SEED = 2026
@@ -25,6 +26,14 @@ METRO_SIZE = 140
 #: Small counties that must exist: the privacy rules are tested on them.
 _FIXED_SIZES = (METRO_SIZE, 9, 1, 2, 3, 4, 5)
 _MAX_OTHER_COUNTY = 48
+#: The national set: about as many districts as the United States has, in 50 states of skewed sizes (like
+#: the real ones); the smallest still holds the demo's small counties and enough peers for every group.
+NATION_DISTRICTS = 13_000
+NATION_STATES = 50
+_MIN_STATE = 100
+_MAX_STATE = 2_500  # its counties still get distinct invented names
+#: DC and the territories take part in E-rate, but the nation's 50 are the states.
+_NOT_STATES = ("AS", "DC", "GU", "MP", "PR", "VI", DEMO_STATE)
 
 # Invented name parts. Tuples, never sets, so the draws do not depend on hash ordering.
 _COUNTY_STEMS = ("Bram", "Cald", "Corv", "Dunn", "Elk", "Fenn", "Garr", "Hazel", "Ivel", "Jen", "Kell",
@@ -58,26 +67,32 @@ _ERATE_P = (0.05, 0.15, 0.2, 0.2, 0.2, 0.12, 0.08)
 _MONEY = ("device_spend_usd", "internet_monthly_cost_usd")
 
 
-def _county_sizes(rng: np.random.Generator) -> np.ndarray:
-    """Districts per county: the fixed anchors plus a right-skewed rest, summing to N_DISTRICTS."""
-    n_rest = N_COUNTIES - len(_FIXED_SIZES)
-    rest = np.clip(np.rint(rng.lognormal(np.log(5.5), 0.8, n_rest)), 1, _MAX_OTHER_COUNTY).astype(int)
+def _county_sizes(rng: np.random.Generator, districts: int = N_DISTRICTS, counties: int = N_COUNTIES) -> np.ndarray:
+    """Districts per county: the fixed anchors (the metro county first, scaled to the state) plus a
+    right-skewed rest, summing to `districts`."""
+    fixed = (max(10, round(districts * METRO_SIZE / N_DISTRICTS)), *_FIXED_SIZES[1:])
+    n_rest = counties - len(fixed)
+    cap = min(_MAX_OTHER_COUNTY, fixed[0] - 1)  # the metro county stays the biggest, even in a small state
+    rest = np.clip(np.rint(rng.lognormal(np.log(5.5), 0.8, n_rest)), 1, cap).astype(int)
     rest[rest == 9] = np.where(rng.random(int((rest == 9).sum())) < 0.5, 8, 10)  # 9 is DEMO_COUNTY's alone
-    target = N_DISTRICTS - sum(_FIXED_SIZES)
+    target = districts - sum(fixed)
     while (gap := target - int(rest.sum())) != 0:
         # Nudge in proportion to size so the small counties keep their shape.
         i = int(rng.choice(n_rest, p=rest / rest.sum()))
-        new = rest[i] + (1 if gap > 0 else -1)
-        if 1 <= new <= _MAX_OTHER_COUNTY and new != 9:
+        step = 1 if gap > 0 else -1
+        new = rest[i] + step
+        if new == 9 and not np.isin(rest + step, np.r_[1:9, 10:cap + 1]).any():
+            new += step  # a small state's counties can all stall at 8: only then step over 9
+        if 1 <= new <= cap and new != 9:
             rest[i] = new
-    return np.concatenate([np.array(_FIXED_SIZES), rest])
+    return np.concatenate([np.array(fixed), rest])
 
 
-def _county_names(rng: np.random.Generator) -> list[str]:
+def _county_names(rng: np.random.Generator, counties: int = N_COUNTIES) -> list[str]:
     # Drop a doubled joining letter ("Kell" + "ley" -> "Kelley", not "Kellley").
     pool = [f"{s}{e[1:] if s[-1] == e[0] else e} County" for s in _COUNTY_STEMS for e in _COUNTY_ENDS]
     pool = [p for p in pool if p != DEMO_COUNTY]
-    picked = [pool[i] for i in rng.choice(len(pool), N_COUNTIES - 1, replace=False)]
+    picked = [pool[i] for i in rng.choice(len(pool), counties - 1, replace=False)]
     return [picked[0], DEMO_COUNTY] + picked[1:]  # position 1 is the 9-district county
 
 
@@ -124,14 +139,21 @@ def _snap(mbps: np.ndarray) -> np.ndarray:
     return _TIERS[idx]
 
 
-def generate(seed: int = DEMO_SEED) -> pd.DataFrame:
-    """One row per district per school year, columns in template order, values as a district types them."""
+def generate(seed: int = DEMO_SEED, state: str = DEMO_STATE, districts: int = N_DISTRICTS) -> pd.DataFrame:
+    """One row per district per school year, columns in template order, values as a district types them.
+
+    The defaults are the demo's Prairie State; another `districts` scales its counties (about 8.5 districts
+    each, the metro county a sixth of the state) and keeps its small anchor counties."""
+    if not _MIN_STATE <= districts <= _MAX_STATE:
+        raise ValueError(f"a demo state has {_MIN_STATE} to {_MAX_STATE} districts, not {districts}")
     rng = np.random.default_rng(seed)
-    sizes = _county_sizes(rng)
-    counties = np.repeat(np.array(_county_names(rng), dtype=object), sizes)
+    n_counties = N_COUNTIES if districts == N_DISTRICTS else round(districts * N_COUNTIES / N_DISTRICTS)
+    sizes = _county_sizes(rng, districts, n_counties)
+    counties = np.repeat(np.array(_county_names(rng, n_counties), dtype=object), sizes)
     n = int(sizes.sum())
     size_of = np.repeat(sizes, sizes)
-    tier = np.select([size_of == METRO_SIZE, size_of >= 20, size_of >= 8], [3, 2, 1], 0)
+    metro = np.repeat(np.arange(len(sizes)) == 0, sizes)
+    tier = np.select([metro, size_of >= 20, size_of >= 8], [3, 2, 1], 0)
 
     # Enrollment: a lognormal sample (quartiles ~400/1,100/3,000) handed out by rank of a propensity
     # that favours metro and collar counties, so the marginal shape stays exact while size follows place.
@@ -194,7 +216,7 @@ def generate(seed: int = DEMO_SEED) -> pd.DataFrame:
         fte = np.maximum(0.1, np.round(dev / 1000 * staff * np.exp(rng.normal(0, 0.05, n)), 1))
         years.append({
             "school_year": np.full(n, year, dtype=object), "district_id": ids, "district_name": names,
-            "state": np.full(n, DEMO_STATE, dtype=object), "county": counties, "locale": locale,
+            "state": np.full(n, state, dtype=object), "county": counties, "locale": locale,
             "enrollment": e, "classrooms": rooms, "student_devices": dev, "devices_replaced": rep,
             "device_spend_usd": np.round(rep * unit, 2), "bandwidth_mbps": bw,
             "internet_monthly_cost_usd": np.round(per_mbps * bw, 2), "erate_discount": discount,
@@ -213,6 +235,31 @@ def generate(seed: int = DEMO_SEED) -> pd.DataFrame:
             frame[f.name] = frame[f.name].astype(str)
     frame = frame.sort_values(["school_year", "district_id"], kind="stable", ignore_index=True)
     return frame[[f.name for f in FIELDS]]
+
+
+def generate_nation(seed: int = DEMO_SEED, states: int = NATION_STATES,
+                    districts: int = NATION_DISTRICTS) -> pd.DataFrame:
+    """`states` demo states (each the generator with a seed of its own) of skewed sizes summing to `districts`,
+    under the real states' postal codes; district ids unique across the nation, still in the demo's 99 range."""
+    codes = [s for s in STATES if s not in _NOT_STATES]
+    if not 1 <= states <= len(codes) or not states * _MIN_STATE <= districts <= min(states * _MAX_STATE, 100_000):
+        raise ValueError(f"a demo nation has 1 to {len(codes)} states of {_MIN_STATE} to {_MAX_STATE} districts "
+                         f"each, at most 100,000 districts in all; not {districts} districts in {states} states")
+    rng = np.random.default_rng([seed, 2])
+    share = rng.lognormal(0, 0.8, states)
+    sizes = np.clip(np.rint(share / share.sum() * districts), _MIN_STATE, _MAX_STATE).astype(int)
+    while (gap := districts - int(sizes.sum())) != 0:  # the largest state that has room takes the rest
+        room = np.flatnonzero(sizes < _MAX_STATE if gap > 0 else sizes > _MIN_STATE)
+        i = int(room[np.argmax(sizes[room])])
+        sizes[i] += int(np.clip(gap, _MIN_STATE - sizes[i], _MAX_STATE - sizes[i]))
+    ids = iter(f"99{v:05d}" for v in rng.choice(100_000, districts, replace=False))
+    parts = []
+    for i, (code, size) in enumerate(zip(codes[:states], sizes)):
+        state = generate(seed * 1000 + i + 1, code, int(size))
+        own = {old: next(ids) for old in dict.fromkeys(state["district_id"])}
+        parts.append(state.assign(district_id=state["district_id"].map(own)))
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.sort_values(["school_year", "state", "district_id"], kind="stable", ignore_index=True)
 
 
 def _cell(name: str, dtype: str, value) -> str:
@@ -237,11 +284,12 @@ def _csv_bytes(rows: pd.DataFrame) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def write_demo(folder: Path, seed: int = DEMO_SEED) -> list[Path]:
-    """Write submissions_<year>.csv for each school year, atomically; returns the paths in year order."""
+def write_demo(folder: Path, seed: int = DEMO_SEED, frame: pd.DataFrame | None = None) -> list[Path]:
+    """Write submissions_<year>.csv for each school year, atomically; returns the paths in year order.
+    frame: the rows to write (e.g. generate_nation()); the demo state by default."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    frame = generate(seed)
+    frame = generate(seed) if frame is None else frame
     written = []
     for year in SCHOOL_YEARS:
         target = folder / f"submissions_{year}.csv"

@@ -11,7 +11,7 @@ import pandas as pd
 
 from benchmarks.config import DEFAULT_MIN_PEERS, Paths
 from benchmarks.intake.archive import sha256
-from benchmarks.intake.demo import generate
+from benchmarks.intake.demo import NATION_DISTRICTS, NATION_STATES, generate_nation
 from benchmarks.intake.validate import check_file
 from benchmarks.pipeline.derive import (
     current_rows,
@@ -21,10 +21,6 @@ from benchmarks.pipeline.derive import (
 from benchmarks.privacy.keys import DEMO_KEY, pseudonym
 from benchmarks.registry.groups import PEER_GROUPS, STORED_GROUPS, size_band
 from benchmarks.registry.metrics import METRICS
-
-#: States in the synthetic national frame: 15 demo-shaped states of 860 districts = 12,900 districts.
-SYNTHETIC_STATES = 15
-
 
 def demo_frames(paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame]:
     """district_metrics and the submissions behind it for the committed demo state, as ingest builds them."""
@@ -36,15 +32,9 @@ def demo_frames(paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame]:
     return district_metrics_frame(current), current
 
 
-def synthetic_national(states: int = SYNTHETIC_STATES) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A national-sized frame: the demo generator run once per state with its own seed, three years each."""
-    parts = []
-    for i in range(states):
-        f = generate(seed=1000 + i)
-        f["state"] = f"S{i:02d}"
-        f["district_id"] = f"{i:02d}" + f["district_id"]
-        parts.append(f)
-    current = pd.concat(parts, ignore_index=True)
+def synthetic_national() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The demo nation (intake.demo.generate_nation: 13,000 districts in 50 states, three years each)."""
+    current = generate_nation()
     current["pseudonym"] = "P" + current["district_id"]
     return district_metrics_frame(current), current
 
@@ -108,7 +98,7 @@ def bench_stats(paths: Paths, national: Path | None = None, echo=print) -> dict[
         cases.append((f"national file {Path(national).name} (rows the publisher kept)", esh_frame(Path(national)),
                       None))
     else:
-        cases.append(("synthetic national (15 states x 860 districts)", *synthetic_national()))
+        cases.append((f"demo nation ({NATION_STATES} states, {NATION_DISTRICTS:,} districts)", *synthetic_national()))
     for label, dm, current in cases:
         districts = dm["pseudonym"].nunique()
         seconds = time_tables(dm, current)
