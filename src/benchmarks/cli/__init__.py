@@ -47,7 +47,7 @@ def main(ctx: click.Context, root: Path | None) -> None:
 @click.pass_obj
 def demo_data(p, seed: int | None, states: int | None, districts: int | None, out: Path | None) -> None:
     """Regenerate the demo submission files in data/demo/, or write a demo nation's."""
-    from benchmarks.intake.demo import DEMO_SEED, NATION_DISTRICTS, generate_nation, write_demo
+    from benchmarks.intake.demo import DEMO_SEED, NATION_DISTRICTS, NATION_STATES, generate_nation, write_demo
 
     seed = seed if seed is not None else DEMO_SEED
     frame = None
@@ -55,7 +55,7 @@ def demo_data(p, seed: int | None, states: int | None, districts: int | None, ou
         if out is None:
             raise click.UsageError("--nation writes a nation's files: name their folder with --out FOLDER.")
         try:
-            frame = generate_nation(seed, states or 50, districts or NATION_DISTRICTS)
+            frame = generate_nation(seed, states or NATION_STATES, districts or NATION_DISTRICTS)
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
     for path in write_demo(out or p.demo, seed, frame):

@@ -147,7 +147,7 @@ def generate(seed: int = DEMO_SEED, state: str = DEMO_STATE, districts: int = N_
     if not _MIN_STATE <= districts <= _MAX_STATE:
         raise ValueError(f"a demo state has {_MIN_STATE} to {_MAX_STATE} districts, not {districts}")
     rng = np.random.default_rng(seed)
-    n_counties = N_COUNTIES if districts == N_DISTRICTS else round(districts * N_COUNTIES / N_DISTRICTS)
+    n_counties = round(districts * N_COUNTIES / N_DISTRICTS)
     sizes = _county_sizes(rng, districts, n_counties)
     counties = np.repeat(np.array(_county_names(rng, n_counties), dtype=object), sizes)
     n = int(sizes.sum())
