@@ -1,7 +1,7 @@
 """Ordinary mistakes through the commands, as an analyst makes them: no data yet, a year the warehouse lacks, a
 custom list too short, a county or district written the way people write them. Each ends in one plain line
-naming what was wrong and what there is, exit status 1, never a traceback; the kernel's TCP warning does not
-reach the terminal."""
+naming what was wrong and what there is, exit status 1, never a traceback; a page on request prints nothing on
+stderr, and the reference path's kernel drops only its TCP warning."""
 
 from __future__ import annotations
 
@@ -157,7 +157,8 @@ def test_the_kernel_filter_drops_the_tcp_warning_only():
 
 
 def test_a_report_on_request_prints_no_kernel_warning(kane):
-    """`benchmarks report` starts a Jupyter kernel: its stderr carries no TCP warning (nor anything else)."""
+    """`benchmarks report` renders in a worker of its own: its stderr carries no kernel's TCP warning (nor anything
+    else)."""
     env = {**os.environ, **DEMO_ENV, "PYTHONPATH": os.pathsep.join([str(REPO.root / "src"), os.environ.get(
         "PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, "-m", "benchmarks.cli", "--root", str(kane.root), "report",

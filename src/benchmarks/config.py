@@ -153,10 +153,11 @@ def district_stem(name: str, pseudonym: str, custom: bool = False) -> str:
     return f"{name}_{pseudonym}" + ("_custom" if custom else "")
 
 
-def county_stem(name: str, county: str) -> str:
+def county_stem(name: str, county: str, state: str = "") -> str:
     """A county's page, shared by its members: roundtable_kestrel-county (the county's name in lower case, words
-    joined by hyphens, so it is a file name on every system)."""
-    return f"{name}_" + "-".join(re.findall(r"[a-z0-9]+", county.lower()))
+    joined by hyphens, so it is a file name on every system), roundtable_washington-county-or with the state's
+    code where counties of several states share the name."""
+    return f"{name}_" + "-".join(re.findall(r"[a-z0-9]+", f"{county} {state}".lower()))
 
 
 def owner_of(stem: str) -> str | None:

@@ -36,13 +36,14 @@ def with_unit(m: Metric, number: str) -> str:
     return f"{number} {m.unit}".strip()
 
 
-def _missing(x) -> bool:
+def missing(x) -> bool:
+    """No figure to show: None, NaN or infinite."""
     return x is None or not np.isfinite(x)
 
 
 def figure_text(m: Metric, x) -> str:
     """A figure as every output shows it, e.g. "1.13 devices", "25.3%", "$315", "$1.84/Mbps"."""
-    if _missing(x):
+    if missing(x):
         return "–"
     return with_unit(m, f"{display_value(m, x):,.{decimals(m)}f}")
 
@@ -82,7 +83,7 @@ def _signed(number: str, change: float) -> str:
 
 def change_text(m: Metric, change: float) -> str:
     """A change already in display units, as shown: "+0.04 devices", "−$0.39/Mbps", "+20.7 points"."""
-    if _missing(change):
+    if missing(change):
         return "–"
     if m.unit == "%":
         number = f"{abs(change):,.{decimals(m)}f}"
@@ -92,7 +93,7 @@ def change_text(m: Metric, change: float) -> str:
 
 def rough_dollars(x: float) -> str:
     """An estimate in dollars to two significant figures, as a rough cost is said: "$240,000", "$5,400"."""
-    if _missing(x):
+    if missing(x):
         return "–"
     return f"${float(f'{x:.2g}'):,.0f}"
 
@@ -100,7 +101,7 @@ def rough_dollars(x: float) -> str:
 def total_dollars(x: float) -> str:
     """A published total in dollars, to three significant figures: "$1.66 million", "$224,000", "$29,600"; a
     round total is as much as a meeting needs, and a member subtracting its own spend learns no exact sum."""
-    if _missing(x):
+    if missing(x):
         return "–"
     if abs(x) >= 1e6:
         return f"${float(f'{x / 1e6:.3g}'):,g} million"
@@ -124,6 +125,6 @@ def share_points(share: float) -> float:
 
 def points_text(change: float) -> str:
     """A change of a share in whole points: "+7 points", "−1 point", "0 points"."""
-    if _missing(change):
+    if missing(change):
         return "–"
     return _signed(f"{abs(change):.0f} point" + ("" if abs(change) == 1 else "s"), change)

@@ -4,9 +4,9 @@ Each attack is shown failing with its guard and succeeding with the guard switch
 to bite. The round-table project (conftest.round_table_project): the reader n=1, eleven neighbours in its
 county (n=2..12), ten districts in the next county (n=20..29), n=40..43 submitted only the year before.
 
-With the differencing guard off, the first of the six pages comes from the command's kernel; the other five
+With the differencing guard off, the first of the six pages comes from the command's worker; the other five
 are built in this process by the notebook's cells (the command still checks and records each list), once the
-first page built that way is seen to show the kernel's medians.
+first page built that way is seen to show the worker's medians.
 """
 
 from __future__ import annotations
@@ -95,9 +95,9 @@ def _page_here(p, pseudonym: str, group: int) -> str:
     return notebook_page("district_report.ipynb", "load_district_report", district, rep=rep)
 
 
-def _render_here(kind, paths, out_dir, stem, parameters, title, engine=None):
-    """on_request.render_one for a custom report, without a kernel: the command still finds the district and
-    checks and records the list (admit); only the page is built here, from the group's number as the kernel is."""
+def _render_here(kind, paths, out_dir, stem, parameters, title):
+    """on_request.render_on_request for a custom report, in this process: the command still finds the district and
+    checks and records the list (admit); only the page is built here, from the group's number as the worker is."""
     from benchmarks.config import page
     from benchmarks.files import write_atomic
     from benchmarks.reports import district
@@ -112,14 +112,14 @@ def _render_here(kind, paths, out_dir, stem, parameters, title, engine=None):
 
 def _six_lists_attack(p, ps, monkeypatch=None):
     """Render the six lists; returns the outputs and the recovered figures that are exact. With monkeypatch, the
-    first page comes from the command's kernel and the other five are built in this process, once the first
-    one built here is seen to show the kernel's medians."""
+    first page comes from the command's worker and the other five are built in this process, once the first
+    one built here is seen to show the worker's medians."""
     outputs, medians = [], {}
     for left_out in NEIGHBOURS:
         if monkeypatch is not None and medians:
             [(first, shown)] = medians.items()
             assert shown and _custom_medians(_page_here(p, ps[1], 1)) == shown, first
-            monkeypatch.setattr(on_request, "render_one", _render_here)
+            monkeypatch.setattr(on_request, "render_on_request", _render_here)
             monkeypatch = None
         code, output = _report(p, [_id(n) for n in NEIGHBOURS if n != left_out])
         outputs.append((code, output))
@@ -146,7 +146,7 @@ def test_six_lists_each_leaving_out_one_neighbour(tmp_path):
 def test_six_lists_succeed_without_the_differencing_guard(tmp_path, monkeypatch):
     monkeypatch.setattr(custom_groups, "check_no_differencing", lambda *a, **k: None)
     p, ps = round_table_project(tmp_path / "project")
-    outputs, exact = _six_lists_attack(p, ps, monkeypatch)  # five of the six pages built without a kernel
+    outputs, exact = _six_lists_attack(p, ps, monkeypatch)  # five of the six pages built in this process
     assert [code for code, _ in outputs] == [0] * 6
     print(f"\nguard off: six lists recovered {len(exact)} exact neighbour figures")
     assert exact, "differencing the six medians recovers a neighbour's figure"

@@ -5,18 +5,20 @@ at once, halving an interval each time, and watches where the page's words about
 those words came from a rank among the others' exact values, every change was a neighbour's figure; now the
 words follow from the shown figures only, so every change sits at a figure the page already prints.
 
-The guard switched off: an IPython startup file (the kernel honours $IPYTHONDIR) puts back the old words, a
-rank among the county's exact values, and the same bisection then recovers the neighbours' figures.
+The guard switched off: code the command's worker process runs as it starts (a sitecustomize module on its
+PYTHONPATH) puts back the old words, a rank among the county's exact values, and the same bisection then
+recovers the neighbours' figures.
 
 The pages between the first and the last are built here, by the notebook's own cells (conftest.notebook_page),
-as a kernel would build them; the last interval of every metric is then asked through the command itself (with
-the startup file, when the guard is off): the command's page says what the bisection found on each side of it,
+as the command's worker builds them; the last interval of every metric is then asked through the command itself
+(with the guard-off code, when the guard is off): the command's page says what the bisection found on each side of it,
 so the change the attack chased is the command's.
 """
 
 from __future__ import annotations
 
 import html
+import os
 import re
 import textwrap
 
@@ -84,7 +86,7 @@ def _args(plan: dict[str, float]) -> list[str]:
 
 
 def _ask_command(project, me: str):
-    """Ask through `benchmarks initiative` (a Jupyter kernel per page): what its page says."""
+    """Ask through `benchmarks initiative` (a worker process per page): what its page says."""
     runner = CliRunner()
 
     def ask(plan: dict[str, float]) -> dict[str, str]:
@@ -183,21 +185,20 @@ def test_bisecting_planned_values_finds_only_the_shown_figures(demo_project, vic
 def test_the_same_bisection_recovers_neighbours_figures_with_the_guard_off(demo_project, victim_county,
                                                                             tmp_path, monkeypatch):
     me, others = victim_county
-    startup = tmp_path / "ipython" / "profile_default" / "startup"
-    startup.mkdir(parents=True)
-    (startup / "00-guard-off.py").write_text(textwrap.dedent(GUARD_OFF))
-    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    # the command's worker process runs the guard-off code as it starts (Python imports sitecustomize)
+    (tmp_path / "sitecustomize.py").write_text(textwrap.dedent(GUARD_OFF))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
     monkeypatch.setenv("ATTACK_WAREHOUSE", str(demo_project.warehouse))
     monkeypatch.setenv("ATTACK_YEAR", YEAR)
     monkeypatch.setenv("ATTACK_DISTRICT", me)
     shown = _shown(demo_project, me)
-    # the same words in this process: the startup file's code run here (undone after the test)
+    # the same words in this process: the guard-off code run here (undone after the test)
     monkeypatch.setattr(initiative, "standing_of", initiative.standing_of)
     exec(textwrap.dedent(GUARD_OFF), {})
     assert initiative.standing_of.__name__ == "_exact_rank"
     here = _ask_here(demo_project, me)
     boundaries, lo, hi, at_lo = _bisect(demo_project, me, here)
-    _command_confirms(demo_project, me, boundaries, lo, hi, at_lo, here)  # a kernel with the startup file
+    _command_confirms(demo_project, me, boundaries, lo, hi, at_lo, here)  # a worker with the guard-off code
     learned = _learned(boundaries, others, shown)
     print(f"\nguard off: {len(boundaries)} metrics bisected over {STEPS + 2} pages, {len(learned)} neighbour figures "
           f"learned: {learned}")

@@ -87,3 +87,31 @@ def test_dask_workers_that_cannot_see_the_project_render_the_same_pages(demo_pro
     for t in remote.tasks:
         record = t.record.read_text()
         assert t.record.stat().st_mode & 0o077 == 0 and "benchmarks-report-" not in record and str(elsewhere) not in record
+
+
+def test_a_warm_worker_that_dies_under_a_dask_thread_is_dropped_and_closed(tmp_path, monkeypatch):
+    """The report it was rendering fails saying so, and the thread's next report starts a new worker rather than
+    finding the dead one (whose pipes are closed, not leaked)."""
+    import threading
+
+    from benchmarks.render import executors
+    from benchmarks.render.tasks import ReportTask
+    from benchmarks.render.worker import WarmWorker
+
+    notebook = tmp_path / "notebooks" / "district_report.ipynb"
+    notebook.parent.mkdir()
+    notebook.write_text("{}")
+    task = ReportTask("district", "district_Dx", str(notebook), str(tmp_path / "reports"), {}, "x", home=str(tmp_path))
+    render = WarmWorker.render
+
+    def dying(self, task):
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        return render(self, task)
+
+    monkeypatch.setattr(WarmWorker, "render", dying)
+    ident = threading.get_ident()
+    message = render_on_dask_worker(portable_task(task))
+    started = executors._DASK_WORKERS.pop(ident, None)
+    assert not message["ok"] and message["error"].startswith("WorkerDied"), message
+    assert started is None  # dropped: the next report on this thread starts a new worker

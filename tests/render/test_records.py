@@ -83,25 +83,25 @@ def test_executed_notebooks_are_the_analysts_and_hold_no_absolute_path(county_pa
 
 
 def test_a_report_rendered_on_request_keeps_a_record_without_absolute_paths_even_when_it_fails(project, tmp_path):
-    """render_one, as the on-request commands call it with the warehouse's absolute path: the notebook gets it
-    relative to the project home, and the record of a failed run (a traceback through the library) names no
-    folder above the project or the library."""
+    """render_on_request, as the on-request commands call it with the warehouse's absolute path: the notebook gets
+    it relative to the project home, the record of a failed run (a traceback through the library) names no folder
+    above the project or the library, and the error names the failing cell and where that record is."""
     from conftest import csv_text, row
-    from papermill.exceptions import PapermillExecutionError
-
     from benchmarks.config import executed_record, failed_record
+    from benchmarks.pipeline.faults import plain_fault
     from benchmarks.pipeline.ingest import ingest_files
     from benchmarks.privacy.keys import DEMO_KEY
-    from benchmarks.render.notebook import render_one
+    from benchmarks.render.on_request import render_on_request
+    from benchmarks.render.tasks import ReportFailed
 
     src = tmp_path / "a.csv"
     src.write_text(csv_text([row(n=i) for i in range(1, 8)]))
     ingest_files([src], project, DEMO_KEY)
     out = project.reports / YEAR
     parameters = {"warehouse": str(project.warehouse), "school_year": YEAR}
-    page = render_one("quality", project, out, f"data_quality_{YEAR}", parameters, "Data quality")
-    with pytest.raises(PapermillExecutionError):
-        render_one("district", project, out, "district_Dnobody", {**parameters, "district": "Dnobody"}, "x")
+    page = render_on_request("quality", project, out, f"data_quality_{YEAR}", parameters, "Data quality")
+    with pytest.raises(ReportFailed) as failure:
+        render_on_request("district", project, out, "district_Dnobody", {**parameters, "district": "Dnobody"}, "x")
     records = executed_folder(project, out)
     good = executed_record(records, f"data_quality_{YEAR}")
     failed = failed_record(executed_record(records, "district_Dnobody"))
@@ -115,3 +115,6 @@ def test_a_report_rendered_on_request_keeps_a_record_without_absolute_paths_even
         nb = nbformat.read(record, as_version=4)
         assert nb.metadata.papermill.parameters["warehouse"] == "data/processed/warehouse.duckdb"
     assert "LookupError" in failed.read_text(encoding="utf-8")
+    told = plain_fault(failure.value)  # the command says this one sentence, no traceback
+    assert re.fullmatch(rf"the report failed: cell In \[\d+\]: LookupError: .*Dnobody.*; the run, with its traceback, "
+                        rf"is kept in data/private/executed/{YEAR}/district_Dnobody\.failed\.ipynb", told), told

@@ -23,6 +23,13 @@ def test_a_payload_rebuilds_the_same_page(demo_project):
         for section in ("header_html", "scorecard_html", "areas_html", "peer_groups_html", "comparison_html",
                         "methods_html", "footer_html"):
             assert getattr(report, section)(again) == getattr(report, section)(rep), (rep.pseudonym, section)
+        # the history's rows of the report's year are its stats: sent once, and the same rows come back
+        sent = json.loads(to_payload(rep))
+        assert YEAR not in sent["history"]["values"][sent["history"]["columns"].index("school_year")]
+        kept = [c for c in rep.history.columns if c not in ("p25", "median", "p75")]
+        order = ["school_year", "metric", "group_kind", "group_label"]
+        assert again.history.sort_values(order).reset_index(drop=True).equals(
+            rep.history[kept].sort_values(order).reset_index(drop=True)), rep.pseudonym
 
 
 def test_a_payload_holds_no_plain_percentile_of_a_group(demo_project):

@@ -196,3 +196,36 @@ def test_no_combined_price_where_two_members_own_prices_dominate_it(kestrel):
     assert mbps[-2:].sum() <= 0.85 * mbps.sum() and bill[-2:].sum() <= 0.85 * bill.sum()  # each sum passes
     assert not roundtable.purchase(priced, "internet").shown
     assert "Their internet:" not in words(roundtable.header_html(priced))
+
+
+def test_a_county_is_a_states_county_where_several_states_share_its_name(project, tmp_path):
+    """Seven districts of Twin County, OR and four of Twin County, WA: together they would be enough for a page,
+    but each state's county is its own; only Oregon's gets one, named with its state, of its own members."""
+    from conftest import csv_text, row
+
+    from benchmarks.pipeline.ingest import ingest_files
+    from benchmarks.privacy.keys import DEMO_KEY
+    from benchmarks.render.batch import plan_tasks
+    from benchmarks.warehouse.queries import NotOnRecord
+
+    rows = ([row(n=n, state="OR", county="Twin County") for n in range(1, 8)]
+            + [row(n=n, state="WA", county="Twin County") for n in range(11, 15)]
+            + [row(n=n, state="WA", county="Other County") for n in range(21, 28)])
+    src = tmp_path / "two_states.csv"
+    src.write_text(csv_text(rows))
+    ingest_files([src], project, DEMO_KEY)
+    tasks, _ = plan_tasks(project, YEAR, tmp_path / "out")
+    tables = {t.stem: t.parameters for t in tasks if t.kind == "roundtable"}
+    assert {s: (p["county"], p["state"]) for s, p in tables.items()} == {
+        "roundtable_twin-county-or": ("Twin County", "OR"), "roundtable_other-county": ("Other County", "WA")}
+    with pytest.raises(NotOnRecord, match=r"Twin County is a county of OR, WA in 2025-26: give its state"):
+        load_roundtable(project.warehouse, YEAR, "twin county")
+    with pytest.raises(TooFewMembers):
+        load_roundtable(project.warehouse, YEAR, "Twin County", state="wa")
+    assert len(load_roundtable(project.warehouse, YEAR, "Twin County", state="OR").members) == 7
+    code, out = run_cli(project.root, "roundtable", "--county", "twin county")
+    assert code == 1 and "give its state, e.g. --state OR" in out
+    code, out = run_cli(project.root, "roundtable", "--county", "twin county", "--state", "or")
+    page = project.reports / YEAR / "roundtable_twin-county-or.html"
+    assert code == 0 and out.strip() == str(page), out
+    assert "Twin County, OR" in page.read_text()

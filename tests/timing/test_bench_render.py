@@ -62,6 +62,9 @@ def test_bench_command_prints_figures_and_the_speedup_last(tmp_path, monkeypatch
     for way in (r"naive \(papermill \+ nbconvert CLIs per district\)",
                 r"API loop \(papermill\.execute_notebook \+ HTMLExporter per district\)", r"batch \(2 local workers\)"):
         assert sum(bool(re.fullmatch(way + figures, line)) for line in lines) == 1, (way, lines)
+    on_request = [re.fullmatch(r"on request, benchmarks (\w+): [\d.]+ s per page, start-up included \(mean of 2\); "
+                               r"the naive CLIs take [\d.]+ s per page: [\d.]+x", line) for line in lines]
+    assert [m.group(1) for m in on_request if m] == ["report", "initiative"], lines
     projected = [line for line in lines if line.startswith("projected for the whole state (860 districts)")]
     assert [re.fullmatch(r".*\), (.+): [\d.]+ min", line).group(1) for line in projected] == ["naive", "API loop", "batch"]
     # the API loop renders the naive loop's pages: the same two files, the same HTML

@@ -30,6 +30,7 @@ def plain_fault(err: BaseException) -> str | None:
     """The one sentence for a fault the analyst can mend, or None for anything else (a bug: let it show)."""
     import duckdb
 
+    from benchmarks.render.tasks import ReportFailed
     from benchmarks.warehouse.store import _DAMAGE, WarehouseProblem, is_damage
 
     if isinstance(err, WarehouseProblem):
@@ -37,7 +38,7 @@ def plain_fault(err: BaseException) -> str | None:
     if getattr(err, "ename", None) and getattr(err, "evalue", None):  # a notebook's cell failed (papermill)
         if any(d in str(err.evalue).lower() for d in _DAMAGE):
             return _DAMAGED
-        return None
+        return str(err) if isinstance(err, ReportFailed) else None  # it names the cell and the kept record
     if isinstance(err, duckdb.Error):
         if is_damage(err):
             return _DAMAGED

@@ -41,6 +41,7 @@ from benchmarks.render.worker import DEFAULT_TIMEOUT
 from benchmarks.reports.board import load_board_summary
 from benchmarks.reports.export import board_stem, board_table, write_table
 from benchmarks.reports.kinds import INDEX_SECTIONS, REPORT_KINDS, ROUNDTABLE_SECTION, ReportKind
+from benchmarks.reports.roundtable.data import page_place
 from benchmarks.warehouse.queries import NotOnRecord, counties_named, data_snapshot, resolve_year
 from benchmarks.warehouse.store import connect
 
@@ -55,7 +56,7 @@ class Plan:
     paths: Paths
     year: str
     out_dir: Path
-    districts: pd.DataFrame  # every district of the year: pseudonym, county, district_name
+    districts: pd.DataFrame  # every district of the year: pseudonym, state, county, district_name
     con: object  # read-only warehouse connection, open while tasks are planned
     library: str = field(default_factory=library_fingerprint)
     _warehouse: str | None = None
@@ -113,16 +114,24 @@ class DistrictScope:
 
 
 class CountyScope:
-    """One page per county whose members may meet over it (Rules.may_meet), shared by those members."""
+    """One page per county whose members may meet over it (Rules.may_meet), shared by those members. A county is
+    a state's (counties of several states may share a name): its page is named with the state where they do."""
 
     def tasks(self, kind: ReportKind, plan: Plan) -> list[ReportTask]:
         rules = rules_of(plan.con)
-        counts = plan.districts.groupby("county").size()
-        return [plan.task(kind, county_stem(kind.file_name, county),
-                          {"warehouse": plan.warehouse, "school_year": plan.year, "county": county},
-                          f"{county} {kind.title.lower()} {plan.year}", f"{county} ({kind.title})",
-                          plan.warehouse_fingerprint())
-                for county, n in counts.items() if rules.may_meet(n)]
+        counts = plan.districts.groupby(["state", "county"]).size()
+        shared = counts.index.get_level_values("county").value_counts()
+        tasks = []
+        for (state, county), n in counts.items():
+            if not rules.may_meet(n):
+                continue
+            place, state_in_name = page_place(county, state, shared[county] > 1)
+            tasks.append(plan.task(kind, county_stem(kind.file_name, county, state_in_name),
+                                   {"warehouse": plan.warehouse, "school_year": plan.year, "county": county,
+                                    "state": state},
+                                   f"{place} {kind.title.lower()} {plan.year}", f"{place} ({kind.title})",
+                                   plan.warehouse_fingerprint()))
+        return tasks
 
 
 class OnRequestScope:

@@ -15,13 +15,13 @@ from benchmarks.warehouse.store import connect
 
 
 def select_districts(paths: Paths, school_year: str, county: str | None) -> pd.DataFrame:
-    """pseudonym, county, district_id and district_name of the districts to render (of one county, as a person
+    """pseudonym, state, county, district_id and district_name of the districts to render (of one county, as a person
     writes it, when given). Names and IDs come from the private crosswalk: they go only into each district's
     own page title and the analyst's delivery list."""
     with connect(paths.warehouse, read_only=True) as con:
         counties = None if county is None else counties_named(con, school_year, county)
         chosen = con.execute(
-            "SELECT d.pseudonym, d.county, d.source_sha256 FROM district_metrics d "
+            "SELECT d.pseudonym, d.state, d.county, d.source_sha256 FROM district_metrics d "
             "WHERE d.school_year = ? AND (? IS NULL OR list_contains(?, d.county)) "
             "ORDER BY d.county, d.pseudonym", [school_year, counties, counties]).df()
     named = crosswalk.names(paths.crosswalk, chosen) if len(chosen) else chosen.assign(district_id="", district_name="")

@@ -19,6 +19,7 @@ import benchmarks
 from benchmarks.config import failed_record
 from benchmarks.files import private_folder, write_atomic
 from benchmarks.render.tasks import Outcome, ReportTask
+from benchmarks.render.worker import WorkerDied
 
 #: Where the package's own notebooks are, on this machine.
 PACKAGE_NOTEBOOKS = Path(benchmarks.__file__).resolve().parent / "notebooks"
@@ -76,6 +77,8 @@ def render_here(sent: dict, render) -> dict:
         files = {"page": local.page, "record": local.record, "failed_record": failed_record(local.record)}
         result["files"] = {k: p.read_text(encoding="utf-8") for k, p in files.items() if p.is_file()}
         return result
+    except WorkerDied:
+        raise  # the renderer itself is gone: its owner replaces it (executors.render_on_dask_worker)
     except Exception as exc:  # noqa: BLE001 - a node's trouble is this report's failure, not the batch's
         return dataclasses.asdict(Outcome(task.stem, False, error=f"{type(exc).__name__}: {exc}"))
     finally:

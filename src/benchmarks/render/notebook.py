@@ -193,7 +193,9 @@ def render_one(kind: str, paths: Paths, out_dir: Path, stem: str, parameters: di
     """Execute one report notebook and write its HTML page atomically; returns the page's path. Its executed
     notebook goes to the owner-only data/private/executed/<year>/ (config.executed_folder), not beside the page.
 
-    The reference path: a fresh Jupyter kernel per report. Batches go through benchmarks.render.batch.
+    The reference path: a fresh Jupyter kernel per report, as JupyterLab runs the notebook; the tests compare the
+    warm workers' pages with it. Batches go through benchmarks.render.batch, a page on request through
+    benchmarks.render.on_request.
     """
     spec = REPORT_KINDS[kind]
     record = executed_record(executed_folder(paths, out_dir), stem)

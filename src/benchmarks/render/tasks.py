@@ -59,6 +59,17 @@ class Outcome:
         return f"{where}{self.error}"
 
 
+class ReportFailed(RuntimeError):
+    """A report rendered on request failed: the message names the cell and the error, and where the failed run is
+    kept with its traceback (when it got as far as running). ename and evalue as papermill's own error carries them,
+    so a damaged warehouse is still told as such (pipeline.faults.plain_fault)."""
+
+    def __init__(self, outcome: Outcome, kept: str = ""):
+        self.ename, self.evalue = "ReportFailed", outcome.error
+        where = f"; the run, with its traceback, is kept in {kept}" if kept else ""
+        super().__init__(f"the report failed: {outcome.describe()}{where}")
+
+
 def temp_files(task: ReportTask) -> list[Path]:
     """Temporary files a render of `task` leaves if it is killed mid-write (by write_atomic and execute)."""
     stem = glob.escape(task.stem)

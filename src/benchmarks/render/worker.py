@@ -109,6 +109,26 @@ class WarmWorker:
         self.proc.stdout.close()
 
 
+def render_alone(task: ReportTask, timeout: float = DEFAULT_TIMEOUT) -> Outcome:
+    """One report on request, in a warm worker started for it alone: no Jupyter kernel, the same page and record
+    as a batch writes. Ctrl-C stops the worker and the report at once."""
+    worker = WarmWorker(timeout, name="on-request")
+    try:
+        result = worker.render(task)
+    except BaseException:
+        worker.close(kill=True)
+        raise
+    worker.close()
+    return result
+
+
+def skip_iri_checker() -> None:
+    """Keep jsonschema from loading rfc3987_syntax, its checker of the "iri" format, in this process: that import
+    compiles some 35 Earley parsers (about 1 s of every start-up here, python-jsonschema/jsonschema#1428), and no
+    notebook schema uses the format. Only takes effect before jsonschema is first imported."""
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+
 def outcome(message: dict) -> Outcome:
     return Outcome(**{k: v for k, v in message.items() if k in Outcome.__dataclass_fields__})
 
@@ -241,6 +261,7 @@ def main(argv: list[str]) -> None:
     os.dup2(devnull, 0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     start = time.perf_counter()
+    skip_iri_checker()
     warm_up()
     try:
         proto_out.write(json.dumps({"ready": True, "pid": os.getpid(),

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from benchmarks.formats import display_value
+from benchmarks.formats import display_value, missing
 from benchmarks.registry.groups import PEER_GROUPS, STORED_GROUPS
 from benchmarks.registry.metrics import METRIC_BY_NAME
 from benchmarks.reports.panels import Panel, nice_ticks
@@ -88,17 +88,13 @@ def _value_axis(ax: Panel, which: str, span: list[float], nbins: int, size: floa
         ax.set_yticks(ticks, size=size)
 
 
-def _finite(v) -> bool:
-    return v is not None and np.isfinite(v)
-
-
 def _band_panel(ax: Panel, rows: dict[str, dict], name: str, kinds: list[str]) -> None:
     """Where the district stands now: each peer group's quartile band and median, the district's marker.
 
     rows: the metric's peer_stats row of each group kind, as a dict (a kind not in it: nothing to show)."""
     m = METRIC_BY_NAME[name]
     ys = list(range(len(kinds)))[::-1]
-    own = next((r["value"] for r in rows.values() if _finite(r.get("value"))), None)
+    own = next((r["value"] for r in rows.values() if not missing(r.get("value"))), None)
     span = []
     ax.ylim = (-0.6, len(ys) - 0.2)
     for y, kind in zip(ys, kinds):
@@ -106,12 +102,12 @@ def _band_panel(ax: Panel, rows: dict[str, dict], name: str, kinds: list[str]) -
         # Only what disclosure allows is drawn: quartile band and median, a small group's median alone,
         # or a range standing in for a figure. Never a single peer.
         status = row.get("status") if "status" in row else ("quartiles" if row.get("published") else "none")
-        if status == "band" and _finite(row.get("band_low")):
+        if status == "band" and not missing(row.get("band_low")):
             lo, hi = (display_value(m, row[c]) for c in ("band_low", "band_high"))
             ax.barh(y, hi - lo, left=lo, height=0.5, color="none", edgecolor=PALETTE["median"], hatch="///",
                     label="Range shown instead of a figure")
             span += [lo, hi]
-        elif status in ("quartiles", "centre") and _finite(row.get("median")):
+        elif status in ("quartiles", "centre") and not missing(row.get("median")):
             med = display_value(m, row["median"])
             if status == "quartiles":
                 p25, p75 = (display_value(m, row[c]) for c in ("p25", "p75"))
@@ -153,14 +149,14 @@ def _trend_panel(ax: Panel, rows: list[dict], name: str, years: list[str]) -> No
     span = []
     for series in ("state", "reference", "you"):
         line = sorted((r for r in rows if r["series"] == series and (
-            _finite(r["value"]) or (_finite(r.get("low")) and _finite(r.get("high"))))),
+            not missing(r["value"]) or (not missing(r.get("low")) and not missing(r.get("high"))))),
             key=lambda r: r["school_year"])
         if not line:
             continue
         xs, ys, marked = [], [], []
         for i, r in enumerate(line):
             xs.append(x_of[r["school_year"]])
-            if not _finite(r["value"]):  # a year shown only as a band
+            if missing(r["value"]):  # a year shown only as a band
                 lo, hi = display_value(m, r["low"]), display_value(m, r["high"])
                 ax.errorbar(xs[-1], lo, hi, color=TREND_STYLES[series]["color"], label=BAND_MARK_LABEL)
                 ys.append(display_value(m, (r["low"] + r["high"]) / 2))  # the band's middle, on the display grid

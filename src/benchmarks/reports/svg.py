@@ -160,30 +160,28 @@ class Chart:
         return "".join(out) + "</g>"
 
     def _ticks_svg(self, p: Panel, which: str) -> str:
-        ticks, x1, y1 = (p.xticks if which == "x" else p.yticks), p.x0 + p.w, p.y0 + p.h
-        mark, size = (p.tick_marks[0], p.xtick_size) if which == "x" else (p.tick_marks[1], p.ytick_size)
+        x_axis = which == "x"
+        ticks, mark, size = (p.xticks, p.tick_marks[0], p.xtick_size) if x_axis else \
+            (p.yticks, p.tick_marks[1], p.ytick_size)
         room = (TICK_LENGTH if mark else 0.0) + TICK_PAD
+        # across the axis: where its line is (base), the panel's far side, and the way tick marks point
+        base, far, outward = (p.y0 + p.h, p.y0, 1.0) if x_axis else (p.x0, p.x0 + p.w, -1.0)
+
+        def across(at: float, a: float, b: float) -> str:
+            return f"M {_n(at)} {_n(a)} L {_n(at)} {_n(b)}" if x_axis else f"M {_n(a)} {_n(at)} L {_n(b)} {_n(at)}"
+
         out = [f'<g id="matplotlib.axis_{self._id("axis")}">']
         for value, label in ticks:
+            at = p.px(value) if x_axis else p.py(value)
             parts = []
-            if which == "x":
-                at = p.px(value)
-                if p.grid == "x":
-                    parts.append(f'<path d="M {_n(at)} {_n(y1)} L {_n(at)} {_n(p.y0)}" style="fill: none; '
-                                 'stroke: #e5e5e5; stroke-width: 0.8; stroke-linecap: square"/>')
-                if mark:
-                    parts.append(f'<path d="M {_n(at)} {_n(y1)} L {_n(at)} {_n(y1 + TICK_LENGTH)}" '
-                                 'style="stroke: #000000; stroke-width: 0.8"/>')
-                parts.append(_text_svg(at, y1 + room, label, size, "#000000", "center", "top"))
-            else:
-                at = p.py(value)
-                if p.grid == "y":
-                    parts.append(f'<path d="M {_n(p.x0)} {_n(at)} L {_n(x1)} {_n(at)}" style="fill: none; '
-                                 'stroke: #e5e5e5; stroke-width: 0.8; stroke-linecap: square"/>')
-                if mark:
-                    parts.append(f'<path d="M {_n(p.x0)} {_n(at)} L {_n(p.x0 - TICK_LENGTH)} {_n(at)}" '
-                                 'style="stroke: #000000; stroke-width: 0.8"/>')
-                parts.append(_text_svg(p.x0 - room, at, label, size, "#000000", "right", "center"))
+            if p.grid == which:
+                parts.append(f'<path d="{across(at, base, far)}" style="fill: none; stroke: #e5e5e5; '
+                             'stroke-width: 0.8; stroke-linecap: square"/>')
+            if mark:
+                parts.append(f'<path d="{across(at, base, base + outward * TICK_LENGTH)}" '
+                             'style="stroke: #000000; stroke-width: 0.8"/>')
+            parts.append(_text_svg(at, base + room, label, size, "#000000", "center", "top") if x_axis else
+                         _text_svg(base - room, at, label, size, "#000000", "right", "center"))
             out.append(f'<g id="{self._id(which + "tick")}">{"".join(parts)}</g>')
         return "".join(out) + "</g>"
 

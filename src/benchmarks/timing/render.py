@@ -160,6 +160,28 @@ def run_naive(paths: Paths, year: str, districts: list[str], out: Path) -> None:
                 raise RuntimeError(f"naive render of {district} failed: {' '.join(command[:2])}\n{done.stderr[-2000:]}")
 
 
+#: The initiative asked of each district on request: a planned value for one metric.
+ON_REQUEST_PLAN = "devices_per_student=1.0"
+
+
+def run_on_request(paths: Paths, districts: list[str]) -> dict[str, list[float]]:
+    """Seconds of `benchmarks report --district` and `benchmarks initiative` for each district, each typed as a
+    user types it: a fresh process, start-up included (the pages go to the scratch project's reports/)."""
+    script = Path(sys.executable).parent / "benchmarks"
+    command = [str(script)] if script.is_file() else [sys.executable, "-m", "benchmarks.cli"]
+    asks = {"report": ["report"], "initiative": ["initiative", "--plan", ON_REQUEST_PLAN]}
+    seconds: dict[str, list[float]] = {name: [] for name in asks}
+    for district in districts:
+        for name, ask in asks.items():
+            start = time.perf_counter()
+            done = subprocess.run([*command, "--root", str(paths.root), *ask, "--district", district],
+                                  check=False, capture_output=True, text=True)
+            seconds[name].append(time.perf_counter() - start)
+            if done.returncode:
+                raise RuntimeError(f"benchmarks {name} --district {district} failed:\n{done.stderr[-2000:]}")
+    return seconds
+
+
 def timed(run) -> tuple[object, float, int]:
     """What run() returns, its seconds and the peak memory of the whole process tree while it ran."""
     with PeakMemory() as memory:
@@ -206,6 +228,11 @@ def run_benchmark(paths: Paths, sample: int = 50, workers: int | None = None, ec
             raise RuntimeError("the three ways did not render every report of the sample: "
                                + "; ".join(result.summary()))
         echo(batch.line())
+        echo("On request: `benchmarks report --district` and `benchmarks initiative`, a fresh process each ...")
+        for name, times in run_on_request(scratch, districts[:3]).items():
+            each = sum(times) / len(times)
+            echo(f"on request, benchmarks {name}: {each:.1f} s per page, start-up included (mean of {len(times)}); "
+                 f"the naive CLIs take {naive.per_report:.1f} s per page: {naive.per_report / each:.1f}x")
         for t in (naive, api, batch):
             echo(f"projected for the whole state ({STATE_DISTRICTS} districts), {t.label.split(' (')[0]}: "
                  f"{t.per_report * STATE_DISTRICTS / 60:.1f} min")

@@ -34,6 +34,11 @@ STATE_PARTS = ("size_band", "locale")
 SINGLE_VALUES = ("min", "max", "rank", "value", "lowest", "highest", "top", "bottom")
 
 
+def _named_part(f: dict, group: str) -> str | None:
+    """The county, size band or locale a breakdown's figure names (its data-county, data-size-band or data-locale)."""
+    return f.get(group.replace("_", "-"))
+
+
 @dataclass(frozen=True)
 class Finding:
     reader: str
@@ -117,12 +122,11 @@ class Audit:
     def _check_count(self, a, reader, f, values, text) -> None:
         group = f.get("group")
         if group in BREAKDOWNS and f.get("members") == "all":
-            words, named = group.replace("_", " "), f.get(group.replace("_", "-"))
+            words, named = group.replace("_", " "), _named_part(f, group)
             if not named:  # a count of some county (size band) that says not which: nothing to check it by
                 self.add(reader, a.name, f"{words} breakdown count names no {words}", text)
             elif len(values) < self.rules.min_peers:
-                self.add(reader, a.name, f"{words} breakdown below {self.rules.min_peers} districts",
-                         f"{named}: {text}")
+                self.add(reader, a.name, f"{words} breakdown below {self.rules.min_peers} districts", f"{named}: {text}")
         elif f.get("metric") in METRIC_BY_NAME and _numbers(text) and int(_numbers(text)[0]) != len(values):
             self.add(reader, a.name, "count is not the number of other districts with a figure",
                      f"{f.get('metric')} {f.get('group')}: shows {text}, true {len(values)}")
@@ -140,7 +144,7 @@ class Audit:
         group = f.get("group")
         if f.get("members") == "all":
             state = f.get("state") or None  # the index names no state: its county is matched by name
-            named = f.get(group.replace("_", "-")) if group in BREAKDOWNS else None
+            named = _named_part(f, group) if group in BREAKDOWNS else None
             if named:
                 return self.truth.group(group, year, state=state, **{group: named})
             if group == "pooled":
@@ -183,7 +187,7 @@ class Audit:
         districts with a value outside the part must number none or at least min_peers, or the two figures
         side by side single those few out (disclosure.gate_breakdowns)."""
         group, metric = f.get("group"), f.get("metric")
-        if f.get("members") != "all" or group not in STATE_PARTS or not f.get(group.replace("_", "-")):
+        if f.get("members") != "all" or group not in STATE_PARTS or not _named_part(f, group):
             return
         state = self.truth.group("state", year, state=f.get("state") or None)
         outside = len(self.truth.values(state, metric)) - len(values)

@@ -71,9 +71,8 @@ def load_board_summary(warehouse: str | Path = "", school_year: str = "", state:
         stored = {t: con.execute(f"SELECT * FROM {t} WHERE group_kind = 'state' AND group_label = ? "
                                  "AND school_year <= ? ORDER BY school_year", [state, school_year]).df()
                   for t in ("group_stats", "group_goals")}
-        kinds = ", ".join(f"'{k}'" for k in BREAKDOWNS)
-        parts = con.execute(f"SELECT * FROM group_stats WHERE group_kind IN ({kinds}) AND school_year = ? "
-                            "AND group_label LIKE '%, ' || ?", [school_year, state]).df()
+        parts = con.execute("SELECT * FROM group_stats WHERE list_contains(?, group_kind) AND school_year = ? "
+                            "AND group_label LIKE '%, ' || ?", [list(BREAKDOWNS), school_year, state]).df()
         states = states_in(con, school_year)
         nation = nation_of(con, school_year)
         snapshot = data_snapshot(con)

@@ -2,9 +2,9 @@
 
 The batch reads every district's report data in one pass (data.iter_district_reports) and puts each one's
 payload in its task; the notebook rebuilds the report from it (load_district_report(report_data=...)) instead
-of opening the warehouse. A payload holds what the page shows and nothing more: the stored statistics' plain
-percentiles, which the disclosure gate replaced with the shown ones, stay behind, so a cluster node that renders
-a district's page never holds a figure the page would not print.
+of opening the warehouse. A payload holds the district's own rows and its groups' figures as the disclosure gate
+left them: the stored statistics' plain percentiles, which the gate replaced with the shown ones, stay behind,
+so a cluster node that renders a district's page holds none of the group figures the gate withheld.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from benchmarks.privacy.rules import Rules
 #: Columns of the stored statistics that no page reads (the shown figures stand for them): never sent.
 UNSHOWN_COLUMNS = ("p25", "median", "p75")
 _FRAMES = ("stats", "goals", "history", "nation_stats", "nation_goals")
-FORMAT = 1
+FORMAT = 2
 
 
 def _frame(df: pd.DataFrame | None):
@@ -63,7 +63,10 @@ def to_payload(report) -> str:
         if not f.init:
             continue
         value = getattr(report, f.name)
-        if f.name in _FRAMES:
+        if f.name == "history":  # its rows of the report's year are `stats` again: only the earlier years travel
+            out[f.name] = _frame(value[value["school_year"] != report.school_year]
+                                 if "school_year" in value.columns else value)
+        elif f.name in _FRAMES:
             out[f.name] = _frame(value)
         elif f.name == "rules":
             out[f.name] = value.as_meta()
@@ -81,5 +84,9 @@ def from_payload(text: str) -> dict:
         raise ValueError("this report data was written by another version of benchmarks: render it again")
     for name in _FRAMES:
         spec[name] = _unframe(spec[name])
+    earlier, stats = spec["history"], spec["stats"]
+    if earlier is not None and stats is not None and "school_year" in earlier.columns:
+        spec["history"] = pd.concat([earlier, stats.astype(earlier.dtypes.to_dict())], ignore_index=True) \
+            if len(earlier) else stats.copy()
     spec["rules"] = Rules.from_meta(spec["rules"])
     return spec

@@ -58,10 +58,18 @@ class RoundTable:
     snapshot: str = ""
     rules: Rules = field(default_factory=Rules)
     demo: bool = False
+    #: Counties of other states have this county's name this year: its page is named with its state too.
+    name_shared: bool = False
 
     @property
     def previous_year(self) -> str:
         return previous_year(self.school_year)
+
+
+def page_place(county: str, state: str, name_shared: bool) -> tuple[str, str]:
+    """The county as its page names it, in titles and in its file name (config.county_stem): with its state where
+    counties of several states share the name ("Washington County, OR" and "OR"), else alone."""
+    return (f"{county}, {state}", state) if name_shared else (county, "")
 
 
 def too_few_sentence(county: str, year: str, rules: Rules) -> str:
@@ -71,16 +79,24 @@ def too_few_sentence(county: str, year: str, rules: Rules) -> str:
 
 
 def load_roundtable(warehouse: str | Path = "", school_year: str = "", county: str = "",
-                    min_peers: int | None = None) -> RoundTable:
-    """A county's members (county as a person writes it) and the state's stored figures; TooFewMembers for a
-    county the disclosure rules give no page."""
+                    min_peers: int | None = None, state: str = "") -> RoundTable:
+    """A county's members (county as a person writes it, within `state` when given) and the state's stored
+    figures; TooFewMembers for a county the disclosure rules give no page, NotOnRecord for a county's name that
+    several states have when no state is given (or one of them it is not)."""
     wh = resolve_warehouse(warehouse)
     with connect(wh, read_only=True) as con:
         year = school_year_of(con, school_year)
         rules = rules_of(con).at_least(min_peers)
         named = counties_named(con, year, county)[0]
-        state = con.execute("SELECT mode(state) FROM district_metrics WHERE school_year = ? AND county = ?",
-                            [year, named]).fetchone()[0]
+        states = [r[0] for r in con.execute("SELECT DISTINCT state FROM district_metrics WHERE school_year = ? "
+                                            "AND county = ? ORDER BY 1", [year, named]).fetchall()]
+        wanted = state.strip().upper()
+        if wanted and wanted not in states:
+            raise NotOnRecord(f"{named} is no county of {wanted} in {year}: it is one of {', '.join(states)}")
+        if not wanted and len(states) > 1:
+            raise NotOnRecord(f"{named} is a county of {', '.join(states)} in {year}: give its state, e.g. "
+                              f"--state {states[0]}")
+        state = wanted or states[0]
         rows = con.execute("SELECT * FROM district_metrics WHERE state = ? AND county = ? AND school_year IN (?, ?)",
                            [state, named, year, previous_year(year)]).df()
         members = rows[rows["school_year"] == year].reset_index(drop=True)
@@ -94,7 +110,7 @@ def load_roundtable(warehouse: str | Path = "", school_year: str = "", county: s
         demo = is_demo_key(read_meta(con).get("key_fingerprint", ""))
     volumes = volumes[volumes["pseudonym"].isin(members["pseudonym"])].reset_index(drop=True)
     return RoundTable(year, state, named, members, rows[rows["school_year"] != year].reset_index(drop=True),
-                      volumes, stats, snapshot, rules, demo)
+                      volumes, stats, snapshot, rules, demo, name_shared=len(states) > 1)
 
 
 def county_figures(rt: RoundTable, metric: str, before: bool = False) -> GroupFigures:
