@@ -1,8 +1,8 @@
 """The report kernel's own log: quiet about the one thing that is by design, loud about the rest.
 
 papermill starts a Jupyter kernel per report on the reference path (render.notebook.render_one, which the tests
-compare the warm workers' pages with). ipykernel
-then warns on stderr that it "is running over TCP without encryption": true, and harmless here (the kernel
+compare the warm workers' pages with). ipykernel then warns on stderr that it "is running over TCP without
+encryption": true, and harmless here (the kernel
 listens on localhost, for this toolkit's own process, which holds the connection file's key), but it reads as an
 alarm to an analyst. KERNEL_ARGUMENTS, given to each kernel the toolkit starts, drop that one message through a
 logging filter; every other warning and error of the kernel still reaches stderr. The kernelspec itself is left

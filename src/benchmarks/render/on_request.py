@@ -47,7 +47,7 @@ def render_district(paths: Paths, district: str, custom_peers=(), school_year: s
         parameters["custom_group"] = admit(paths.warehouse, pseudonym, custom_peers, year, min_peers).group
     stem = district_stem("district", pseudonym, custom=bool(custom_peers))
     return render_on_request("district", paths, paths.reports / year, stem, parameters,
-                      f"{name} — technology benchmarks {year}")
+                             f"{name} — technology benchmarks {year}")
 
 
 def render_initiative(paths: Paths, district: str, plan, target_year: str = "", school_year: str = "") -> Path:
@@ -58,10 +58,9 @@ def render_initiative(paths: Paths, district: str, plan, target_year: str = "", 
     pseudonym, name = crosswalk.find(paths.crosswalk, district)
     target = "" if not str(target_year).strip() else school_year_label(target_year_of(year, target_year, DEFAULT_YEARS_AHEAD))
     return render_on_request("initiative", paths, paths.reports / year, district_stem("initiative", pseudonym),
-                      {"warehouse": str(paths.warehouse), "school_year": year, "district": pseudonym,
-                       "plan": plan, "target_year": target},
-                      f"{name} — initiative check {year}")
-
+                             {"warehouse": str(paths.warehouse), "school_year": year, "district": pseudonym,
+                              "plan": plan, "target_year": target},
+                             f"{name} — initiative check {year}")
 
 
 def render_roundtable(paths: Paths, county: str, school_year: str = "", state: str = "") -> Path:
